@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// The calle command: `calle edge`, `calle cloud`, `calle demo`.
+import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { startCoordinator } from '../cloud/coordinator.js';
+import { ConfigError } from '../edge/config/config-error.js';
+import { loadEdgeConfig } from '../edge/config/load-config.js';
+import { startEdgeNode } from '../edge/edge-node.js';
+import { SOFTWARE_VERSION } from '../edge/version.js';
+import { runDemo } from './demo.js';
+import { parseHostPort, withEdgeOverrides } from './overrides.js';
+
+const USAGE = `calle ${SOFTWARE_VERSION} — intelligent urban spaces: lighting, signals, waste
+
+Usage:
+  calle edge --config FILE [--nats URL]... [--coordinator HOST:PORT] [--store FILE]
+             [--console HOST:PORT]
+      Runs an edge node: the site in FILE, its console, and the uplinks (flags override FILE).
+  calle cloud [--db FILE] [--nats URL]... [--grpc HOST:PORT] [--http HOST:PORT]
+      Runs the coordinator: gRPC control plane, JetStream ingest, status API.
+      Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
+                --http 127.0.0.1:8090
+  calle demo [--state DIR]
+      Starts nats-server, a coordinator and one edge with a simulated Madrid street, and prints
+      the console and coordinator URLs. Ctrl-C stops everything. State: DIR (default ./.calle/demo).
+  calle --version | --help
+
+Environment: CALLE_LOG_LEVEL (default info).
+`;
+
+function logger(): Logger {
+  return pino({ level: process.env.CALLE_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+async function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+async function edge(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      nats: { type: 'string', multiple: true },
+      coordinator: { type: 'string' },
+      store: { type: 'string' },
+      console: { type: 'string' },
+    },
+  });
+  if (!values.config) throw new UsageError('calle edge: --config FILE is required');
+  const config = withEdgeOverrides(loadEdgeConfig(values.config), values);
+  const log = logger().child({ edge: config.edge.id });
+  const node = await startEdgeNode(config, log);
+  log.info({ console: node.consoleUrl }, 'edge: running');
+  const signal = await untilSignal();
+  log.info({ signal }, 'edge: stopping');
+  await node.close();
+}
+
+async function cloud(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      db: { type: 'string', default: './calle-cloud.db' },
+      nats: { type: 'string', multiple: true, default: ['nats://127.0.0.1:4222'] },
+      grpc: { type: 'string', default: '127.0.0.1:50051' },
+      http: { type: 'string', default: '127.0.0.1:8090' },
+    },
+  });
+  const grpcAt = parseHostPort('--grpc', values.grpc);
+  const httpAt = parseHostPort('--http', values.http);
+  const log = logger().child({ service: 'coordinator' });
+  const coordinator = await startCoordinator({
+    dbPath: values.db,
+    natsServers: values.nats,
+    grpcHost: grpcAt.host,
+    grpcPort: grpcAt.port,
+    httpHost: httpAt.host,
+    httpPort: httpAt.port,
+    log,
+  });
+  log.info({ grpcPort: coordinator.grpcPort, http: coordinator.httpUrl }, 'coordinator: running');
+  const signal = await untilSignal();
+  log.info({ signal }, 'coordinator: stopping');
+  await coordinator.close();
+}
+
+async function demo(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { state: { type: 'string', default: './.calle/demo' } } });
+  const running = await runDemo({ stateDir: values.state });
+  console.log(`console: ${running.consoleUrl}`);
+  console.log(`coordinator: ${running.coordinatorUrl}`);
+  console.log(`logs: ${running.logFile}   (Ctrl-C stops everything)`);
+  await untilSignal();
+  console.log('stopping…');
+  await running.close();
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'edge':
+        await edge(rest);
+        return 0;
+      case 'cloud':
+        await cloud(rest);
+        return 0;
+      case 'demo':
+        await demo(rest);
+        return 0;
+      case '--version':
+        console.log(SOFTWARE_VERSION);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`calle: unknown command '${command}'`);
+    }
+  } catch (err) {
+    // Configuration and usage errors are the operator's to fix: a clear message, no stack trace.
+    if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error((err as Error).message);
+      if (err instanceof UsageError) console.error('run `calle --help` for usage');
+      return 2;
+    }
+    console.error(err);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,31 @@
+// Command-line flags that override an edge configuration file, validated like the file is.
+import { resolve } from 'node:path';
+import { ConfigError } from '../edge/config/config-error.js';
+import type { EdgeConfig } from '../edge/config/edge-config.js';
+
+/** Parses "host:port" (port 0 = any free port), naming the flag in the error. */
+export function parseHostPort(flag: string, value: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m?.[1] || port > 65535) throw new ConfigError('command line', flag, `'${value}' is not HOST:PORT`);
+  return { host: m[1], port };
+}
+
+export interface EdgeOverrides {
+  nats?: string[] | undefined;
+  coordinator?: string | undefined;
+  store?: string | undefined;
+  console?: string | undefined;
+}
+
+export function withEdgeOverrides(config: EdgeConfig, o: EdgeOverrides): EdgeConfig {
+  const out: EdgeConfig = { ...config };
+  if (o.nats?.length) out.nats = { servers: o.nats };
+  if (o.coordinator !== undefined) {
+    parseHostPort('--coordinator', o.coordinator);
+    out.coordinator = { grpc: o.coordinator };
+  }
+  if (o.store !== undefined) out.store = { ...config.store, path: resolve(o.store) };
+  if (o.console !== undefined) out.console = { ...config.console, ...parseHostPort('--console', o.console) };
+  return out;
+}
