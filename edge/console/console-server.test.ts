@@ -1,0 +1,243 @@
+import test, { type ExecutionContext } from 'ava';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { pino } from 'pino';
+import type { DeviceView } from '../devices/device-view.js';
+import { createConsole, type ConsoleSource, type ConsoleStatus } from './console-server.js';
+
+const log = pino({ level: 'silent' });
+
+const DEVICES: DeviceView[] = [
+  {
+    id: 'lum-001',
+    type: 'led-dali-60w',
+    kind: 'luminaire',
+    driver: 'simulated',
+    group: 'calle-mayor',
+    available: true,
+    state: { level: 60, power: 36.4 },
+    reason: 'schedule: sunset+0 → 60 %',
+    updatedMs: 1_700_000_000_000,
+  },
+  {
+    id: 'fill-017',
+    type: 'ultrasonic-glass',
+    kind: 'fill-sensor',
+    driver: 'simulated',
+    available: false,
+    lastError: 'timeout after 3 s',
+    state: { fill: 72, lidOpen: false },
+    updatedMs: 1_700_000_000_500,
+  },
+];
+
+const STATUS: ConsoleStatus = {
+  edgeId: 'edge-centro-01',
+  district: 'Centro',
+  policyVersion: 7,
+  outbox: { pending: 3, highestSeq: 1042, oldestPendingAgeS: 12.5 },
+  uplink: { nats: 'connected', coordinator: 'disconnected' },
+};
+
+/** The test's input: a source whose devices and listeners the test controls and inspects. */
+class FakeSource implements ConsoleSource {
+  readonly listeners = new Set<(changed: readonly DeviceView[]) => void>();
+  views = new Map(DEVICES.map((d) => [d.id, d]));
+
+  devices(): DeviceView[] {
+    return [...this.views.values()];
+  }
+  onChange(listener: (changed: readonly DeviceView[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  status(): ConsoleStatus {
+    return STATUS;
+  }
+  change(...views: DeviceView[]): void {
+    for (const v of views) this.views.set(v.id, v);
+    for (const listener of this.listeners) listener(views);
+  }
+}
+
+function setup(t: ExecutionContext) {
+  const source = new FakeSource();
+  const app = createConsole({ source, log });
+  t.teardown(async () => app.close());
+  return { source, app };
+}
+
+function assertSecurityHeaders(t: ExecutionContext, headers: Record<string, unknown>): void {
+  t.regex(String(headers['content-security-policy']), /default-src 'self'/);
+  t.notRegex(String(headers['content-security-policy']), /unsafe-inline/);
+  t.is(headers['x-content-type-options'], 'nosniff');
+  t.is(headers['referrer-policy'], 'no-referrer');
+  t.is(headers['x-frame-options'], 'DENY');
+}
+
+/** Reads Server-Sent Events from a response, one `{ event, data }` at a time; comments skipped. */
+interface SseEvent {
+  event: string;
+  data: string;
+}
+
+async function* sseEvents(res: IncomingMessage): AsyncGenerator<SseEvent, void> {
+  let buffer = '';
+  for await (const chunk of res) {
+    buffer += (chunk as Buffer).toString('utf8');
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data.push(line.slice(6));
+      }
+      if (data.length > 0) yield { event, data: data.join('\n') };
+    }
+  }
+}
+
+async function nextEvent(events: AsyncGenerator<SseEvent, void>, name: string): Promise<unknown> {
+  for (;;) {
+    const { value, done } = await events.next();
+    if (done) throw new Error(`stream ended before a ${name} event`);
+    if (value.event === name) return JSON.parse(value.data);
+  }
+}
+
+async function openEvents(port: number, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/api/events', signal }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function until(condition: () => boolean, timeoutMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+test('console — GET / returns the page with the security headers', async (t) => {
+  const { app } = setup(t);
+  const res = await app.inject('/');
+  t.is(res.statusCode, 200);
+  t.regex(String(res.headers['content-type']), /^text\/html; charset=utf-8/);
+  t.regex(res.body, /<script src="\/app\.js"/);
+  t.notRegex(res.body, /<script>|<style|style="/, 'nothing inline: the CSP would block it');
+  assertSecurityHeaders(t, res.headers);
+});
+
+test('console — assets are served with their content types and revalidated by ETag', async (t) => {
+  const { app } = setup(t);
+  const js = await app.inject('/app.js');
+  t.is(js.statusCode, 200);
+  t.regex(String(js.headers['content-type']), /^text\/javascript/);
+  assertSecurityHeaders(t, js.headers);
+  const css = await app.inject('/style.css');
+  t.regex(String(css.headers['content-type']), /^text\/css/);
+  const again = await app.inject({ url: '/app.js', headers: { 'if-none-match': String(js.headers.etag) } });
+  t.is(again.statusCode, 304);
+  t.is(again.body, '');
+});
+
+test('console — /api/devices and /api/status match the source', async (t) => {
+  const { app, source } = setup(t);
+  const devices = await app.inject('/api/devices');
+  t.is(devices.statusCode, 200);
+  t.deepEqual(devices.json(), source.devices());
+  assertSecurityHeaders(t, devices.headers);
+  const status = await app.inject('/api/status');
+  t.deepEqual(status.json(), STATUS);
+});
+
+test('console — unknown files and path traversal get 404', async (t) => {
+  const { app } = setup(t);
+  const paths = [
+    '/..%2f..%2fpackage.json',
+    '/app.js/../../x',
+    '/%2e%2e/%2e%2e/package.json',
+    '/..\\..\\package.json',
+    '/index.html',
+    '/console-server.ts',
+    '/public/app.js',
+  ];
+  for (const path of paths) {
+    const res = await app.inject(path);
+    t.is(res.statusCode, 404, path);
+    t.notRegex(res.body, /"name"\s*:\s*"calle"/, path);
+    assertSecurityHeaders(t, res.headers);
+  }
+  // inject() may normalise a URL; a raw socket sends the bytes exactly as written.
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  for (const path of ['/app.js/../../package.json', '/../package.json', '/..%2f..%2fpackage.json']) {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    t.regex(reply, /^HTTP\/1\.1 404 /, path);
+  }
+});
+
+test('console — event stream sends a snapshot, coalesced changes, and unsubscribes on disconnect', async (t) => {
+  const { app, source } = setup(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+
+  const res = await openEvents(port, abort.signal);
+  t.is(res.statusCode, 200);
+  t.regex(String(res.headers['content-type']), /^text\/event-stream/);
+  assertSecurityHeaders(t, res.headers);
+  const events = sseEvents(res);
+
+  const first = await events.next();
+  t.is(first.value?.event, 'snapshot', 'the first event is the snapshot');
+  t.deepEqual(first.value && JSON.parse(first.value.data), DEVICES);
+  t.is(source.listeners.size, 1);
+
+  // Three changes in quick succession arrive as one message with the newest view of each device.
+  const base = DEVICES[0]!;
+  source.change({ ...base, state: { level: 70, power: 42 } });
+  source.change({ ...base, state: { level: 80, power: 48 } });
+  source.change({ ...DEVICES[1]!, available: true, state: { fill: 73 } });
+  const changed = (await nextEvent(events, 'devices')) as DeviceView[];
+  t.deepEqual(
+    changed.map((v) => [v.id, v.state]),
+    [
+      ['lum-001', { level: 80, power: 48 }],
+      ['fill-017', { fill: 73 }],
+    ],
+  );
+
+  abort.abort();
+  t.true(await until(() => source.listeners.size === 0), 'the stream unsubscribed when the client left');
+});
+
+test('console — close() ends open event streams instead of waiting for clients', async (t) => {
+  const source = new FakeSource();
+  const app = createConsole({ source, log });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+  const res = await openEvents(port, abort.signal);
+  await nextEvent(sseEvents(res), 'snapshot');
+
+  await app.close();
+  t.is(source.listeners.size, 0);
+});

@@ -1,0 +1,28 @@
+// Buffers that JavaScript reads and writes in place (REFERENCE §5: no copies across the boundary).
+//
+// The arena is one static block reserved at compile time, so it lies inside the initial memory
+// and memory never has to grow: a grow would detach every Float64Array view JavaScript holds.
+// It is a bump allocator that never frees: kernels' buffers are taken once, at start.
+// Nothing in wasm/assembly may use `new` (the stub runtime would then grow the heap past the
+// arena); kernels work on raw pointers from here with load<T>/store<T>.
+
+/** Arena size in bytes. 1 MiB holds about 18 700 solar rows (56 bytes each). */
+export const ARENA_BYTES: usize = 1 << 20;
+
+const arenaStart: usize = memory.data(<i32>ARENA_BYTES, 16);
+let arenaTop: usize = arenaStart;
+
+/** Reserves `bytes` (rounded up to 16) and returns its address, or 0 if the arena is full. */
+export function arenaAlloc(bytes: i32): usize {
+  if (bytes <= 0) return 0;
+  const size = (<usize>bytes + 15) & ~(<usize>15);
+  if (size > arenaBytesFree()) return 0;
+  const ptr = arenaTop;
+  arenaTop += size;
+  return ptr;
+}
+
+/** Bytes still free in the arena. */
+export function arenaBytesFree(): usize {
+  return arenaStart + ARENA_BYTES - arenaTop;
+}
