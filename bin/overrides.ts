@@ -7,7 +7,7 @@ import type { EdgeConfig } from '../edge/config/edge-config.js';
 export function parseHostPort(flag: string, value: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(value);
   const port = Number(m?.[2]);
-  if (!m?.[1] || port > 65535) throw new ConfigError('command line', flag, `'${value}' is not HOST:PORT`);
+  if (!m?.[1] || port > 65535) throw new ConfigError('command line', [{ field: flag, reason: `'${value}' is not HOST:PORT` }]);
   return { host: m[1], port };
 }
 
@@ -19,13 +19,12 @@ export interface EdgeOverrides {
 }
 
 export function withEdgeOverrides(config: EdgeConfig, o: EdgeOverrides): EdgeConfig {
-  const out: EdgeConfig = { ...config };
-  if (o.nats?.length) out.nats = { servers: o.nats };
-  if (o.coordinator !== undefined) {
-    parseHostPort('--coordinator', o.coordinator);
-    out.coordinator = { grpc: o.coordinator };
-  }
-  if (o.store !== undefined) out.store = { ...config.store, path: resolve(o.store) };
-  if (o.console !== undefined) out.console = { ...config.console, ...parseHostPort('--console', o.console) };
-  return out;
+  if (o.coordinator !== undefined) parseHostPort('--coordinator', o.coordinator);
+  return {
+    ...config,
+    ...(o.nats?.length ? { nats: { servers: o.nats } } : {}),
+    ...(o.coordinator !== undefined ? { coordinator: { grpc: o.coordinator } } : {}),
+    ...(o.store !== undefined ? { store: { ...config.store, path: resolve(o.store) } } : {}),
+    ...(o.console !== undefined ? { console: { ...config.console, ...parseHostPort('--console', o.console) } } : {}),
+  };
 }

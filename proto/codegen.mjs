@@ -5,7 +5,7 @@
 //   proto/gen/services.ts          @grpc/grpc-js service definitions that use those codecs
 // Run by `npm run build` (and so by `npm install`, through `prepare`).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
@@ -27,6 +27,19 @@ execFileSync(
   ['-t', 'static-module', '-w', 'es6', '--force-number', '--dependency', 'protobufjs/minimal.js', '-p', here,
     '-o', join(out, 'calle.js'), ...files],
   { stdio: 'inherit' },
+);
+// Make the runtime agree with --force-number before any generated prototype computes its defaults
+// (they are built at module load, as Long objects whenever the `long` package is installed).
+const codecFile = join(out, 'calle.js');
+const importLine = 'import $protobuf from "protobufjs/minimal.js";';
+const codec = readFileSync(codecFile, 'utf8');
+if (!codec.includes(importLine)) throw new Error(`codegen: ${codecFile} lacks the expected import line`);
+writeFileSync(
+  codecFile,
+  codec.replace(
+    importLine,
+    `${importLine}\n// calle: 64-bit fields are plain numbers (see proto/codegen.mjs).\n$protobuf.util.Long = undefined;\n$protobuf.configure();`,
+  ),
 );
 execFileSync(join(bin, 'pbts'), ['-o', join(out, 'calle.d.ts'), join(out, 'calle.js')], { stdio: 'inherit' });
 

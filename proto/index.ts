@@ -1,16 +1,11 @@
 // The public door to the calle.v1 contract: message codecs and types generated from
 // proto/calle/v1/*.proto, and the gRPC service definitions built from the same files.
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs/minimal.js';
 import { calle } from './gen/calle.js';
 import { FleetServiceDefinition, PolicyServiceDefinition } from './gen/services.js';
 
-// 64-bit fields are plain numbers everywhere in calle (the codegen uses --force-number). Without
-// this, protobufjs decodes them as Long objects whenever the `long` package happens to be
-// installed, and the types would lie.
-protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
-protobuf.configure();
-
+// 64-bit fields are plain numbers everywhere in calle: the codegen uses --force-number and makes
+// the protobufjs runtime agree inside gen/calle.js itself, before any default value is built.
 export const v1 = calle.v1;
 export type { calle };
 export * from './gen/services.js';

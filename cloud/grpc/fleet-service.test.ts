@@ -1,0 +1,66 @@
+import { status } from '@grpc/grpc-js';
+import test from 'ava';
+import type { calle } from '../../proto/index.js';
+import { ErrorCodes } from '../errors.js';
+import { unary } from '../testing/harness.js';
+import { HEARTBEAT_INTERVAL_S } from './fleet-service.js';
+import { startServices } from './grpc-test-setup.js';
+
+const registration = {
+  edgeId: 'madrid-centro-0042',
+  district: 'centro',
+  tags: ['lighting', 'pilot'],
+  softwareVersion: '0.1.0',
+};
+
+test('fleet — Register then Heartbeat over a socket updates the registry', async (t) => {
+  const { fleet, db } = await startServices(t);
+  const before = Date.now();
+  const reg = await unary<calle.v1.RegisterResponse>(fleet, 'register', registration);
+  t.true(reg.accepted);
+  t.is(reg.heartbeatIntervalS, HEARTBEAT_INTERVAL_S);
+  t.true(reg.serverTimeMs >= before && reg.serverTimeMs <= Date.now());
+  t.like(db.getEdge('madrid-centro-0042'), {
+    district: 'centro',
+    tags: ['lighting', 'pilot'],
+    softwareVersion: '0.1.0',
+  });
+
+  const hb = await unary<calle.v1.HeartbeatResponse>(fleet, 'heartbeat', {
+    edgeId: 'madrid-centro-0042',
+    timeMs: Date.now(),
+    highestSeq: 120,
+    outboxPending: 3,
+    policyVersion: 7,
+    devicesUnavailable: 1,
+  });
+  t.true(hb.serverTimeMs >= reg.serverTimeMs);
+  t.like(db.listEdgeStatus()[0], { id: 'madrid-centro-0042', policyVersion: 7, lastSeenMs: hb.serverTimeMs });
+
+  // Registering again updates the details but keeps the first registration time.
+  const first = db.getEdge('madrid-centro-0042')?.registeredMs;
+  await unary(fleet, 'register', { ...registration, district: 'arganzuela' });
+  t.like(db.getEdge('madrid-centro-0042'), { district: 'arganzuela', registeredMs: first });
+});
+
+test('fleet — Register refuses a bad edge id with INVALID_ARGUMENT naming the field', async (t) => {
+  const { fleet, db } = await startServices(t);
+  for (const edgeId of ['', 'Madrid.Centro', 'edge with spaces', 'a'.repeat(64), 'calle.telemetry.>']) {
+    const err = await t.throwsAsync(unary(fleet, 'register', { ...registration, edgeId }));
+    t.is((err as unknown as { code: number }).code, status.INVALID_ARGUMENT, edgeId);
+    t.regex(err?.message ?? '', /edge_id/);
+    t.regex(err?.message ?? '', new RegExp(ErrorCodes.INVALID_EDGE_ID));
+  }
+  t.deepEqual(db.listEdgeStatus(), []);
+});
+
+test('fleet — Heartbeat before Register is NOT_FOUND, telling the edge to register first', async (t) => {
+  const { fleet, db } = await startServices(t);
+  const err = await t.throwsAsync(unary(fleet, 'heartbeat', { edgeId: 'madrid-centro-0042', highestSeq: 1 }));
+  t.is((err as unknown as { code: number }).code, status.NOT_FOUND);
+  t.regex(err?.message ?? '', /register first/);
+  t.is(db.getEdge('madrid-centro-0042'), undefined);
+
+  const bad = await t.throwsAsync(unary(fleet, 'heartbeat', { edgeId: 'BAD' }));
+  t.is((bad as unknown as { code: number }).code, status.INVALID_ARGUMENT);
+});

@@ -1,0 +1,142 @@
+// calle.v1.PolicyService: delivers policy bundles to the edges they target and records the
+// verdicts that come back. Watch is a long-lived server stream: it replays what the edge missed,
+// from the store, then forwards each new publication. An edge that reconnects (after a link cut, a
+// coordinator restart or a shutdown of this replica) resumes from its last applied version, so the
+// stream itself holds no state worth keeping.
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { v1, type calle, type PolicyServiceHandlers } from '../../proto/index.js';
+import { CoordinatorError, ErrorCodes } from '../errors.js';
+import type { PolicyPublisher } from '../policies/policy-publisher.js';
+import { targetMatches } from '../policies/policy-target.js';
+import type { CoordinatorDb } from '../store/coordinator-db.js';
+import { u64 } from '../wire-numbers.js';
+import { notRegistered, requireEdgeId, rpcFailure } from './rpc-guards.js';
+
+type WatchCall = ServerWritableStream<calle.v1.WatchRequest, calle.v1.IPolicyBundle>;
+
+export interface PolicyServiceOptions {
+  readonly db: CoordinatorDb;
+  readonly publisher: PolicyPublisher;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface PolicyService {
+  readonly handlers: PolicyServiceHandlers;
+  /** Open Watch streams. */
+  readonly watchCount: number;
+  /**
+   * Ends every open Watch with UNAVAILABLE. Needed before a graceful gRPC shutdown, which waits
+   * for all calls to finish and would otherwise wait forever on these never-ending streams.
+   */
+  endWatches(): void;
+}
+
+export function createPolicyService({
+  db,
+  publisher,
+  log,
+  now = Date.now,
+}: PolicyServiceOptions): PolicyService {
+  const watches = new Map<WatchCall, () => void>();
+
+  function watch(call: WatchCall): void {
+    let edgeId: string;
+    try {
+      edgeId = requireEdgeId(call.request.edgeId);
+      // Targeting needs the edge's district and tags, which only registration provides.
+      if (!db.getEdge(edgeId)) throw notRegistered(edgeId);
+    } catch (err) {
+      call.emit('error', rpcFailure(log, 'Watch', err));
+      return;
+    }
+    const watchLog = log.child({ edgeId });
+    // Highest version this stream has dealt with (sent, or skipped as not targeted at the edge).
+    const from = u64(call.request.lastAppliedVersion);
+    let cursor = from;
+
+    const offer = (version: number, bundle: calle.v1.PolicyBundle): void => {
+      if (version <= cursor) return;
+      cursor = version;
+      // Look the edge up on every offer rather than once per stream: an edge that re-registers in
+      // another district while watching must be targeted by its current registration.
+      const edge = db.getEdge(edgeId);
+      if (!edge || !targetMatches(bundle.target, edge)) return;
+      // write() returning false only means the socket buffer is full; grpc-js still queues the
+      // message. Policies are small and rare, so no extra flow control is needed here.
+      call.write(bundle);
+      watchLog.debug({ version }, 'policy sent');
+    };
+
+    // Subscribe before reading the backlog. Both steps are synchronous (better-sqlite3, in-process
+    // emitter), so no publication can fall between them; the cursor drops any double offer.
+    const unsubscribe = publisher.subscribe(({ version, bundle }) => offer(version, bundle));
+    let cleaned = false;
+    const cleanup = (): void => {
+      if (cleaned) return;
+      cleaned = true;
+      unsubscribe();
+      watches.delete(call);
+      watchLog.debug({ cursor }, 'watch ended');
+    };
+    watches.set(call, cleanup);
+    // 'cancelled' covers a client cancel, a deadline and a dead connection (found by keepalive);
+    // 'close'/'finish' cover the server ending the stream. cleanup() is idempotent.
+    call.on('cancelled', cleanup);
+    call.on('close', cleanup);
+    call.on('finish', cleanup);
+
+    try {
+      for (const stored of db.policiesAfter(cursor))
+        offer(stored.version, v1.PolicyBundle.decode(stored.bundle));
+    } catch (err) {
+      cleanup();
+      call.emit('error', rpcFailure(watchLog, 'Watch', err));
+      return;
+    }
+    watchLog.info({ from, cursor }, 'watching policies');
+  }
+
+  const ack: PolicyServiceHandlers['ack'] = (call, callback) => {
+    const req = call.request;
+    const version = u64(req.version);
+    try {
+      const edgeId = requireEdgeId(req.edgeId);
+      if (!db.getEdge(edgeId)) throw notRegistered(edgeId);
+      if (!db.policyExists(version)) {
+        throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${version} was never published`);
+      }
+      db.recordPolicyAck({
+        edgeId,
+        version,
+        applied: req.applied,
+        reason: req.reason,
+        timeMs: now(),
+      });
+      // A refusal is what an operator needs to see during a rollout; an application is routine.
+      if (req.applied) log.info({ edgeId, version }, 'policy applied');
+      else log.warn({ edgeId, version, reason: req.reason }, 'policy refused by edge');
+      callback(null, { recorded: true });
+    } catch (err) {
+      callback(rpcFailure(log, 'Ack', err));
+    }
+  };
+
+  return {
+    handlers: { watch, ack },
+    get watchCount() {
+      return watches.size;
+    },
+    endWatches() {
+      const shuttingDown = new CoordinatorError(
+        ErrorCodes.SHUTTING_DOWN,
+        'coordinator shutting down; reconnect',
+      );
+      for (const [call, cleanup] of [...watches]) {
+        cleanup();
+        call.emit('error', shuttingDown.toGrpc());
+      }
+    },
+  };
+}

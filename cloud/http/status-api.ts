@@ -1,0 +1,111 @@
+// The coordinator's read-only HTTP API: a fleet overview for the operators' dashboard and a
+// liveness probe for the orchestrator. Response schemas make fastify serialise with a compiled
+// serialiser and, as important, drop any field the schema does not list, so an internal column
+// can never leak into the API by accident.
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { CoordinatorDb } from '../store/coordinator-db.js';
+
+/** One edge as GET /api/edges returns it. */
+export interface EdgeStatusJson {
+  readonly id: string;
+  /** Last Register or Heartbeat, ISO-8601 UTC; null if the edge only ever sent data. */
+  readonly lastSeen: string | null;
+  /** Telemetry readings stored for the edge. */
+  readonly received: number;
+  /** Highest sequence number up to which everything is stored (readings and events). */
+  readonly highestSeq: number;
+  /** District as registered; null for an edge that never registered. */
+  readonly district: string | null;
+  /** Readings and events that arrived again after being stored (re-sends), not stored twice. */
+  readonly duplicates: number;
+  /** Sequence numbers below the highest one seen that never arrived. */
+  readonly gaps: number;
+  /** Policy version the edge reported applying in its last heartbeat. */
+  readonly policyVersion: number;
+}
+
+const edgeStatusSchema = {
+  type: 'object',
+  required: ['id', 'lastSeen', 'received', 'highestSeq', 'district', 'duplicates', 'gaps', 'policyVersion'],
+  properties: {
+    id: { type: 'string' },
+    lastSeen: { type: ['string', 'null'], format: 'date-time' },
+    received: { type: 'integer' },
+    highestSeq: { type: 'integer' },
+    district: { type: ['string', 'null'] },
+    duplicates: { type: 'integer' },
+    gaps: { type: 'integer' },
+    policyVersion: { type: 'integer' },
+  },
+} as const;
+
+/**
+ * Dashboards poll every few seconds; a pair of log lines per poll would drown the ingest warnings
+ * that matter. This keeps fastify's error logging (which disableRequestLogging would also silence)
+ * and drops only the routine "incoming request" / "request completed" lines.
+ */
+class ErrorsOnlyRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
+    if (error) super.requestCompleted(error, request, reply, metadata);
+  }
+}
+
+export interface StatusApiOptions {
+  readonly db: CoordinatorDb;
+  readonly log: Logger;
+}
+
+/** Builds the app without listening; the caller listens (or uses inject() in tests). */
+export function buildStatusApi({ db, log }: StatusApiOptions): FastifyInstance {
+  // pino's Logger is a FastifyBaseLogger; passing it as the base type keeps the app's type the plain
+  // FastifyInstance that plugins and callers expect, rather than one specialised to pino.
+  const logger: FastifyBaseLogger = log;
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new ErrorsOnlyRequestLog(),
+  });
+
+  app.get<{ Reply: EdgeStatusJson[] }>(
+    '/api/edges',
+    { schema: { response: { 200: { type: 'array', items: edgeStatusSchema } } } },
+    () =>
+      db.listEdgeStatus().map((e) => ({
+        id: e.id,
+        lastSeen: e.lastSeenMs === null ? null : new Date(e.lastSeenMs).toISOString(),
+        received: e.stats.readingsReceived,
+        highestSeq: e.stats.highestContiguousSeq,
+        district: e.district,
+        duplicates: e.stats.duplicates,
+        gaps: e.stats.gaps,
+        policyVersion: e.policyVersion,
+      })),
+  );
+
+  // Liveness only: the process answers HTTP. NATS being away is not a reason to restart the
+  // coordinator (ingest reconnects by itself), so it deliberately does not fail this probe.
+  app.get<{ Reply: { ok: true } }>(
+    '/healthz',
+    {
+      schema: {
+        response: { 200: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } } },
+      },
+    },
+    () => ({ ok: true }) as const,
+  );
+
+  return app;
+}

@@ -1,0 +1,261 @@
+// JetStream ingest: keeps a NATS connection, makes sure the telemetry and event streams exist, and
+// pulls from a durable consumer on each, storing every message (ingest-message.ts) and acking it
+// only after the commit. It never gives up: NATS may be down when the coordinator starts, may
+// restart under it, may lose its JetStream for a while; the coordinator's gRPC and HTTP sides keep
+// serving meanwhile, and ingest catches up from the durable consumer when NATS is back.
+import {
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { CoordinatorDb } from '../store/coordinator-db.js';
+import { ingestMessage, type IngestKind } from './ingest-message.js';
+import { ensureIngestStream, EVENTS_SPEC, TELEMETRY_SPEC, type IngestStreamSpec } from './jetstream-setup.js';
+
+export interface TelemetryIngestOptions {
+  readonly servers: readonly string[];
+  readonly db: CoordinatorDb;
+  readonly log: Logger;
+  /** Pause between attempts while NATS or JetStream is unavailable. */
+  readonly retryMs?: number;
+}
+
+/** Messages requested per pull. Bounds memory; small enough that a redelivery burst is cheap. */
+const PULL_BATCH = 256;
+/** How long a storage failure waits before JetStream redelivers the message. */
+const NAK_DELAY_MS = 5_000;
+/** Consumer notifications worth a warning; the rest (pulls, heartbeats) are routine. */
+const WORRYING_CONSUMER_STATUS: ReadonlySet<string> = new Set([
+  'heartbeats_missed',
+  'consumer_not_found',
+  'stream_not_found',
+  'consumer_deleted',
+  'exceeded_limits',
+  'no_responders',
+]);
+/** Upper bound for draining the connection at shutdown (a drain waits for a reachable server). */
+const DRAIN_TIMEOUT_MS = 5_000;
+
+export class TelemetryIngest {
+  readonly #db: CoordinatorDb;
+  readonly #log: Logger;
+  readonly #servers: string[];
+  readonly #retryMs: number;
+  readonly #abort = new AbortController();
+  readonly #active = new Set<ConsumerMessages>();
+  #nc: NatsConnection | undefined;
+  #running: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+  #markReady!: () => void;
+  /** Resolves once the streams and consumers exist and consuming has begun (or on close()). */
+  readonly ready = new Promise<void>((resolve) => {
+    this.#markReady = resolve;
+  });
+
+  private constructor(options: TelemetryIngestOptions) {
+    this.#db = options.db;
+    this.#log = options.log;
+    this.#servers = [...options.servers];
+    this.#retryMs = options.retryMs ?? 1_000;
+  }
+
+  /** Starts ingesting in the background. Returns at once, whether or not NATS is reachable. */
+  static start(options: TelemetryIngestOptions): TelemetryIngest {
+    const ingest = new TelemetryIngest(options);
+    ingest.#running = ingest.#run().catch((err: unknown) => {
+      // #run handles its own failures; reaching here is a bug, which must still not crash the
+      // process that serves gRPC and HTTP.
+      ingest.#log.error({ err }, 'ingest stopped unexpectedly');
+    });
+    return ingest;
+  }
+
+  get #closed(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  async #run(): Promise<void> {
+    const nc = await this.#connect();
+    if (!nc) return;
+    if (this.#closed) {
+      // close() ran while the connection was being handed over; it could not see nc to close it.
+      await nc.close();
+      return;
+    }
+    this.#nc = nc;
+    void this.#logConnectionStatus(nc);
+
+    let js: JetStreamClient | undefined;
+    for (let attempt = 0; !this.#closed && !js; attempt++) {
+      try {
+        const jsm = await jetstreamManager(nc);
+        await ensureIngestStream(jsm, TELEMETRY_SPEC, this.#log);
+        await ensureIngestStream(jsm, EVENTS_SPEC, this.#log);
+        js = jsm.jetstream();
+      } catch (err) {
+        // JetStream can be briefly unavailable right after a server start, or disabled by mistake.
+        this.#log[attempt === 0 ? 'warn' : 'debug']({ err, attempt }, 'JetStream setup failed; retrying');
+        await this.#sleep(this.#retryMs);
+      }
+    }
+    if (!js) return;
+    this.#markReady();
+    await Promise.all([
+      this.#consume(js, TELEMETRY_SPEC, 'telemetry'),
+      this.#consume(js, EVENTS_SPEC, 'events'),
+    ]);
+  }
+
+  /**
+   * Connects, retrying until it succeeds or close() is called. Our own loop rather than the
+   * client's waitOnFirstConnect: that option keeps dialling inside connect() with no handle to
+   * cancel it, so a coordinator shut down while NATS is unreachable would leave a dial loop (and
+   * its timers) behind. Once connected, the client's own reconnect logic takes over, unbounded.
+   */
+  async #connect(): Promise<NatsConnection | undefined> {
+    for (let attempt = 0; !this.#closed; attempt++) {
+      try {
+        const nc = await connect({
+          servers: this.#servers,
+          name: 'calle-coordinator',
+          // Never give up reconnecting: ingest is useless without NATS and must come back with it.
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: this.#retryMs,
+          waitOnFirstConnect: false,
+          // A dead TCP path (rather than a refused port) must not stall shutdown for the 20 s default.
+          timeout: 5_000,
+        });
+        this.#log.info({ server: nc.getServer() }, 'connected to NATS');
+        return nc;
+      } catch (err) {
+        this.#log[attempt === 0 ? 'warn' : 'debug'](
+          { err, servers: this.#servers },
+          'NATS unreachable; retrying',
+        );
+        await this.#sleep(this.#retryMs);
+      }
+    }
+    return undefined;
+  }
+
+  async #logConnectionStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.#log.warn({ server: s.server }, 'NATS disconnected; reconnecting');
+      else if (s.type === 'reconnect') this.#log.info({ server: s.server }, 'NATS reconnected');
+      else if (s.type === 'error') this.#log.warn({ err: s.error }, 'NATS error');
+    }
+  }
+
+  /**
+   * Pulls from one durable consumer until close(). The client library already re-issues pulls
+   * after a reconnect; this loop is the outer guard for when it gives up (consumer deleted, a
+   * terminal error) so that ingest restarts instead of silently stopping.
+   */
+  async #consume(js: JetStreamClient, spec: IngestStreamSpec, kind: IngestKind): Promise<void> {
+    const log = this.#log.child({ stream: spec.stream });
+    while (!this.#closed) {
+      let messages: ConsumerMessages | undefined;
+      try {
+        const consumer = await js.consumers.get(spec.stream, spec.durable);
+        messages = await consumer.consume({ max_messages: PULL_BATCH });
+        this.#active.add(messages);
+        if (this.#closed) messages.stop();
+        void this.#logConsumerStatus(messages, log);
+        log.info({ durable: spec.durable }, 'consuming');
+        for await (const m of messages) this.#handle(kind, m, log);
+        if (!this.#closed) log.warn('consumer ended; restarting');
+      } catch (err) {
+        if (!this.#closed) log.warn({ err }, 'consumer failed; restarting');
+      } finally {
+        if (messages) this.#active.delete(messages);
+      }
+      await this.#sleep(this.#retryMs);
+    }
+  }
+
+  async #logConsumerStatus(messages: ConsumerMessages, log: Logger): Promise<void> {
+    for await (const s of messages.status()) {
+      if (WORRYING_CONSUMER_STATUS.has(s.type)) log.warn({ status: s }, 'consumer status');
+    }
+  }
+
+  /** Stores one message and answers JetStream. Never throws: one bad message must not stop ingest. */
+  #handle(kind: IngestKind, m: JsMsg, log: Logger): void {
+    const where = { subject: m.subject, streamSeq: m.seq, deliveries: m.info.deliveryCount };
+    try {
+      const verdict = ingestMessage(this.#db, kind, m.subject, m.data);
+      if (verdict.kind === 'term') {
+        log.warn(
+          { ...where, code: verdict.error.code, reason: verdict.error.message },
+          'message refused; terminated',
+        );
+        // No reason argument: term(reason) sends "+TERM <reason>", which nats-server 2.9 (Debian's
+        // package) does not recognise and silently ignores, leaving the message pending and
+        // redelivered every ack_wait forever. The reason is in the log line above instead.
+        // (Regression test: "a malformed payload is terminated…" checks num_ack_pending.)
+        m.term();
+        return;
+      }
+      // The commit has returned, so the rows are on disk (synchronous=FULL): only now ack. If the
+      // ack is lost, JetStream redelivers and the (edge_id, seq) keys make that harmless.
+      m.ack();
+      if (verdict.duplicates > 0)
+        log.debug({ ...where, duplicates: verdict.duplicates }, 'duplicates ignored');
+    } catch (err) {
+      // Storage failed (disk full, database locked): nothing was committed. Ask for a redelivery
+      // later rather than terminate; the message is fine, our disk is not.
+      log.error({ ...where, err }, 'storing message failed; will be redelivered');
+      try {
+        m.nak(NAK_DELAY_MS);
+      } catch {
+        // Connection gone: the missing ack makes JetStream redeliver after ack_wait anyway.
+      }
+    }
+  }
+
+  /** Waits `ms`, or less if close() is called meanwhile. */
+  async #sleep(ms: number): Promise<void> {
+    if (this.#closed) return;
+    const signal = this.#abort.signal;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Stops consuming and closes the connection. Unacked messages are redelivered to the next run. */
+  async close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#abort.abort();
+    this.#markReady();
+    for (const messages of this.#active) messages.stop();
+    const nc = this.#nc;
+    if (nc && !nc.isClosed()) {
+      // drain() flushes, which needs a server: bound it, then close regardless.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS)));
+      try {
+        await Promise.race([nc.drain(), timeout]);
+      } catch (err) {
+        this.#log.debug({ err }, 'NATS drain failed');
+      } finally {
+        clearTimeout(timer);
+        if (!nc.isClosed()) await nc.close();
+      }
+    }
+    await this.#running;
+    this.#log.info('ingest stopped');
+  }
+}

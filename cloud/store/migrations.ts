@@ -1,0 +1,103 @@
+// Numbered schema migrations of the coordinator database. Migration N takes the schema from
+// version N-1 to N; each runs in its own transaction together with the bump of schema_version, so a
+// crash half-way leaves the previous version intact. Never edit a migration that has shipped: add
+// a new one.
+import type Database from 'better-sqlite3';
+import { CoordinatorError, ErrorCodes } from '../errors.js';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE edges (
+    id                  TEXT PRIMARY KEY,
+    district            TEXT NOT NULL,
+    tags                TEXT NOT NULL DEFAULT '[]',   -- JSON array of strings
+    software_version    TEXT NOT NULL DEFAULT '',
+    registered_ms       INTEGER NOT NULL,
+    last_seen_ms        INTEGER,                      -- last Register or Heartbeat
+    -- Counters from the last heartbeat, as the edge reported them.
+    highest_seq         INTEGER NOT NULL DEFAULT 0,
+    outbox_pending      INTEGER NOT NULL DEFAULT 0,
+    policy_version      INTEGER NOT NULL DEFAULT 0,
+    devices_unavailable INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+
+  -- No foreign key to edges: telemetry may arrive before (or without) a registration, and we
+  -- would rather store and show it than drop data the edge believes is delivered.
+  CREATE TABLE readings (
+    edge_id   TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    metric    TEXT NOT NULL,
+    value     REAL NOT NULL,
+    time_ms   INTEGER NOT NULL,
+    PRIMARY KEY (edge_id, seq)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE events (
+    edge_id   TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    code      TEXT NOT NULL,
+    severity  INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    message   TEXT NOT NULL,
+    time_ms   INTEGER NOT NULL,
+    active    INTEGER NOT NULL,
+    PRIMARY KEY (edge_id, seq)
+  ) STRICT, WITHOUT ROWID;
+
+  -- Per-edge delivery accounting. Readings and events share the edge's sequence counter, so the
+  -- sequence figures (highest_seq, highest_contiguous_seq, gaps) cover both tables.
+  CREATE TABLE ingest_stats (
+    edge_id                TEXT PRIMARY KEY,
+    readings_received      INTEGER NOT NULL DEFAULT 0,  -- reading rows stored
+    events_received        INTEGER NOT NULL DEFAULT 0,  -- event rows stored
+    duplicates             INTEGER NOT NULL DEFAULT 0,  -- readings/events seen again, not stored
+    highest_seq            INTEGER NOT NULL DEFAULT 0,  -- highest seq stored
+    highest_contiguous_seq INTEGER NOT NULL DEFAULT 0   -- every seq 1..this is stored
+  ) STRICT;
+
+  CREATE TABLE policies (
+    version    INTEGER PRIMARY KEY,
+    bundle     BLOB NOT NULL,       -- calle.v1.PolicyBundle, protobuf binary, version filled in
+    created_ms INTEGER NOT NULL
+  ) STRICT;
+
+  -- One verdict per edge and version: a later Ack for the same pair replaces the earlier one.
+  CREATE TABLE policy_acks (
+    edge_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    applied INTEGER NOT NULL,
+    reason  TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    PRIMARY KEY (edge_id, version)
+  ) STRICT;
+  `,
+];
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to SCHEMA_VERSION; refuses a database newer than that. */
+export function migrate(db: Database.Database, file: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT');
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  const current = row?.version ?? 0;
+  if (current > SCHEMA_VERSION) {
+    // An older coordinator writing into a newer schema could silently break invariants the newer
+    // code relies on (a rollback to an older release, say): refuse rather than guess.
+    throw new CoordinatorError(
+      ErrorCodes.SCHEMA_TOO_NEW,
+      `database ${file} has schema version ${current}, but this coordinator knows versions up to ` +
+        `${SCHEMA_VERSION}; upgrade the coordinator or restore a matching backup`,
+    );
+  }
+  for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+    const sql = MIGRATIONS[version - 1] ?? '';
+    db.transaction(() => {
+      db.exec(sql);
+      if (version === 1) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version);
+      else db.prepare('UPDATE schema_version SET version = ?').run(version);
+    })();
+  }
+}
