@@ -21,6 +21,8 @@ export interface EdgeStatusJson {
   readonly received: number;
   /** Highest sequence number up to which everything is stored (readings and events). */
   readonly highestSeq: number;
+  /** Event rows stored for this edge (events share the edge's sequence counter with readings). */
+  readonly events: number;
   /** District as registered; null for an edge that never registered. */
   readonly district: string | null;
   /** Readings and events that arrived again after being stored (re-sends), not stored twice. */
@@ -33,12 +35,13 @@ export interface EdgeStatusJson {
 
 const edgeStatusSchema = {
   type: 'object',
-  required: ['id', 'lastSeen', 'received', 'highestSeq', 'district', 'duplicates', 'gaps', 'policyVersion'],
+  required: ['id', 'lastSeen', 'received', 'highestSeq', 'events', 'district', 'duplicates', 'gaps', 'policyVersion'],
   properties: {
     id: { type: 'string' },
     lastSeen: { type: ['string', 'null'], format: 'date-time' },
     received: { type: 'integer' },
     highestSeq: { type: 'integer' },
+    events: { type: 'integer' },
     district: { type: ['string', 'null'] },
     duplicates: { type: 'integer' },
     gaps: { type: 'integer' },
@@ -88,6 +91,7 @@ export function buildStatusApi({ db, log }: StatusApiOptions): FastifyInstance {
         lastSeen: e.lastSeenMs === null ? null : new Date(e.lastSeenMs).toISOString(),
         received: e.stats.readingsReceived,
         highestSeq: e.stats.highestContiguousSeq,
+        events: e.stats.eventsReceived,
         district: e.district,
         duplicates: e.stats.duplicates,
         gaps: e.stats.gaps,

@@ -1,0 +1,138 @@
+// The edge node's site configuration: what is in the cabinet and on the street around it.
+// Policies (schedules, timings, thresholds) arrive later from the coordinator; this file says
+// what exists and how it is wired, and is checked completely when the node starts.
+//
+// Shape of the JSON file (loadEdgeConfig rejects unknown keys, so a typo is an error):
+//
+//   {
+//     "edge": { "id": "atocha-01",            // EDGE_ID_PATTERN: [a-z0-9][a-z0-9_-]{0,62}
+//               "district": "centro", "tags": ["pilot"],
+//               "latitude": 40.4125, "longitude": -3.6995 },  // for the astronomical clock
+//     "store": { "path": "./.calle/edge.db" },  // optional; relative to this file's folder
+//     "nats": { "servers": ["nats://127.0.0.1:4222"] },        // optional
+//     "coordinator": { "grpc": "coordinator.example:50051" }, // optional, host:port
+//     "console": { "host": "0.0.0.0", "port": 8080 },         // optional
+//     "telemetry": { "intervalS": 5 },                        // optional, 1..3600
+//     "deviceTypes": [                                        // optional site types, see
+//       { "name": "dali-led-90w", "extends": "dali-led-luminaire",  // edge/devices/definition.ts
+//         "limits": { "ratedW": 90 } } ],
+//     "devices": [ { "id": "lum-01", "type": "dali-led-luminaire", "driver": "simulated",
+//                    "params": { "ratePerHour": 300 } } ],  // params: numbers for the driver
+//     "lightingGroups": [ { "id": "atocha-north", "name": "…", "luminaires": ["lum-01"],
+//                           "lightingClass": "M3",           // EN 13201-2 M1..M6, P1..P6, C0..C5
+//                           "detectors": ["det-n"] } ],      // optional: presence boost sources
+//     "intersections": [ { "id": "atocha-x-moratin", "name": "…",
+//         "signalGroups": [ { "id": "ns", "head": "sig-ns", "kind": "vehicle" } ],
+//         "conflicts": [["ns", "ew"]],                        // pairs that may never show together
+//         "detectors": ["det-n"],
+//         "plan": { "cycleS": 90, "yellowS": 3, "allRedS": 2, "minGreenS": 7,
+//                   "stages": [ { "groups": ["ns", "ped-ew"], "greenS": 40 } ] } } ],
+//                   // cycleS must equal Σ greenS + stages × (yellowS + allRedS)
+//     "containers": [ { "id": "glass-01", "sensor": "fill-01", "depthCm": 160 } ]
+//   }
+import type { DeviceTypeSpec } from '../devices/definition.js';
+
+export interface EdgeIdentity {
+  readonly id: string;
+  readonly district: string;
+  readonly tags: readonly string[];
+  /** Degrees north, WGS 84. */
+  readonly latitude: number;
+  /** Degrees east, WGS 84 (Madrid is negative). */
+  readonly longitude: number;
+}
+
+export interface DeviceConfig {
+  readonly id: string;
+  /** A built-in type name (edge/devices/catalogue.ts) or one of deviceTypes. */
+  readonly type: string;
+  readonly driver: 'simulated';
+  /** Driver parameters (numbers only for now: rates, seeds, depths). */
+  readonly params: Readonly<Record<string, number>>;
+}
+
+export type LightingClass =
+  `M${1 | 2 | 3 | 4 | 5 | 6}` | `P${1 | 2 | 3 | 4 | 5 | 6}` | `C${0 | 1 | 2 | 3 | 4 | 5}`;
+
+export interface LightingGroupConfig {
+  readonly id: string;
+  readonly name: string;
+  readonly luminaires: readonly string[];
+  /** EN 13201-2 class at full level; informational until traffic-adaptive classes land. */
+  readonly lightingClass: LightingClass;
+  /** Detectors whose vehicles count as presence for this group (may be empty). */
+  readonly detectors: readonly string[];
+}
+
+export interface SignalGroupConfig {
+  readonly id: string;
+  /** Device id of the head that shows this group. */
+  readonly head: string;
+  readonly kind: 'vehicle' | 'pedestrian';
+}
+
+export interface StageConfig {
+  readonly groups: readonly string[];
+  readonly greenS: number;
+}
+
+export interface SignalPlanConfig {
+  readonly cycleS: number;
+  readonly stages: readonly StageConfig[];
+  readonly yellowS: number;
+  readonly allRedS: number;
+  readonly minGreenS: number;
+}
+
+export interface IntersectionConfig {
+  readonly id: string;
+  readonly name: string;
+  readonly signalGroups: readonly SignalGroupConfig[];
+  readonly conflicts: readonly (readonly [string, string])[];
+  readonly detectors: readonly string[];
+  readonly plan: SignalPlanConfig;
+}
+
+export interface ContainerConfig {
+  readonly id: string;
+  /** Device id of the fill sensor. */
+  readonly sensor: string;
+  /** Distance from the sensor to the container floor, cm (empty container reading). */
+  readonly depthCm: number;
+}
+
+export interface EdgeConfig {
+  /** Absolute path of the file this was loaded from. */
+  readonly file: string;
+  readonly edge: EdgeIdentity;
+  /** store.path resolved to an absolute path. */
+  readonly store: { readonly path: string };
+  readonly nats?: { readonly servers: readonly string[] };
+  readonly coordinator?: { readonly grpc: string };
+  readonly console: { readonly host: string; readonly port: number };
+  readonly telemetry: { readonly intervalS: number };
+  readonly deviceTypes: readonly DeviceTypeSpec[];
+  readonly devices: readonly DeviceConfig[];
+  readonly lightingGroups: readonly LightingGroupConfig[];
+  readonly intersections: readonly IntersectionConfig[];
+  readonly containers: readonly ContainerConfig[];
+}
+
+/** Defaults for optional settings. The console listens on loopback unless told otherwise. */
+export const CONFIG_DEFAULTS = {
+  storePath: './.calle/edge.db',
+  console: { host: '127.0.0.1', port: 8080 },
+  telemetry: { intervalS: 5 },
+} as const;
+
+/** Safety floors a signal plan (from config or policy) may never go below. */
+export const SIGNAL_LIMITS = {
+  /** ITE change interval practice is 3–6 s; a NEMA MMU flags yellow under 2.7 s (REFERENCE §2). */
+  minYellowS: 3,
+  maxYellowS: 6,
+  /** Minimum green of any group. */
+  minGreenS: 5,
+  maxAllRedS: 6,
+  minCycleS: 30,
+  maxCycleS: 180,
+} as const;

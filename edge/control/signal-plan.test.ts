@@ -1,0 +1,49 @@
+import test from 'ava';
+import { FixedTimePlan, retime, type PlanTiming } from './signal-plan.js';
+
+const GROUPS = ['veh-ew', 'veh-ns', 'walk-ew', 'walk-ns'];
+const TIMING: PlanTiming = {
+  cycleS: 80,
+  yellowS: 3,
+  allRedS: 2,
+  minGreenS: 7,
+  stages: [
+    { groups: ['veh-ew', 'walk-ew'], greenS: 40 },
+    { groups: ['veh-ns', 'walk-ns'], greenS: 30 },
+  ],
+};
+const T0 = Date.UTC(2025, 0, 15, 12);
+
+test('signal plan — stages step through yellow and all-red', (t) => {
+  const plan = new FixedTimePlan(GROUPS, TIMING, T0);
+  const at = (s: number) => plan.step(T0 + s * 1000);
+  t.is(at(1).label, 'start-up all-red');
+  t.deepEqual(at(2).aspects, { 'veh-ew': 'green', 'veh-ns': 'red', 'walk-ew': 'green', 'walk-ns': 'red' });
+  t.is(at(41).label, 'stage 1/2 green (veh-ew, walk-ew)');
+  t.deepEqual(at(42).aspects, { 'veh-ew': 'yellow', 'veh-ns': 'red', 'walk-ew': 'yellow', 'walk-ns': 'red' });
+  t.is(at(45).label, 'stage 1/2 all-red (veh-ew, walk-ew)');
+  t.deepEqual(at(47).aspects, { 'veh-ew': 'red', 'veh-ns': 'green', 'walk-ew': 'red', 'walk-ns': 'green' });
+});
+
+test('signal plan — new timing applies at the cycle boundary and keeps the stage split', (t) => {
+  const next = retime(TIMING, { cycleS: 100, yellowS: 4, allRedS: 2, minGreenS: 7 });
+  t.not(typeof next, 'string');
+  if (typeof next === 'string') return;
+  t.deepEqual(
+    next.stages.map((s) => s.greenS),
+    [51, 37],
+  );
+  t.regex(
+    retime(TIMING, { cycleS: 24, yellowS: 4, allRedS: 2, minGreenS: 7 }) as string,
+    /below min_green_s 7/,
+  );
+
+  const plan = new FixedTimePlan(GROUPS, TIMING, T0);
+  plan.step(T0 + 2000); // start-up over: stage 1 green
+  plan.setTiming(next);
+  let applied: number | undefined;
+  for (let s = 3; s < 200 && applied === undefined; s++)
+    if (plan.step(T0 + s * 1000).timingApplied) applied = s;
+  // Stage 1 green 40 + 3 + 2, stage 2 green 30 + 3 + 2: the next stage 1 starts at 2 + 80 s.
+  t.is(applied, 82);
+});

@@ -1,0 +1,475 @@
+// The edge node's runtime: drivers in, control loops in the middle, commands and telemetry out.
+// It owns every device's state; the console and sync read snapshots (DeviceView). Each device,
+// loop and listener is fenced with its own try/catch: one misbehaving part is logged and marked,
+// and the rest of the street keeps running.
+import type { Logger } from 'pino';
+import type { calle } from '../../proto/index.js';
+import type { EdgeConfig } from '../config/edge-config.js';
+import { IntersectionController } from '../control/intersection-controller.js';
+import { LightingLoop } from '../control/lighting-loop.js';
+import { WasteMonitor } from '../control/waste-monitor.js';
+import { resolveDeviceTypes } from '../devices/catalogue.js';
+import { pointCode, pointValueProblem, type DeviceDefinition } from '../devices/definition.js';
+import type { DeviceView, PointValue } from '../devices/device-view.js';
+import type { DeviceDriver, DriverUpdate } from '../devices/driver.js';
+import { SimulatedDriver } from '../devices/simulated-driver.js';
+import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
+import { checkPolicy } from './policy-check.js';
+
+export interface EdgeSiteOptions {
+  config: EdgeConfig;
+  sink: TelemetrySink;
+  log: Logger;
+  now?: () => number;
+  /** Control period; default 1000. 0 = no timer: the caller drives tick() (tests). */
+  tickMs?: number;
+  /** Drivers to use instead of the built-in ones of the same name (tests, hardware-in-the-loop). */
+  drivers?: readonly DeviceDriver[];
+}
+
+/** Event codes this module raises (the edge's catalogue). */
+export const SITE_EVENTS = {
+  deviceUnavailable: 'DEVICE_UNAVAILABLE',
+  signalFlash: 'SIGNAL_FLASH_LATCHED',
+  containerFull: 'CONTAINER_FULL',
+  policyApplied: 'POLICY_APPLIED',
+} as const;
+
+/** Default collection threshold until a policy sets one (FIWARE binFullnessThreshold style, 0..1). */
+export const DEFAULT_COLLECT_AT_FILL = 0.8;
+
+interface DeviceRecord {
+  readonly id: string;
+  readonly def: DeviceDefinition;
+  readonly driver: DeviceDriver;
+  readonly group?: string;
+  readonly log: Logger;
+  available: boolean;
+  lastError?: string;
+  /** True once DEVICE_UNAVAILABLE was raised, so the clear is raised exactly once. */
+  alarmed: boolean;
+  state: Record<string, PointValue>;
+  reason?: string;
+  updatedMs: number;
+  /** Last value written per point; cleared when the device drops, so it is re-asserted. */
+  commanded: Record<string, PointValue>;
+}
+
+export class EdgeSite {
+  readonly #config: EdgeConfig;
+  readonly #sink: TelemetrySink;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #tickMs: number;
+  readonly #drivers = new Map<string, DeviceDriver>();
+  readonly #devices = new Map<string, DeviceRecord>();
+  readonly #listeners = new Set<(changed: readonly DeviceView[]) => void>();
+  readonly #changed = new Set<string>();
+  readonly #lighting: LightingLoop;
+  readonly #intersections: IntersectionController[];
+  readonly #waste = new Map<string, { monitor: WasteMonitor; containerId: string; full: boolean }>();
+  /** Lighting groups each detector gives presence to. */
+  readonly #presenceGroups = new Map<string, string[]>();
+  readonly #unsubscribe: (() => void)[] = [];
+  #collectAtFill = DEFAULT_COLLECT_AT_FILL;
+  #policyVersion = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #lastTelemetryMs: number | undefined;
+  #started: Promise<void> = Promise.resolve();
+
+  constructor(opts: EdgeSiteOptions) {
+    this.#config = opts.config;
+    this.#sink = opts.sink;
+    this.#log = opts.log.child({ module: 'edge-site' });
+    this.#now = opts.now ?? Date.now;
+    this.#tickMs = opts.tickMs ?? 1000;
+    const cfg = opts.config;
+
+    const builtIn = new SimulatedDriver({ log: opts.log.child({ module: 'simulated-driver' }) });
+    this.#drivers.set(builtIn.name, builtIn);
+    for (const d of opts.drivers ?? []) this.#drivers.set(d.name, d);
+
+    // The loader already checked the types; this only rebuilds them.
+    const { types } = resolveDeviceTypes(cfg.deviceTypes, 'deviceTypes');
+    const groupOf = new Map<string, string>();
+    for (const g of cfg.lightingGroups) for (const l of g.luminaires) groupOf.set(l, g.id);
+    for (const x of cfg.intersections) {
+      for (const sg of x.signalGroups) groupOf.set(sg.head, x.id);
+      for (const d of x.detectors) groupOf.set(d, x.id);
+    }
+    for (const c of cfg.containers) groupOf.set(c.sensor, c.id);
+    for (const g of cfg.lightingGroups) {
+      for (const d of g.detectors) {
+        this.#presenceGroups.set(d, [...(this.#presenceGroups.get(d) ?? []), g.id]);
+        if (!groupOf.has(d)) groupOf.set(d, g.id);
+      }
+    }
+
+    const startMs = this.#now();
+    for (const d of cfg.devices) {
+      const def = types.get(d.type);
+      const driver = this.#drivers.get(d.driver);
+      if (!def || !driver) throw new Error(`device ${d.id}: type or driver missing (config not checked?)`);
+      const group = groupOf.get(d.id);
+      this.#devices.set(d.id, {
+        id: d.id,
+        def,
+        driver,
+        ...(group !== undefined ? { group } : {}),
+        log: this.#log.child({ deviceId: d.id }),
+        available: false,
+        lastError: 'no reading yet',
+        alarmed: false,
+        state: {},
+        updatedMs: startMs,
+        commanded: {},
+      });
+    }
+
+    this.#lighting = new LightingLoop({ latitude: cfg.edge.latitude, longitude: cfg.edge.longitude });
+    this.#intersections = cfg.intersections.map((x) => new IntersectionController(x, startMs));
+    for (const c of cfg.containers) {
+      this.#waste.set(c.sensor, {
+        monitor: new WasteMonitor({ depthCm: c.depthCm }),
+        containerId: c.id,
+        full: false,
+      });
+    }
+  }
+
+  /** 0 until a policy is applied (built-in defaults). */
+  get policyVersion(): number {
+    return this.#policyVersion;
+  }
+
+  /** Starts drivers and the control timer. Driver start failures mark their devices unavailable. */
+  start(): void {
+    const byDriver = new Map<DeviceDriver, DeviceRecord[]>();
+    for (const rec of this.#devices.values())
+      byDriver.set(rec.driver, [...(byDriver.get(rec.driver) ?? []), rec]);
+    const starts: Promise<void>[] = [];
+    for (const [driver, recs] of byDriver) {
+      this.#unsubscribe.push(driver.subscribe((u) => this.#onUpdate(u)));
+      const params = new Map(this.#config.devices.map((d) => [d.id, d.params]));
+      starts.push(
+        driver
+          .start(recs.map((r) => ({ id: r.id, definition: r.def, params: params.get(r.id) ?? {} })))
+          .catch((err: unknown) => {
+            this.#log.error({ err, driver: driver.name }, 'driver failed to start');
+            for (const r of recs)
+              this.#markUnavailable(r, `driver ${driver.name} failed to start: ${String(err)}`, this.#now());
+          }),
+      );
+    }
+    this.#started = Promise.all(starts).then(() => undefined);
+    if (this.#tickMs > 0) this.#timer = setInterval(() => this.tick(), this.#tickMs);
+    this.#log.info({ edgeId: this.#config.edge.id, devices: this.#devices.size }, 'edge site started');
+  }
+
+  /** Resolves when every driver has started (or failed to). */
+  async whenStarted(): Promise<void> {
+    await this.#started;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const off of this.#unsubscribe.splice(0)) off();
+    const results = await Promise.allSettled([...this.#drivers.values()].map(async (d) => d.stop()));
+    for (const r of results)
+      if (r.status === 'rejected') this.#log.error({ err: r.reason as unknown }, 'driver stop failed');
+  }
+
+  devices(): DeviceView[] {
+    return [...this.#devices.values()].map(toView);
+  }
+
+  onChange(listener: (changed: readonly DeviceView[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  applyPolicy(bundle: calle.v1.IPolicyBundle): { applied: true } | { applied: false; reason: string } {
+    const checked = checkPolicy(bundle, this.#policyVersion, this.#intersections);
+    if (!checked.ok) {
+      const reason = checked.problems.join('; ');
+      this.#log.warn({ version: bundle.version, reason }, 'policy rejected');
+      return { applied: false, reason };
+    }
+    const p = checked.policy;
+    if (p.lighting) this.#lighting.setSettings(p.lighting);
+    for (const x of this.#intersections) {
+      const timing = p.traffic?.get(x.id);
+      if (timing) x.setTiming(timing);
+    }
+    if (p.waste) this.#collectAtFill = p.waste.collectAtFill;
+    this.#policyVersion = p.version;
+    const sections = ['lighting', 'traffic', 'waste'].filter((s) => s in p);
+    this.#log.info({ version: p.version, sections }, 'policy applied');
+    this.#raise({
+      code: SITE_EVENTS.policyApplied,
+      severity: 'info',
+      message: `policy ${p.version} applied (${sections.join(', ') || 'no sections'}); signal timing from the next cycle`,
+      timeMs: this.#now(),
+      active: false,
+    });
+    return { applied: true };
+  }
+
+  /**
+   * Clears a latched flash at one intersection. "remote" is always refused; the console calls
+   * this with "local" only for a user on the cabinet's own network.
+   */
+  clearSignalLatch(
+    intersectionId: string,
+    origin: 'local' | 'remote',
+  ): { cleared: boolean; reason?: string } {
+    const x = this.#intersections.find((i) => i.id === intersectionId);
+    if (!x) return { cleared: false, reason: `unknown intersection "${intersectionId}"` };
+    const now = this.#now();
+    const result = x.clearLatch(origin, now);
+    this.#log.warn({ intersectionId, origin, ...result }, 'signal latch clear requested');
+    if (result.cleared) {
+      this.#raise({
+        code: SITE_EVENTS.signalFlash,
+        severity: 'critical',
+        message: `${intersectionId}: flash cleared locally`,
+        timeMs: now,
+        active: false,
+      });
+    }
+    return result;
+  }
+
+  /** One control step: sample drivers, run the loops, report telemetry when due, notify. */
+  tick(): void {
+    const now = this.#now();
+    for (const driver of this.#drivers.values()) {
+      try {
+        driver.sample?.(now);
+      } catch (err) {
+        this.#log.error({ err, driver: driver.name }, 'driver sample failed');
+      }
+    }
+    this.#fenced('lighting', () => this.#runLighting(now));
+    for (const x of this.#intersections)
+      this.#fenced(`intersection ${x.id}`, () => this.#runIntersection(x, now));
+    if (
+      this.#lastTelemetryMs === undefined ||
+      now - this.#lastTelemetryMs >= this.#config.telemetry.intervalS * 1000
+    ) {
+      this.#lastTelemetryMs = now;
+      this.#fenced('telemetry', () => this.#recordTelemetry(now));
+    }
+    this.#notify();
+  }
+
+  #runLighting(now: number): void {
+    for (const g of this.#config.lightingGroups) {
+      const decision = this.#lighting.decide(g.id, now);
+      for (const id of g.luminaires) {
+        const rec = this.#devices.get(id)!;
+        // A DALI driver cannot hold less than its minimum level; 0 stays off.
+        const min = rec.def.limits.minLevelPct ?? 0;
+        const level = decision.levelPct > 0 ? Math.max(min, decision.levelPct) : 0;
+        this.#command(rec, 'level', level, decision.reason, now);
+      }
+    }
+  }
+
+  #runIntersection(x: IntersectionController, now: number): void {
+    const cfg = this.#config.intersections.find((i) => i.id === x.id)!;
+    const unavailable = cfg.signalGroups
+      .filter((sg) => !this.#devices.get(sg.head)!.available)
+      .map((sg) => sg.head);
+    // Heads that have never answered yet are not a fault: the intersection starts once they do.
+    const failed = unavailable.filter((h) => this.#devices.get(h)!.alarmed);
+    if (unavailable.length > 0 && failed.length === 0) return;
+    const step = x.step(now, failed);
+    if (step.latched) {
+      this.#log.error(
+        { intersectionId: x.id, reason: step.latched.reason },
+        'intersection latched into flash',
+      );
+      this.#raise({
+        code: SITE_EVENTS.signalFlash,
+        severity: 'critical',
+        message: `${x.id}: flashing amber, ${step.latched.reason}; clear locally at the cabinet`,
+        timeMs: now,
+        active: true,
+      });
+    }
+    for (const sg of cfg.signalGroups) {
+      this.#command(this.#devices.get(sg.head)!, 'aspect', step.aspects[sg.id] ?? 'flash', step.reason, now);
+    }
+  }
+
+  #recordTelemetry(now: number): void {
+    const readings: TelemetryReading[] = [];
+    for (const rec of this.#devices.values()) {
+      if (!rec.available) continue;
+      for (const p of rec.def.points) {
+        if (p.metric === undefined) continue;
+        const value = pointCode(p, rec.state[p.name]);
+        if (value !== undefined) readings.push({ deviceId: rec.id, metric: p.metric, value, timeMs: now });
+      }
+    }
+    if (readings.length > 0) this.#sink.record(readings);
+  }
+
+  #command(rec: DeviceRecord, point: string, value: PointValue, reason: string, now: number): void {
+    if (rec.reason !== reason) {
+      rec.reason = reason;
+      rec.updatedMs = now;
+      this.#changed.add(rec.id);
+    }
+    if (!rec.available || rec.commanded[point] === value) return;
+    rec.commanded[point] = value;
+    rec.driver.write(rec.id, point, value).catch((err: unknown) => {
+      delete rec.commanded[point];
+      rec.log.warn({ err, point, value }, 'write failed');
+      this.#markUnavailable(
+        rec,
+        `write ${point}=${String(value)} failed: ${err instanceof Error ? err.message : String(err)}`,
+        this.#now(),
+      );
+    });
+  }
+
+  #onUpdate(u: DriverUpdate): void {
+    const rec = this.#devices.get(u.deviceId);
+    if (!rec) return;
+    this.#fenced(`device ${rec.id}`, () => {
+      if ('error' in u) return this.#markUnavailable(rec, u.error, u.timeMs);
+      const values: Record<string, PointValue> = {};
+      for (const [name, v] of Object.entries(u.values)) {
+        const p = rec.def.points.find((q) => q.name === name);
+        const problem = p ? pointValueProblem(p, v) : `unknown point "${name}"`;
+        if (problem !== undefined) rec.log.warn({ point: name, value: v }, `reading dropped: ${problem}`);
+        else values[name] = v;
+      }
+      this.#markAvailable(rec, u.timeMs);
+      this.#onValues(rec, values, u.timeMs);
+      if (Object.entries(values).some(([k, v]) => rec.state[k] !== v)) {
+        rec.state = { ...rec.state, ...values };
+        rec.updatedMs = u.timeMs;
+        this.#changed.add(rec.id);
+      }
+    });
+  }
+
+  /** Side effects of fresh values: presence for lighting, fill for containers. */
+  #onValues(rec: DeviceRecord, values: Record<string, PointValue>, timeMs: number): void {
+    const count = values.count;
+    if (typeof count === 'number' && typeof rec.state.count === 'number' && count !== rec.state.count) {
+      for (const g of this.#presenceGroups.get(rec.id) ?? []) this.#lighting.notePresence(g, timeMs, rec.id);
+    }
+    const waste = this.#waste.get(rec.id);
+    if (waste && typeof values.distance === 'number') {
+      const r = waste.monitor.add(values.distance, timeMs);
+      if (!r.accepted) {
+        rec.log.debug({ distance: values.distance }, `fill reading ignored: ${r.reason}`);
+        return;
+      }
+      values.fill = r.fillPct;
+      const full = r.fillPct >= this.#collectAtFill * 100;
+      if (full !== waste.full) {
+        waste.full = full;
+        this.#raise({
+          deviceId: rec.id,
+          code: SITE_EVENTS.containerFull,
+          severity: 'warning',
+          message: `${waste.containerId}: ${r.fillPct} % full (collect at ${this.#collectAtFill * 100} %)`,
+          timeMs,
+          active: full,
+        });
+      }
+    }
+  }
+
+  #markUnavailable(rec: DeviceRecord, error: string, timeMs: number): void {
+    const wasAvailable = rec.available;
+    if (!wasAvailable && rec.lastError === error && rec.alarmed) return;
+    rec.available = false;
+    rec.lastError = error;
+    rec.commanded = {};
+    rec.updatedMs = timeMs;
+    this.#changed.add(rec.id);
+    if (!rec.alarmed) {
+      rec.alarmed = true;
+      rec.log.warn({ error }, 'device unavailable');
+      this.#raise({
+        deviceId: rec.id,
+        code: SITE_EVENTS.deviceUnavailable,
+        severity: rec.def.kind === 'signal-head' ? 'critical' : 'warning',
+        message: `${rec.id} unavailable: ${error}`,
+        timeMs,
+        active: true,
+      });
+    }
+  }
+
+  #markAvailable(rec: DeviceRecord, timeMs: number): void {
+    if (rec.available) return;
+    rec.available = true;
+    delete rec.lastError;
+    rec.updatedMs = timeMs;
+    this.#changed.add(rec.id);
+    if (rec.alarmed) {
+      rec.alarmed = false;
+      rec.log.info('device available again');
+      this.#raise({
+        deviceId: rec.id,
+        code: SITE_EVENTS.deviceUnavailable,
+        severity: 'info',
+        message: `${rec.id} available again`,
+        timeMs,
+        active: false,
+      });
+    }
+  }
+
+  #raise(event: EdgeEvent): void {
+    try {
+      this.#sink.raise(event);
+    } catch (err) {
+      this.#log.error({ err, code: event.code }, 'sink refused an event');
+    }
+  }
+
+  #notify(): void {
+    if (this.#changed.size === 0) return;
+    const changed = [...this.#changed].map((id) => toView(this.#devices.get(id)!));
+    this.#changed.clear();
+    for (const listener of this.#listeners) {
+      try {
+        listener(changed);
+      } catch (err) {
+        this.#log.error({ err }, 'change listener threw');
+      }
+    }
+  }
+
+  #fenced(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log.error({ err }, `${what} failed`);
+    }
+  }
+}
+
+function toView(rec: DeviceRecord): DeviceView {
+  return Object.freeze({
+    id: rec.id,
+    type: rec.def.name,
+    kind: rec.def.kind,
+    driver: rec.driver.name,
+    ...(rec.group !== undefined ? { group: rec.group } : {}),
+    available: rec.available,
+    ...(rec.lastError !== undefined ? { lastError: rec.lastError } : {}),
+    state: Object.freeze({ ...rec.state }),
+    ...(rec.reason !== undefined ? { reason: rec.reason } : {}),
+    updatedMs: rec.updatedMs,
+  });
+}
