@@ -129,7 +129,11 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     // Configuration and usage errors are the operator's to fix: a clear message, no stack trace.
-    if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (
+      err instanceof ConfigError ||
+      err instanceof UsageError ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    ) {
       console.error((err as Error).message);
       if (err instanceof UsageError) console.error('run `calle --help` for usage');
       return 2;

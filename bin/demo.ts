@@ -5,9 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { startCoordinator } from '../cloud/coordinator.js';
+import { startCoordinator, type Coordinator } from '../cloud/coordinator.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
-import { startEdgeNode } from '../edge/edge-node.js';
+import { startEdgeNode, type EdgeNodeHandle } from '../edge/edge-node.js';
 import { LocalNatsServer } from '../deploy/nats/local-server.js';
 
 export const DEMO_SITE = fileURLToPath(new URL('../edge/examples/madrid-street.json', import.meta.url));
@@ -19,6 +19,8 @@ export interface DemoOptions {
   readonly consolePort?: number;
   /** HTTP port of the coordinator's status API; 0 (default) picks a free one. */
   readonly coordinatorPort?: number;
+  /** Overrides the example site's telemetry interval (tests use 1 s). */
+  readonly telemetryIntervalS?: number;
 }
 
 export interface RunningDemo {
@@ -28,6 +30,8 @@ export interface RunningDemo {
   readonly natsUrl: string;
   readonly logFile: string;
   readonly nats: LocalNatsServer;
+  readonly coordinator: Coordinator;
+  readonly edge: EdgeNodeHandle;
   close(): Promise<void>;
 }
 
@@ -73,11 +77,21 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       nats: { servers: [nats.url] },
       coordinator: { grpc: `127.0.0.1:${coordinator.grpcPort}` },
       console: { ...site.console, host: '127.0.0.1', port: options.consolePort ?? 0 },
+      telemetry: { ...site.telemetry, intervalS: options.telemetryIntervalS ?? site.telemetry.intervalS },
     };
     const edge = await startEdgeNode(config, log.child({ edge: config.edge.id }));
     closers.push(async () => edge.close());
 
-    return { consoleUrl: edge.consoleUrl, coordinatorUrl: coordinator.httpUrl, natsUrl: nats.url, logFile, nats, close };
+    return {
+      consoleUrl: edge.consoleUrl,
+      coordinatorUrl: coordinator.httpUrl,
+      natsUrl: nats.url,
+      logFile,
+      nats,
+      coordinator,
+      edge,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

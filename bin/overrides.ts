@@ -7,7 +7,8 @@ import type { EdgeConfig } from '../edge/config/edge-config.js';
 export function parseHostPort(flag: string, value: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(value);
   const port = Number(m?.[2]);
-  if (!m?.[1] || port > 65535) throw new ConfigError('command line', [{ field: flag, reason: `'${value}' is not HOST:PORT` }]);
+  if (!m?.[1] || port > 65535)
+    throw new ConfigError('command line', [{ field: flag, reason: `'${value}' is not HOST:PORT` }]);
   return { host: m[1], port };
 }
 
@@ -25,6 +26,8 @@ export function withEdgeOverrides(config: EdgeConfig, o: EdgeOverrides): EdgeCon
     ...(o.nats?.length ? { nats: { servers: o.nats } } : {}),
     ...(o.coordinator !== undefined ? { coordinator: { grpc: o.coordinator } } : {}),
     ...(o.store !== undefined ? { store: { ...config.store, path: resolve(o.store) } } : {}),
-    ...(o.console !== undefined ? { console: { ...config.console, ...parseHostPort('--console', o.console) } } : {}),
+    ...(o.console !== undefined
+      ? { console: { ...config.console, ...parseHostPort('--console', o.console) } }
+      : {}),
   };
 }

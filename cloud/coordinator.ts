@@ -10,7 +10,7 @@ import { createPolicyService } from './grpc/policy-service.js';
 import { buildStatusApi } from './http/status-api.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
 import { PolicyPublisher, type PolicyDraft } from './policies/policy-publisher.js';
-import { CoordinatorDb } from './store/coordinator-db.js';
+import { CoordinatorDb, type PolicyAckRow } from './store/coordinator-db.js';
 
 export type { PolicyDraft };
 
@@ -36,6 +36,8 @@ export interface Coordinator {
   readonly httpUrl: string;
   /** Stores a policy as the next version and pushes it to watching edges it targets. */
   publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle;
+  /** The edges' verdicts on one policy version, by edge id. */
+  policyAcks(version: number): PolicyAckRow[];
   /** Stops everything. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -100,6 +102,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       grpcPort: grpc.port,
       httpUrl,
       publishPolicy: (draft) => publisher.publishPolicy(draft),
+      policyAcks: (version) => db.listPolicyAcks(version),
       async close() {
         closing ??= unwind().then(() => log.info('coordinator stopped'));
         return closing;

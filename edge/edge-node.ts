@@ -34,17 +34,35 @@ export async function startEdgeNode(config: EdgeConfig, log: Logger): Promise<Ed
   const stored = policies.latest();
   if (stored) {
     const verdict = site.applyPolicy(stored);
-    if (verdict.applied) log.info({ version: Number(stored.version) }, 'policy: restored the last applied policy');
-    else log.error({ version: Number(stored.version), reason: verdict.reason }, 'policy: stored policy refused; running built-in defaults');
+    if (verdict.applied)
+      log.info({ version: Number(stored.version) }, 'policy: restored the last applied policy');
+    else
+      log.error(
+        { version: Number(stored.version), reason: verdict.reason },
+        'policy: stored policy refused; running built-in defaults',
+      );
   } else {
     log.info('policy: none applied yet; running built-in defaults');
   }
   site.start();
-  outbox.raise({ code: 'EDGE_STARTED', severity: 'info', message: `calle edge ${SOFTWARE_VERSION} started`, timeMs: Date.now(), active: false });
+  outbox.raise({
+    code: 'EDGE_STARTED',
+    severity: 'info',
+    message: `calle edge ${SOFTWARE_VERSION} started`,
+    timeMs: Date.now(),
+    active: false,
+  });
 
-  const nats = config.nats ? new NatsLink({ servers: config.nats.servers, name: edgeId, log: log.child({ module: 'nats' }) }) : undefined;
+  const nats = config.nats
+    ? new NatsLink({ servers: config.nats.servers, name: edgeId, log: log.child({ module: 'nats' }) })
+    : undefined;
   const publisher = nats
-    ? new OutboxPublisher({ outbox, connection: () => nats.connection, edgeId, log: log.child({ module: 'publisher' }) })
+    ? new OutboxPublisher({
+        outbox,
+        connection: () => nats.connection,
+        edgeId,
+        log: log.child({ module: 'publisher' }),
+      })
     : undefined;
   publisher?.start();
   if (!nats) log.warn('uplink: no NATS configured; telemetry stays in the outbox');
@@ -54,7 +72,9 @@ export async function startEdgeNode(config: EdgeConfig, log: Logger): Promise<Ed
     const current = site.policyVersion;
     if (version <= current) {
       // Never go back (a rollback is a new, higher version); an equal version is a re-delivery.
-      return version === current ? { applied: true } : { applied: false, reason: `version: ${version} is lower than the applied ${current}` };
+      return version === current
+        ? { applied: true }
+        : { applied: false, reason: `version: ${version} is lower than the applied ${current}` };
     }
     const verdict = site.applyPolicy(bundle);
     if (verdict.applied) policies.save(bundle, Date.now());
@@ -71,7 +91,12 @@ export async function startEdgeNode(config: EdgeConfig, log: Logger): Promise<Ed
   const coordinator = config.coordinator
     ? new CoordinatorLink({
         address: config.coordinator.grpc,
-        identity: { edgeId, district: config.edge.district, tags: config.edge.tags, softwareVersion: SOFTWARE_VERSION },
+        identity: {
+          edgeId,
+          district: config.edge.district,
+          tags: config.edge.tags,
+          softwareVersion: SOFTWARE_VERSION,
+        },
         log: log.child({ module: 'coordinator' }),
         host: {
           heartbeat: () => {

@@ -5,7 +5,10 @@ function findVersion(): string {
   // Works from source (edge/version.ts) and from the build (dist/edge/version.js).
   for (const rel of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'calle' && pkg.version) return pkg.version;
     } catch {
       // not this one; try the next

@@ -24,8 +24,20 @@ mkdirSync(out, { recursive: true });
 // below 2^53); proto/index.ts makes the runtime agree.
 execFileSync(
   join(bin, 'pbjs'),
-  ['-t', 'static-module', '-w', 'es6', '--force-number', '--dependency', 'protobufjs/minimal.js', '-p', here,
-    '-o', join(out, 'calle.js'), ...files],
+  [
+    '-t',
+    'static-module',
+    '-w',
+    'es6',
+    '--force-number',
+    '--dependency',
+    'protobufjs/minimal.js',
+    '-p',
+    here,
+    '-o',
+    join(out, 'calle.js'),
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 // Make the runtime agree with --force-number before any generated prototype computes its defaults
@@ -46,7 +58,10 @@ execFileSync(join(bin, 'pbts'), ['-o', join(out, 'calle.d.ts'), join(out, 'calle
 // gRPC service definitions, read from the same .proto files through protobufjs reflection.
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : join(here, target));
-root.loadSync(files.map((f) => f.slice(here.length + 1)), { keepCase: false, alternateCommentMode: true });
+root.loadSync(
+  files.map((f) => f.slice(here.length + 1)),
+  { keepCase: false, alternateCommentMode: true },
+);
 root.resolveAll();
 
 const lcFirst = (s) => s[0].toLowerCase() + s.slice(1);
@@ -85,13 +100,22 @@ for (const service of root.lookup('calle.v1').nestedArray.filter((n) => n instan
     lines.push(`    responseDeserialize: (b: Buffer): ${res} => ${res}.decode(b),`);
     lines.push('  },');
     const kind = method.requestStream
-      ? method.responseStream ? 'handleBidiStreamingCall' : 'handleClientStreamingCall'
-      : method.responseStream ? 'handleServerStreamingCall' : 'handleUnaryCall';
+      ? method.responseStream
+        ? 'handleBidiStreamingCall'
+        : 'handleClientStreamingCall'
+      : method.responseStream
+        ? 'handleServerStreamingCall'
+        : 'handleUnaryCall';
     handlers.push(`  ${name}: grpc.${kind}<${req}, ${resIn}>;`);
   }
   lines.push('} as const;', '');
   lines.push(`/** Server-side handlers of ${full}. */`);
-  lines.push(`export interface ${service.name}Handlers extends grpc.UntypedServiceImplementation {`, ...handlers, '}', '');
+  lines.push(
+    `export interface ${service.name}Handlers extends grpc.UntypedServiceImplementation {`,
+    ...handlers,
+    '}',
+    '',
+  );
 }
 writeFileSync(join(out, 'services.ts'), lines.join('\n'));
 console.log(`proto: generated ${out}/{calle.js,calle.d.ts,services.ts}`);

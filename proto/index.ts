@@ -18,4 +18,7 @@ export function encodeMessage<T>(codec: { encode(m: T): { finish(): Uint8Array }
 /** A gRPC client class for calle.v1.FleetService. */
 export const FleetClient = grpc.makeGenericClientConstructor(FleetServiceDefinition, 'calle.v1.FleetService');
 /** A gRPC client class for calle.v1.PolicyService. */
-export const PolicyClient = grpc.makeGenericClientConstructor(PolicyServiceDefinition, 'calle.v1.PolicyService');
+export const PolicyClient = grpc.makeGenericClientConstructor(
+  PolicyServiceDefinition,
+  'calle.v1.PolicyService',
+);

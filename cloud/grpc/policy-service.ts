@@ -3,7 +3,7 @@
 // from the store, then forwards each new publication. An edge that reconnects (after a link cut, a
 // coordinator restart or a shutdown of this replica) resumes from its last applied version, so the
 // stream itself holds no state worth keeping.
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { v1, type calle, type PolicyServiceHandlers } from '../../proto/index.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
@@ -95,6 +95,9 @@ export function createPolicyService({
       call.emit('error', rpcFailure(watchLog, 'Watch', err));
       return;
     }
+    // Send headers now, even with no policy to send: the edge takes them as "the stream is open"
+    // and reports its coordinator link as up without waiting for the next policy.
+    call.sendMetadata(new Metadata());
     watchLog.info({ from, cursor }, 'watching policies');
   }
 

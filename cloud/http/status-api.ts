@@ -35,7 +35,17 @@ export interface EdgeStatusJson {
 
 const edgeStatusSchema = {
   type: 'object',
-  required: ['id', 'lastSeen', 'received', 'highestSeq', 'events', 'district', 'duplicates', 'gaps', 'policyVersion'],
+  required: [
+    'id',
+    'lastSeen',
+    'received',
+    'highestSeq',
+    'events',
+    'district',
+    'duplicates',
+    'gaps',
+    'policyVersion',
+  ],
   properties: {
     id: { type: 'string' },
     lastSeen: { type: ['string', 'null'], format: 'date-time' },

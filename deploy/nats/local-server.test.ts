@@ -2,7 +2,7 @@ import test from 'ava';
 import { connect } from 'net';
 import { LocalNatsServer } from './local-server.js';
 
-const probe = (port: number): Promise<boolean> =>
+const probe = async (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     s.once('connect', () => {

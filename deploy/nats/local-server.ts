@@ -72,7 +72,9 @@ export class LocalNatsServer {
       };
       child.stderr?.on('data', onData);
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`nats-server exited with ${code} before ready:\n${log}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`nats-server exited with ${code} before ready:\n${log}`)),
+      );
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     try {

@@ -6,7 +6,12 @@ import { tempDir, testLogger } from '../test-support/temp-dir.js';
 import { openDatabase, SchemaTooNewError } from './edge-db.js';
 import { Outbox, PRIORITY_EVENT, PRIORITY_TELEMETRY } from './outbox.js';
 
-const reading = (deviceId: string, value: number) => ({ deviceId, metric: 'level.pct', value, timeMs: 1_700_000_000_000 });
+const reading = (deviceId: string, value: number) => ({
+  deviceId,
+  metric: 'level.pct',
+  value,
+  timeMs: 1_700_000_000_000,
+});
 
 test('outbox — assigns contiguous sequence numbers that survive a reopen', (t) => {
   const file = join(tempDir(t), 'edge.db');
@@ -47,7 +52,14 @@ test('outbox — events leave before older telemetry and share the sequence coun
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger() });
   outbox.record([reading('a', 1)]);
-  outbox.raise({ code: 'DEVICE_UNAVAILABLE', deviceId: 'a', severity: 'warning', message: 'no answer', timeMs: 1, active: true });
+  outbox.raise({
+    code: 'DEVICE_UNAVAILABLE',
+    deviceId: 'a',
+    severity: 'warning',
+    message: 'no answer',
+    timeMs: 1,
+    active: true,
+  });
   const rows = outbox.peek(10);
   t.deepEqual(
     rows.map((r) => r.priority),

@@ -67,7 +67,11 @@ export class Outbox implements TelemetrySink {
   readonly #maxRows: number;
   readonly #listeners = new Set<() => void>();
   #acked = 0;
-  readonly #append: (priority: number, subject: string, build: (firstSeq: number) => { payload: Uint8Array; count: number }) => void;
+  readonly #append: (
+    priority: number,
+    subject: string,
+    build: (firstSeq: number) => { payload: Uint8Array; count: number },
+  ) => void;
   readonly #q: {
     peek: Database.Statement<[number], RawRow>;
     remove: Database.Statement<[number]>;
@@ -100,12 +104,15 @@ export class Outbox implements TelemetrySink {
       ),
       remove: db.prepare<[number]>('DELETE FROM outbox WHERE id = ?'),
       count,
-      oldest: db.prepare<[], { created_ms: number | null }>('SELECT min(created_ms) AS created_ms FROM outbox'),
+      oldest: db.prepare<[], { created_ms: number | null }>(
+        'SELECT min(created_ms) AS created_ms FROM outbox',
+      ),
       meta: getMeta,
     };
     // One transaction: take sequence numbers, write the row, advance the counter, make room.
     // No await inside: better-sqlite3 transactions are synchronous by design.
-    this.#append = db.transaction((priority, subject, build) => {
+    type Build = (firstSeq: number) => { payload: Uint8Array; count: number };
+    this.#append = db.transaction((priority: number, subject: string, build: Build) => {
       const firstSeq = getMeta.get('next_seq')?.value ?? 1;
       const { payload, count: n } = build(firstSeq);
       insert.run(subject, priority, firstSeq, firstSeq + n - 1, payload, this.#now());

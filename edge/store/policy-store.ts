@@ -11,7 +11,9 @@ export class PolicyStore {
 
   constructor(db: Db) {
     this.#latest = db.prepare('SELECT version, bundle FROM applied_policy ORDER BY version DESC LIMIT 1');
-    this.#save = db.prepare('INSERT OR REPLACE INTO applied_policy (version, bundle, applied_ms) VALUES (?, ?, ?)');
+    this.#save = db.prepare(
+      'INSERT OR REPLACE INTO applied_policy (version, bundle, applied_ms) VALUES (?, ?, ?)',
+    );
   }
 
   /** The newest applied bundle, or undefined when the node runs its built-in defaults. */

@@ -30,7 +30,11 @@ export interface CoordinatorLinkOptions {
   readonly deadlineMs?: number;
 }
 
-type Unary<Req, Res> = (req: Req, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void;
+type Unary<Req, Res> = (
+  req: Req,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: Res) => void,
+) => void;
 
 export class CoordinatorLink {
   readonly #o: CoordinatorLinkOptions;
@@ -81,7 +85,7 @@ export class CoordinatorLink {
     this.#policy.close();
   }
 
-  #call<Req, Res>(client: grpc.Client, method: string, req: Req): Promise<Res> {
+  async #call<Req, Res>(client: grpc.Client, method: string, req: Req): Promise<Res> {
     const fn = (client as unknown as Record<string, Unary<Req, Res>>)[method]!.bind(client);
     return new Promise((resolve, reject) => {
       fn(req, { deadline: Date.now() + (this.#o.deadlineMs ?? 5_000) }, (err, res) =>
@@ -95,7 +99,10 @@ export class CoordinatorLink {
     this.#backoffMs = Math.min(Math.max(this.#backoffMs * 2, 1_000), 30_000);
     const delay = this.#backoffMs / 2 + (Math.random() * this.#backoffMs) / 2;
     const e = err as Partial<grpc.ServiceError>;
-    this.#log.warn({ code: e.code, details: e.details ?? e.message, retryInMs: Math.round(delay) }, `coordinator: ${what} failed`);
+    this.#log.warn(
+      { code: e.code, details: e.details ?? e.message, retryInMs: Math.round(delay) },
+      `coordinator: ${what} failed`,
+    );
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(again, delay);
   }
@@ -114,7 +121,8 @@ export class CoordinatorLink {
         this.#backoffMs = 0;
         const skewS = Math.abs(Number(res.serverTimeMs) - Date.now()) / 1000;
         this.#log.info({ skewS }, 'coordinator: registered');
-        if (skewS > 30) this.#log.warn({ skewS }, 'coordinator: clock skew over 30 s; schedules and expiry depend on it');
+        if (skewS > 30)
+          this.#log.warn({ skewS }, 'coordinator: clock skew over 30 s; schedules and expiry depend on it');
         this.#scheduleHeartbeat(Math.max(1, res.heartbeatIntervalS || 10) * 1000);
         if (this.#unconfirmedAck) this.#sendAck(this.#unconfirmedAck);
         this.#openWatch();
@@ -126,7 +134,11 @@ export class CoordinatorLink {
   #scheduleHeartbeat(intervalMs: number): void {
     clearTimeout(this.#heartbeatTimer);
     this.#heartbeatTimer = setTimeout(() => {
-      const req: calle.v1.IHeartbeatRequest = { ...this.#o.host.heartbeat(), edgeId: this.#o.identity.edgeId, timeMs: Date.now() };
+      const req: calle.v1.IHeartbeatRequest = {
+        ...this.#o.host.heartbeat(),
+        edgeId: this.#o.identity.edgeId,
+        timeMs: Date.now(),
+      };
       this.#call<calle.v1.IHeartbeatRequest, calle.v1.HeartbeatResponse>(this.#fleet, 'heartbeat', req).then(
         () => this.#scheduleHeartbeat(intervalMs),
         (err: grpc.ServiceError) => {
@@ -147,7 +159,9 @@ export class CoordinatorLink {
     if (this.#stopped || this.#watch) return;
     const lastAppliedVersion = this.#o.host.policyVersion();
     const stream = (
-      this.#policy as unknown as { watch(req: calle.v1.IWatchRequest): grpc.ClientReadableStream<calle.v1.PolicyBundle> }
+      this.#policy as unknown as {
+        watch(req: calle.v1.IWatchRequest): grpc.ClientReadableStream<calle.v1.PolicyBundle>;
+      }
     ).watch({ edgeId: this.#o.identity.edgeId, lastAppliedVersion });
     this.#watch = stream;
     stream.on('metadata', () => {
@@ -182,7 +196,12 @@ export class CoordinatorLink {
       verdict = { applied: false, reason: `internal error: ${(err as Error).message}` };
     }
     this.#log.info({ version, ...verdict }, verdict.applied ? 'policy: applied' : 'policy: refused');
-    this.#sendAck({ edgeId: this.#o.identity.edgeId, version, applied: verdict.applied, reason: verdict.reason ?? '' });
+    this.#sendAck({
+      edgeId: this.#o.identity.edgeId,
+      version,
+      applied: verdict.applied,
+      reason: verdict.reason ?? '',
+    });
   }
 
   #sendAck(ack: calle.v1.IPolicyAck): void {
@@ -193,7 +212,8 @@ export class CoordinatorLink {
       () => {
         if (this.#unconfirmedAck === ack) this.#unconfirmedAck = undefined;
       },
-      (err: grpc.ServiceError) => this.#log.warn({ code: err.code, version: ack.version }, 'policy: ack failed; will re-send'),
+      (err: grpc.ServiceError) =>
+        this.#log.warn({ code: err.code, version: ack.version }, 'policy: ack failed; will re-send'),
     );
   }
 }

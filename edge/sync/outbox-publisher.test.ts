@@ -10,7 +10,11 @@ import { tempDir, testLogger } from '../test-support/temp-dir.js';
 import { NatsLink } from './nats-link.js';
 import { OutboxPublisher } from './outbox-publisher.js';
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;
@@ -30,19 +34,32 @@ test('outbox publisher — drains to JetStream, keeps queueing through a broker 
   t.teardown(async () => admin.close());
   await until('admin connection', () => admin.connected);
   const jsm = await jetstreamManager(admin.connection!);
-  await jsm.streams.add({ name: TELEMETRY_STREAM, subjects: ['calle.telemetry.>'], duplicate_window: 3_600_000_000_000 });
-  const streamMessages = async (): Promise<number> => (await jsm.streams.info(TELEMETRY_STREAM)).state.messages;
+  await jsm.streams.add({
+    name: TELEMETRY_STREAM,
+    subjects: ['calle.telemetry.>'],
+    duplicate_window: 3_600_000_000_000,
+  });
+  const streamMessages = async (): Promise<number> =>
+    (await jsm.streams.info(TELEMETRY_STREAM)).state.messages;
 
   const db = openDatabase(join(dir, 'edge.db'));
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log });
   const link = new NatsLink({ servers: [nats.url], name: 'e1', log });
   t.teardown(async () => link.close());
-  const publisher = new OutboxPublisher({ outbox, connection: () => link.connection, edgeId: 'e1', log, ackTimeoutMs: 1_000, idleMs: 100 });
+  const publisher = new OutboxPublisher({
+    outbox,
+    connection: () => link.connection,
+    edgeId: 'e1',
+    log,
+    ackTimeoutMs: 1_000,
+    idleMs: 100,
+  });
   t.teardown(async () => publisher.stop());
   publisher.start();
 
-  const tick = (i: number) => outbox.record([{ deviceId: 'lum-1', metric: 'level.pct', value: i, timeMs: Date.now() }]);
+  const tick = (i: number) =>
+    outbox.record([{ deviceId: 'lum-1', metric: 'level.pct', value: i, timeMs: Date.now() }]);
   for (let i = 0; i < 20; i++) tick(i);
   await until('first drain', () => outbox.stats().pending === 0);
   t.is(await streamMessages(), 20);

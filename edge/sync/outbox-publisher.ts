@@ -88,7 +88,8 @@ export class OutboxPublisher {
         // Full jitter: a district's edges coming back together do not retry in lockstep.
         await this.#sleep(Math.random() * backoffMs);
       } else {
-        if (failing) this.#o.log.info({ pending: this.#o.outbox.stats().pending }, 'outbox: publishing again');
+        if (failing)
+          this.#o.log.info({ pending: this.#o.outbox.stats().pending }, 'outbox: publishing again');
         failing = false;
         backoffMs = 0;
       }
