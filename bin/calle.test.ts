@@ -1,0 +1,74 @@
+// The calle command as an operator meets it: a bad site file stops `calle edge` at start with a
+// message naming the file, the field and the reason, and no stack trace.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../edge/test-support/temp-dir.js';
+import { DEMO_SITE } from './demo.js';
+
+const CALLE = fileURLToPath(new URL('./calle.ts', import.meta.url));
+
+async function runCalle(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import=tsx', CALLE, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The example site with one change made by `edit`, written to a temp file. */
+function brokenSite(t: Parameters<typeof tempDir>[0], edit: (site: Record<string, unknown>) => void): string {
+  const site = JSON.parse(readFileSync(DEMO_SITE, 'utf8')) as Record<string, unknown>;
+  edit(site);
+  const file = join(tempDir(t), 'site.json');
+  writeFileSync(file, JSON.stringify(site));
+  return file;
+}
+
+const devices = (site: Record<string, unknown>) => site.devices as Array<Record<string, unknown>>;
+
+for (const [name, edit, field, reason] of [
+  [
+    'an unknown device type',
+    (s: Record<string, unknown>) => (devices(s)[0]!.type = 'flux-capacitor'),
+    'devices[0].type',
+    /unknown device type/,
+  ],
+  [
+    'a missing field',
+    (s: Record<string, unknown>) => delete devices(s)[1]!.id,
+    'devices[1].id',
+    /required|missing/,
+  ],
+  [
+    'a wrong type',
+    (s: Record<string, unknown>) => ((s.edge as Record<string, unknown>).latitude = 'north'),
+    'edge.latitude',
+    /number/,
+  ],
+] as const) {
+  test(`calle edge — ${name} stops it at start, naming the file, the field and the reason`, async (t) => {
+    const file = brokenSite(t, edit);
+    const { code, stderr } = await runCalle([
+      'edge',
+      '--config',
+      file,
+      '--store',
+      join(tempDir(t), 'edge.db'),
+    ]);
+    t.is(code, 2);
+    const line = stderr.split('\n').find((l) => l.includes(field));
+    t.truthy(line, stderr);
+    t.true(line!.startsWith(`${file}: ${field}: `), line);
+    t.regex(line!, reason);
+    t.notRegex(stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('calle — an unknown command is a usage error', async (t) => {
+  const { code, stderr } = await runCalle(['teleport']);
+  t.is(code, 2);
+  t.regex(stderr, /unknown command 'teleport'/);
+});
