@@ -8,13 +8,15 @@ set -euo pipefail
 
 needs=(
   "nats-server:nats-server"   # JetStream broker for the data plane (demo, tests, a hub)
+  "mosquitto:mosquitto"       # MQTT broker: LoRaWAN sensors arrive through one (driver tests, HIL)
 )
 
 mode="${1:---ensure}"
 missing=()
 for entry in "${needs[@]}"; do
   cmd="${entry%%:*}"; pkg="${entry##*:}"
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  # Daemons live in /usr/sbin, which is not on every user's PATH.
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
