@@ -6,6 +6,7 @@ import { startCoordinator } from '../cloud/coordinator.js';
 import { ConfigError } from '../edge/config/config-error.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode } from '../edge/edge-node.js';
+import { startServiceNotifier } from '../edge/system/service-notifier.js';
 import { SOFTWARE_VERSION } from '../edge/version.js';
 import { runDemo } from './demo.js';
 import { parseHostPort, withEdgeOverrides } from './overrides.js';
@@ -56,8 +57,14 @@ async function edge(args: string[]): Promise<void> {
   const log = logger().child({ edge: config.edge.id });
   const node = await startEdgeNode(config, log);
   log.info({ console: node.consoleUrl }, 'edge: running');
+  // Healthy = the control loop ticked within the last 10 s (it ticks every second).
+  const systemd = startServiceNotifier({
+    log: log.child({ module: 'systemd' }),
+    healthy: () => Date.now() - (node.site.lastTickMs ?? 0) < 10_000,
+  });
   const signal = await untilSignal();
   log.info({ signal }, 'edge: stopping');
+  systemd.stop();
   await node.close();
 }
 

@@ -9,6 +9,7 @@ set -euo pipefail
 needs=(
   "nats-server:nats-server"   # JetStream broker for the data plane (demo, tests, a hub)
   "mosquitto:mosquitto"       # MQTT broker: LoRaWAN sensors arrive through one (driver tests, HIL)
+  "systemd-analyze:systemd"   # verifies the systemd units in deploy/ (tests)
 )
 
 mode="${1:---ensure}"

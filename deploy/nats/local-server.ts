@@ -14,6 +14,10 @@ export interface LocalNatsOptions {
   readonly port?: number;
   /** Path to the nats-server binary. */
   readonly binary?: string;
+  /** A configuration file to start from; the port, address and store flags still apply. */
+  readonly configFile?: string;
+  /** Extra environment (a configuration file's $VARIABLES). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export class LocalNatsServer {
@@ -22,8 +26,12 @@ export class LocalNatsServer {
   readonly #storeDir: string;
   readonly #ownsStore: boolean;
   readonly #binary: string;
+  readonly #configArgs: string[];
+  readonly #env: Readonly<Record<string, string>>;
 
   private constructor(options: LocalNatsOptions) {
+    this.#configArgs = options.configFile ? ['-c', options.configFile] : [];
+    this.#env = options.env ?? {};
     this.#port = options.port ?? 0;
     this.#ownsStore = options.storeDir === undefined;
     this.#storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'calle-nats-'));
@@ -54,8 +62,10 @@ export class LocalNatsServer {
     if (this.#child) return;
     // -1 asks nats-server for a random free port; we read the one it chose from its log.
     const port = this.#port === 0 ? -1 : this.#port;
-    const child = spawn(this.#binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', this.#storeDir], {
+    const args = [...this.#configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', this.#storeDir];
+    const child = spawn(this.#binary, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...this.#env },
     });
     this.#child = child;
     let log = '';

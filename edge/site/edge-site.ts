@@ -75,6 +75,7 @@ export class EdgeSite {
   #policyVersion = 0;
   #timer: NodeJS.Timeout | undefined;
   #lastTelemetryMs: number | undefined;
+  #lastTickMs: number | undefined;
   #started: Promise<void> = Promise.resolve();
 
   constructor(opts: EdgeSiteOptions) {
@@ -241,9 +242,15 @@ export class EdgeSite {
     return result;
   }
 
+  /** When the last control step began (wall clock), or undefined before the first; the systemd watchdog reads it. */
+  get lastTickMs(): number | undefined {
+    return this.#lastTickMs;
+  }
+
   /** One control step: sample drivers, run the loops, report telemetry when due, notify. */
   tick(): void {
     const now = this.#now();
+    this.#lastTickMs = Date.now();
     for (const driver of this.#drivers.values()) {
       try {
         driver.sample?.(now);
