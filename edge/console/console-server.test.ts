@@ -158,6 +158,14 @@ test('console — /api/devices and /api/status match the source', async (t) => {
   t.deepEqual(status.json(), STATUS);
 });
 
+test('console — /healthz answers ok with the edge id', async (t) => {
+  const { app } = setup(t);
+  const res = await app.inject('/healthz');
+  t.is(res.statusCode, 200);
+  t.deepEqual(res.json(), { ok: true, edgeId: STATUS.edgeId });
+  assertSecurityHeaders(t, res.headers);
+});
+
 test('console — unknown files and path traversal get 404', async (t) => {
   const { app } = setup(t);
   const paths = [

@@ -142,6 +142,12 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
     reply.header('cache-control', 'no-store').send(source.status()),
   );
 
+  // Liveness for installers and monitors: the process serves HTTP. Deliberately no device or
+  // uplink state here — a dead uplink is not a reason to restart a node that is controlling.
+  app.get('/healthz', async (_request, reply) =>
+    reply.header('cache-control', 'no-store').send({ ok: true, edgeId: source.status().edgeId }),
+  );
+
   // Open event streams, so that close() ends them instead of waiting for phones to hang up.
   const streams = new Set<EventStream>();
   app.addHook('preClose', (done) => {
