@@ -3,12 +3,17 @@
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { startCoordinator } from '../cloud/coordinator.js';
+import { runKeysCommand } from '../cloud/keys/keys-command.js';
+import { SigningKeyError } from '../cloud/keys/signing-key.js';
+import { runAuditCommand } from '../edge/audit/audit-command.js';
 import { ConfigError } from '../edge/config/config-error.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode } from '../edge/edge-node.js';
+import { checkClock } from '../edge/system/clock-check.js';
 import { startServiceNotifier } from '../edge/system/service-notifier.js';
 import { SOFTWARE_VERSION } from '../edge/version.js';
 import { runDemo } from './demo.js';
+import { runPolicyCommand } from './policy-command.js';
 import { parseHostPort, withEdgeOverrides } from './overrides.js';
 
 const USAGE = `calle ${SOFTWARE_VERSION} — intelligent urban spaces: lighting, signals, waste
@@ -18,12 +23,21 @@ Usage:
              [--console HOST:PORT]
       Runs an edge node: the site in FILE, its console, and the uplinks (flags override FILE).
   calle cloud [--db FILE] [--nats URL]... [--grpc HOST:PORT] [--http HOST:PORT]
-      Runs the coordinator: gRPC control plane, JetStream ingest, status API.
+              [--signing-key FILE]
+      Runs the coordinator: gRPC control plane, JetStream ingest, status and policy API.
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
-                --http 127.0.0.1:8090
+                --http 127.0.0.1:8090 (no authentication yet: keep it on loopback)
+                --signing-key ./policy-signing.key (create it with calle keys init)
+  calle policy push FILE | status [VERSION] | rollback --to VERSION  [--coordinator URL]
+      Publishes, follows and rolls back policies through the coordinator's API (calle policy).
+  calle keys init --out DIR | id FILE
+      Creates the policy signing key pair, or prints a key file's id (calle keys).
   calle demo [--state DIR]
       Starts nats-server, a coordinator and one edge with a simulated Madrid street, and prints
       the console and coordinator URLs. Ctrl-C stops everything. State: DIR (default ./.calle/demo).
+  calle audit verify --store FILE
+      Checks the hash chain of an edge database's audit log: OK and the row count (exit 0), or
+      the first broken row with its seq and reason (exit 1).
   calle --version | --help
 
 Environment: CALLE_LOG_LEVEL (default info).
@@ -55,6 +69,7 @@ async function edge(args: string[]): Promise<void> {
   if (!values.config) throw new UsageError('calle edge: --config FILE is required');
   const config = withEdgeOverrides(loadEdgeConfig(values.config), values);
   const log = logger().child({ edge: config.edge.id });
+  await checkClock(log.child({ module: 'clock' }));
   const node = await startEdgeNode(config, log);
   log.info({ console: node.consoleUrl }, 'edge: running');
   // Healthy = the control loop ticked within the last 10 s (it ticks every second).
@@ -76,6 +91,7 @@ async function cloud(args: string[]): Promise<void> {
       nats: { type: 'string', multiple: true, default: ['nats://127.0.0.1:4222'] },
       grpc: { type: 'string', default: '127.0.0.1:50051' },
       http: { type: 'string', default: '127.0.0.1:8090' },
+      'signing-key': { type: 'string', default: './policy-signing.key' },
     },
   });
   const grpcAt = parseHostPort('--grpc', values.grpc);
@@ -88,6 +104,7 @@ async function cloud(args: string[]): Promise<void> {
     grpcPort: grpcAt.port,
     httpHost: httpAt.host,
     httpPort: httpAt.port,
+    signingKeyFile: values['signing-key'],
     log,
   });
   log.info({ grpcPort: coordinator.grpcPort, http: coordinator.httpUrl }, 'coordinator: running');
@@ -122,6 +139,12 @@ async function main(argv: string[]): Promise<number> {
       case 'demo':
         await demo(rest);
         return 0;
+      case 'audit':
+        return runAuditCommand(rest);
+      case 'policy':
+        return await runPolicyCommand(rest);
+      case 'keys':
+        return runKeysCommand(rest);
       case '--version':
         console.log(SOFTWARE_VERSION);
         return 0;
@@ -139,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
     if (
       err instanceof ConfigError ||
       err instanceof UsageError ||
+      err instanceof SigningKeyError ||
       (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
     ) {
       console.error((err as Error).message);

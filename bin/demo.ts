@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startCoordinator, type Coordinator } from '../cloud/coordinator.js';
+import { ensureKeyPair } from '../cloud/keys/signing-key.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode, type EdgeNodeHandle } from '../edge/edge-node.js';
 import { LocalNatsServer } from '../deploy/nats/local-server.js';
@@ -55,6 +56,11 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   };
 
   try {
+    // The policy signing key, made once per state folder and kept: the demo edge pins its public
+    // half, and its stored policy (and trusted version) must still verify on the next run.
+    const keys = ensureKeyPair(join(stateDir, 'keys'));
+    log.info({ keyId: keys.keyId, publicKey: keys.publicFile }, 'demo: policy signing key');
+
     const nats = await LocalNatsServer.start({ storeDir: join(stateDir, 'nats') });
     closers.push(async () => nats.close());
     log.info({ url: nats.url }, 'demo: nats-server started');
@@ -66,6 +72,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       grpcPort: 0,
       httpHost: '127.0.0.1',
       httpPort: options.coordinatorPort ?? 0,
+      signingKeyFile: keys.privateFile,
       log: log.child({ service: 'coordinator' }),
     });
     closers.push(async () => coordinator.close());
@@ -76,6 +83,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       store: { ...site.store, path: join(stateDir, 'edge.db') },
       nats: { servers: [nats.url] },
       coordinator: { grpc: `127.0.0.1:${coordinator.grpcPort}` },
+      trust: { coordinatorKey: keys.publicFile },
       console: { ...site.console, host: '127.0.0.1', port: options.consolePort ?? 0 },
       telemetry: { ...site.telemetry, intervalS: options.telemetryIntervalS ?? site.telemetry.intervalS },
     };

@@ -7,8 +7,12 @@ import type { calle } from '../proto/index.js';
 import { createFleetService } from './grpc/fleet-service.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
 import { createPolicyService } from './grpc/policy-service.js';
+import { isLoopbackHost, registerPolicyApi } from './http/policy-api.js';
 import { buildStatusApi } from './http/status-api.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
+import { ed25519Signer, type PolicySigner } from './keys/policy-signer.js';
+import { loadSigningKey } from './keys/signing-key.js';
+import { PolicyHistory } from './policies/policy-history.js';
 import { PolicyPublisher, type PolicyDraft } from './policies/policy-publisher.js';
 import { CoordinatorDb, type PolicyAckRow } from './store/coordinator-db.js';
 
@@ -27,6 +31,13 @@ export interface CoordinatorOptions {
   readonly httpPort: number;
   /** Root logger; each module gets a child. */
   readonly log: Logger;
+  /**
+   * PEM file of the Ed25519 policy signing key (`calle keys init`). Without it (and without
+   * `signer`) policies are signed with a key that dies with the process: only for tests.
+   */
+  readonly signingKeyFile?: string;
+  /** Signs policies instead of signingKeyFile (tests stand in for a compromised path with it). */
+  readonly signer?: PolicySigner;
 }
 
 export interface Coordinator {
@@ -34,7 +45,9 @@ export interface Coordinator {
   readonly grpcPort: number;
   /** Base URL of the status API, e.g. "http://127.0.0.1:8080". */
   readonly httpUrl: string;
-  /** Stores a policy as the next version and pushes it to watching edges it targets. */
+  /** Key id of the key every policy is signed with. */
+  readonly keyId: string;
+  /** Stores a policy as the next version, signed, and pushes it to watching edges it targets. */
   publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle;
   /** The edges' verdicts on one policy version, by edge id. */
   policyAcks(version: number): PolicyAckRow[];
@@ -44,6 +57,10 @@ export interface Coordinator {
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const log = options.log;
+  // The key is read before the database is opened: a missing or unprotected key stops the start.
+  const signer =
+    options.signer ??
+    (options.signingKeyFile ? ed25519Signer(loadSigningKey(options.signingKeyFile)) : undefined);
   const db = new CoordinatorDb(options.dbPath);
   // Everything after the database is started inside this try: a failure half-way (a port in use)
   // closes what was already opened instead of leaking it, then rethrows.
@@ -59,7 +76,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   try {
-    const publisher = new PolicyPublisher(db, log.child({ module: 'policies' }));
+    const publisher = new PolicyPublisher(db, log.child({ module: 'policies' }), signer ? { signer } : {});
+    if (!signer)
+      log.warn({ keyId: publisher.keyId }, 'policies: signed with a throwaway key (no signing key file)');
     const policyService = createPolicyService({
       db,
       publisher,
@@ -81,6 +100,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     });
 
     const http = buildStatusApi({ db, log: log.child({ module: 'http' }) });
+    registerPolicyApi(http, { publisher, history: new PolicyHistory(db) });
+    if (!isLoopbackHost(options.httpHost))
+      log.warn(
+        { httpHost: options.httpHost },
+        'http: the policy API has no authentication yet; anyone who reaches it can publish policies',
+      );
     cleanups.push(async () => {
       await http.close();
     });
@@ -101,6 +126,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     return {
       grpcPort: grpc.port,
       httpUrl,
+      keyId: publisher.keyId,
       publishPolicy: (draft) => publisher.publishPolicy(draft),
       policyAcks: (version) => db.listPolicyAcks(version),
       async close() {

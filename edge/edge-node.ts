@@ -4,6 +4,7 @@
 // still cycle, and the outbox keeps every reading until the uplink returns.
 import type { Logger } from 'pino';
 import type { calle } from '../proto/index.js';
+import { AuditLog } from './audit/audit-log.js';
 import type { EdgeConfig } from './config/edge-config.js';
 import { createConsole } from './console/console-server.js';
 import { EdgeSite } from './site/edge-site.js';
@@ -13,6 +14,8 @@ import { PolicyStore } from './store/policy-store.js';
 import { CoordinatorLink } from './sync/coordinator-link.js';
 import { NatsLink } from './sync/nats-link.js';
 import { OutboxPublisher } from './sync/outbox-publisher.js';
+import { loadPinnedKey } from './trust/pinned-key.js';
+import { PolicyTrust } from './trust/policy-trust.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 export interface EdgeNodeHandle {
@@ -20,20 +23,71 @@ export interface EdgeNodeHandle {
   readonly consoleUrl: string;
   readonly site: EdgeSite;
   readonly outbox: Outbox;
+  /** The hash-chained audit trail; the console and the supervisor append to it. */
+  readonly audit: AuditLog;
   close(): Promise<void>;
 }
 
-export async function startEdgeNode(config: EdgeConfig, log: Logger): Promise<EdgeNodeHandle> {
+export interface EdgeNodeOptions {
+  /** The node's clock (tests run the street at night whatever the hour); default Date.now. */
+  readonly now?: () => number;
+}
+
+export async function startEdgeNode(
+  config: EdgeConfig,
+  log: Logger,
+  options: EdgeNodeOptions = {},
+): Promise<EdgeNodeHandle> {
   const edgeId = config.edge.id;
+  const now = options.now ?? Date.now;
+  // The pinned key is read before anything is opened: a bad key file stops the start cleanly.
+  const pinned = config.trust ? loadPinnedKey(config.trust.coordinatorKey, config.file) : undefined;
   const db = openDatabase(config.store.path);
-  const outbox = new Outbox({ db, edgeId, log: log.child({ module: 'outbox' }) });
+  const outbox = new Outbox({ db, edgeId, log: log.child({ module: 'outbox' }), now });
+  const audit = new AuditLog({
+    db,
+    log: log.child({ module: 'audit' }),
+    now,
+    // IEC 62443-4-2 CR 2.9: say so, as an alarm, before the audit storage fills.
+    onCapacityWarning: (rows, warnAtRows) =>
+      outbox.raise({
+        code: 'AUDIT_CAPACITY',
+        severity: 'warning',
+        message: `audit log holds ${rows} rows, above its threshold of ${warnAtRows}: archive it`,
+        timeMs: now(),
+        active: true,
+      }),
+  });
   const policies = new PolicyStore(db);
-  const site = new EdgeSite({ config, sink: outbox, log: log.child({ module: 'site' }) });
+  // Every policy, from the coordinator or from the store at boot, is verified here first.
+  const trust = new PolicyTrust({ db, pinned, log: log.child({ module: 'trust' }), now });
+  /** An unverifiable bundle is a security event; nothing else is touched. */
+  const refuseUntrusted = (version: number, reason: string): { applied: false; reason: string } => {
+    log.error({ version, reason, pinnedKeyId: trust.keyId }, 'policy: refused, not trusted');
+    outbox.raise({
+      code: 'POLICY_UNTRUSTED',
+      severity: 'critical',
+      message: `policy ${version} refused: ${reason}`,
+      timeMs: now(),
+      active: false,
+    });
+    return { applied: false, reason };
+  };
+  const site = new EdgeSite({ config, sink: outbox, log: log.child({ module: 'site' }), now });
 
   // Autonomy first: a cold boot runs the last policy this node applied, before any network.
   const stored = policies.latest();
   if (stored) {
-    const verdict = site.applyPolicy(stored);
+    const trusted = trust.checkStored(stored);
+    const verdict = trusted.ok
+      ? site.applyPolicy(stored)
+      : refuseUntrusted(Number(stored.version), trusted.reason);
+    audit.append({
+      actor: 'system',
+      action: verdict.applied ? 'policy.restored' : 'policy.refused',
+      target: `policy:${Number(stored.version)}`,
+      after: verdict.applied ? { version: Number(stored.version) } : { reason: verdict.reason },
+    });
     if (verdict.applied)
       log.info({ version: Number(stored.version) }, 'policy: restored the last applied policy');
     else
@@ -69,15 +123,42 @@ export async function startEdgeNode(config: EdgeConfig, log: Logger): Promise<Ed
 
   const applyPolicy = (bundle: calle.v1.PolicyBundle): { applied: boolean; reason?: string } => {
     const version = Number(bundle.version);
+    // Before anything else: until the signature checks out, not even the version means anything.
+    const trusted = trust.admit(bundle);
+    if (!trusted.ok) {
+      audit.append({
+        actor: 'coordinator',
+        action: 'policy.refused',
+        target: `policy:${version}`,
+        after: { reason: trusted.reason },
+      });
+      return refuseUntrusted(version, trusted.reason);
+    }
     const current = site.policyVersion;
     if (version <= current) {
       // Never go back (a rollback is a new, higher version); an equal version is a re-delivery.
-      return version === current
-        ? { applied: true }
-        : { applied: false, reason: `version: ${version} is lower than the applied ${current}` };
+      if (version === current) return { applied: true };
+      const reason = `version: ${version} is lower than the applied ${current}`;
+      audit.append({
+        actor: 'coordinator',
+        action: 'policy.refused',
+        target: `policy:${version}`,
+        before: { version: current },
+        after: { reason },
+      });
+      return { applied: false, reason };
     }
     const verdict = site.applyPolicy(bundle);
-    if (verdict.applied) policies.save(bundle, Date.now());
+    const record = {
+      actor: 'coordinator',
+      action: verdict.applied ? 'policy.applied' : 'policy.refused',
+      target: `policy:${version}`,
+      before: { version: current },
+      after: verdict.applied ? bundle.toJSON() : { reason: verdict.reason },
+    };
+    // The stored policy and its audit row commit together: a power cut leaves both or neither.
+    if (verdict.applied) audit.appendWith(record, () => policies.save(bundle, now()));
+    else audit.append(record);
     outbox.raise({
       code: verdict.applied ? 'POLICY_APPLIED' : 'POLICY_REFUSED',
       severity: verdict.applied ? 'info' : 'warning',
@@ -143,6 +224,7 @@ export async function startEdgeNode(config: EdgeConfig, log: Logger): Promise<Ed
     consoleUrl,
     site,
     outbox,
+    audit,
     async close() {
       if (closed) return;
       closed = true;

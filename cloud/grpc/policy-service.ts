@@ -107,7 +107,10 @@ export function createPolicyService({
     try {
       const edgeId = requireEdgeId(req.edgeId);
       if (!db.getEdge(edgeId)) throw notRegistered(edgeId);
-      if (!db.policyExists(version)) {
+      const published = db.policyExists(version);
+      // A refusal of a version never published is kept, not bounced: it is how an operator learns
+      // that an edge was handed a forged bundle (its version field is whatever the forger wrote).
+      if (!published && req.applied) {
         throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${version} was never published`);
       }
       db.recordPolicyAck({
@@ -119,7 +122,12 @@ export function createPolicyService({
       });
       // A refusal is what an operator needs to see during a rollout; an application is routine.
       if (req.applied) log.info({ edgeId, version }, 'policy applied');
-      else log.warn({ edgeId, version, reason: req.reason }, 'policy refused by edge');
+      else if (published) log.warn({ edgeId, version, reason: req.reason }, 'policy refused by edge');
+      else
+        log.error(
+          { edgeId, version, reason: req.reason },
+          'edge refused a policy this coordinator never published',
+        );
       callback(null, { recorded: true });
     } catch (err) {
       callback(rpcFailure(log, 'Ack', err));

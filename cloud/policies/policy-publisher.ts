@@ -1,13 +1,15 @@
-// Publishing a policy: assign the next fleet-wide version, store the bundle, then tell every open
-// Watch stream about it. The store is the source of truth; the in-process notification only saves
-// watchers a poll. A coordinator replica does not hear about policies published by another
-// replica (a later issue: fan the notification out over NATS); edges still get them when they
-// reconnect, because Watch replays from the store.
+// Publishing a policy: assign the next fleet-wide version, sign, store the signed bundle, then
+// tell every open Watch stream about it. The store is the source of truth; the in-process
+// notification only saves watchers a poll. A coordinator replica does not hear about policies
+// published by another replica (a later issue: fan the notification out over NATS); edges still
+// get them when they reconnect, because Watch replays from the store.
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
+import { CoordinatorError, ErrorCodes } from '../errors.js';
+import { ephemeralSigner, type PolicySigner } from '../keys/policy-signer.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
 
-/** What an operator supplies; the coordinator fills in version and issued time. */
+/** What an operator supplies; the coordinator fills in version, issued time and signature. */
 export type PolicyDraft = Omit<calle.v1.PolicyBundle.$Properties, 'version' | 'issuedMs'>;
 
 /** A published policy as watchers receive it: the decoded bundle and its stored bytes. */
@@ -18,43 +20,69 @@ export interface PublishedPolicy {
 
 export type PolicyListener = (policy: PublishedPolicy) => void;
 
+export interface PolicyPublisherOptions {
+  /** Signs every bundle. Default: a key that lives only in this process (tests). */
+  readonly signer?: PolicySigner;
+  readonly now?: () => number;
+}
+
 export class PolicyPublisher {
   readonly #db: CoordinatorDb;
   readonly #log: Logger;
   readonly #listeners = new Set<PolicyListener>();
   readonly #now: () => number;
+  readonly #signer: PolicySigner;
 
-  constructor(db: CoordinatorDb, log: Logger, now: () => number = Date.now) {
+  constructor(db: CoordinatorDb, log: Logger, options: PolicyPublisherOptions = {}) {
     this.#db = db;
     this.#log = log;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
+    this.#signer = options.signer ?? ephemeralSigner();
+  }
+
+  /** Key id every bundle from this publisher is signed with. */
+  get keyId(): string {
+    return this.#signer.keyId;
   }
 
   /**
-   * Stores the draft as the next version and notifies watchers. Returns the stored bundle.
-   *
-   * Signing is a later issue: key_id, signature_alg and signature are left empty here, whatever the
-   * draft holds, so nothing downstream mistakes an unsigned bundle for a signed one. When signing
-   * lands it happens here, over the encoding with the signature field empty (policy.proto).
+   * Stores the draft as the next version, signed, and notifies watchers. Returns the stored bundle.
+   * Whatever key_id, signature_alg and signature the draft holds are replaced by the signer's.
+   * Signing runs inside the storing transaction, because the version is part of what is signed
+   * and only the transaction knows it.
    */
   publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle {
     const issuedMs = this.#now();
     let bundle: calle.v1.PolicyBundle | undefined;
     const version = this.#db.storePolicy((version) => {
-      bundle = v1.PolicyBundle.create({
-        ...draft,
-        version,
-        issuedMs,
-        keyId: '',
-        signatureAlg: '',
-        signature: new Uint8Array(0),
-      });
+      bundle = this.#signer.sign({ ...draft, version, issuedMs });
       return v1.PolicyBundle.encode(bundle).finish();
     }, issuedMs);
     // storePolicy calls the encoder synchronously, so bundle is set; the check keeps the types honest.
     if (!bundle) throw new Error('policy encoder was not called');
-    this.#log.info({ version, target: draft.target }, 'policy published');
+    this.#log.info({ version, target: draft.target, keyId: bundle.keyId }, 'policy published');
     this.#notify({ version, bundle });
+    return bundle;
+  }
+
+  /**
+   * Publishes the content of an earlier version again, as a new and higher version, signed now.
+   * Edges never go back to a lower version (that is what a replay attack looks like to them), so a
+   * rollback moves forward. Sections the old version did not carry are absent here too, and an
+   * edge keeps its current settings for those (policy.proto: absent = keep).
+   */
+  rollback(toVersion: number): calle.v1.PolicyBundle {
+    const stored = this.#db.policiesAfter(toVersion - 1)[0];
+    if (!stored || stored.version !== toVersion)
+      throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${toVersion} was never published`);
+    const old = v1.PolicyBundle.decode(stored.bundle);
+    const bundle = this.publishPolicy({
+      target: old.target ?? null,
+      lighting: old.lighting ?? null,
+      traffic: old.traffic ?? null,
+      waste: old.waste ?? null,
+    });
+    this.#log.warn({ version: bundle.version, rollbackTo: toVersion }, 'policy rolled back');
     return bundle;
   }
 

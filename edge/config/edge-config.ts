@@ -11,19 +11,32 @@
 //     "store": { "path": "./.calle/edge.db" },  // optional; relative to this file's folder
 //     "nats": { "servers": ["nats://127.0.0.1:4222"] },        // optional
 //     "coordinator": { "grpc": "coordinator.example:50051" }, // optional, host:port
+//     "trust": { "coordinatorKey": "./policy-signing.pub" },  // the coordinator's Ed25519 public
+//                                     // key (PEM), relative to this file; without it every remote
+//                                     // policy is refused (edge/trust/pinned-key.ts)
 //     "console": { "host": "0.0.0.0", "port": 8080 },         // optional
 //     "telemetry": { "intervalS": 5 },                        // optional, 1..3600
 //     "deviceTypes": [                                        // optional site types, see
 //       { "name": "dali-led-90w", "extends": "dali-led-luminaire",  // edge/devices/definition.ts
 //         "limits": { "ratedW": 90 } } ],
 //     "devices": [ { "id": "lum-01", "type": "dali-led-luminaire", "driver": "simulated",
-//                    "params": { "ratePerHour": 300 } } ],  // params: numbers for the driver
+//                    "params": { "ratePerHour": 300 } },     // simulated: numeric knobs
+//                  { "id": "lum-02", "type": "modbus-led-luminaire", "driver": "modbus-tcp",
+//                    "params": { "host": "10.0.0.5", "port": 502, "unitId": 2,   // + channel,
+//                                "pollMs": 1000, "timeoutMs": 1000 } },          // see
+//                  { "id": "fill-01", "type": "lorawan-ultrasonic-fill", "driver": "mqtt",
+//                    "params": { "broker": "mqtt://10.0.0.1:1883", "applicationId": "waste",
+//                                "devEui": "70b3d57ed0000001", "intervalS": 3600 } } ],
+//                    // params per driver: edge/devices/drivers/*/…-params.ts
 //     "lightingGroups": [ { "id": "atocha-north", "name": "…", "luminaires": ["lum-01"],
 //                           "lightingClass": "M3",           // EN 13201-2 M1..M6, P1..P6, C0..C5
 //                           "detectors": ["det-n"] } ],      // optional: presence boost sources
 //     "intersections": [ { "id": "atocha-x-moratin", "name": "…",
 //         "signalGroups": [ { "id": "ns", "head": "sig-ns", "kind": "vehicle" } ],
+//         // optional per group: "detectors", "minGreenS", "maxGreenS", "walkS", "crossingM"
 //         "conflicts": [["ns", "ew"]],                        // pairs that may never show together
+//         "intergreen": [ { "from": "ns", "to": "ew", "s": 6 } ], // optional, default yellow + all-red
+//         "control": { "mode": "actuated", "passageS": 3, "adaptEveryCycles": 3 },  // optional
 //         "detectors": ["det-n"],
 //         "plan": { "cycleS": 90, "yellowS": 3, "allRedS": 2, "minGreenS": 7,
 //                   "stages": [ { "groups": ["ns", "ped-ew"], "greenS": 40 } ] } } ],
@@ -31,6 +44,8 @@
 //     "containers": [ { "id": "glass-01", "sensor": "fill-01", "depthCm": 160 } ]
 //   }
 import type { DeviceTypeSpec } from '../devices/definition.js';
+import type { DeviceParams } from '../devices/driver.js';
+import type { DriverName } from '../devices/drivers/driver-params.js';
 
 export interface EdgeIdentity {
   readonly id: string;
@@ -46,9 +61,9 @@ export interface DeviceConfig {
   readonly id: string;
   /** A built-in type name (edge/devices/catalogue.ts) or one of deviceTypes. */
   readonly type: string;
-  readonly driver: 'simulated';
-  /** Driver parameters (numbers only for now: rates, seeds, depths). */
-  readonly params: Readonly<Record<string, number>>;
+  readonly driver: DriverName;
+  /** Driver parameters, checked for the driver (edge/devices/drivers/driver-params.ts). */
+  readonly params: DeviceParams;
 }
 
 export type LightingClass =
@@ -69,6 +84,28 @@ export interface SignalGroupConfig {
   /** Device id of the head that shows this group. */
   readonly head: string;
   readonly kind: 'vehicle' | 'pedestrian';
+  /** Detectors (listed in the intersection's `detectors`) that call and extend this group. */
+  readonly detectors?: readonly string[];
+  /** Overrides the plan's minGreenS upwards. */
+  readonly minGreenS?: number;
+  /** Longest green in actuated/adaptive modes; default the longest stage green holding the group. */
+  readonly maxGreenS?: number;
+  /** Pedestrian walk, ≥ 7 s (default 7). */
+  readonly walkS?: number;
+  /** Pedestrian crossing length (m): clearance = crossingM / 1.07 m/s, rounded up. */
+  readonly crossingM?: number;
+}
+
+/** How an intersection's planner decides (edge/control/stage-planner.ts). */
+export type SignalMode = 'fixed-time' | 'actuated' | 'adaptive';
+export const SIGNAL_MODES: readonly SignalMode[] = ['fixed-time', 'actuated', 'adaptive'];
+
+export interface SignalControlConfig {
+  readonly mode: SignalMode;
+  /** Actuated gap (passage time): a stage gaps out after this long without a detector call. */
+  readonly passageS: number;
+  /** Adaptive: re-optimise cycle and splits every this many cycles. */
+  readonly adaptEveryCycles: number;
 }
 
 export interface StageConfig {
@@ -89,8 +126,12 @@ export interface IntersectionConfig {
   readonly name: string;
   readonly signalGroups: readonly SignalGroupConfig[];
   readonly conflicts: readonly (readonly [string, string])[];
+  /** Intergreen overrides per ordered conflicting pair; default yellow (or clearance) + all-red. */
+  readonly intergreen?: readonly { readonly from: string; readonly to: string; readonly s: number }[];
   readonly detectors: readonly string[];
   readonly plan: SignalPlanConfig;
+  /** Default { mode: 'fixed-time', passageS: 3, adaptEveryCycles: 3 }. */
+  readonly control?: SignalControlConfig;
 }
 
 export interface ContainerConfig {
@@ -109,6 +150,8 @@ export interface EdgeConfig {
   readonly store: { readonly path: string };
   readonly nats?: { readonly servers: readonly string[] };
   readonly coordinator?: { readonly grpc: string };
+  /** coordinatorKey resolved to an absolute path: the pinned key that policies must be signed by. */
+  readonly trust?: { readonly coordinatorKey: string };
   readonly console: { readonly host: string; readonly port: number };
   readonly telemetry: { readonly intervalS: number };
   readonly deviceTypes: readonly DeviceTypeSpec[];

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
 import { resolveDeviceTypes } from '../devices/catalogue.js';
+import { checkDeviceForDriver, DRIVER_NAMES, type DriverName } from '../devices/drivers/driver-params.js';
 import { DEVICE_KINDS, type DeviceTypeSpec, type PointDefinition } from '../devices/definition.js';
 import type { DeviceKind } from '../devices/device-view.js';
 import { ConfigError } from './config-error.js';
@@ -18,11 +19,14 @@ import {
   type LightingClass,
   type LightingGroupConfig,
   type SignalGroupConfig,
+  type SignalMode,
+  SIGNAL_MODES,
 } from './edge-config.js';
+import { modelFromConfig, modelProblems } from '../control/intersection-model.js';
 import { at, ShapeChecker, type Json, type JsonObject } from './shape-checker.js';
 
 /** Drivers this build can run. */
-export const KNOWN_DRIVERS = ['simulated'] as const;
+export const KNOWN_DRIVERS = DRIVER_NAMES;
 /** Ids of devices, groups, intersections and containers: readable, and safe in NATS subjects. */
 export const ITEM_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const LIGHTING_CLASS = /^(M[1-6]|P[1-6]|C[0-5])$/;
@@ -51,7 +55,7 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
     raw,
     '',
     ['edge', 'devices', 'lightingGroups', 'intersections', 'containers'],
-    ['store', 'nats', 'coordinator', 'console', 'telemetry', 'deviceTypes'],
+    ['store', 'nats', 'coordinator', 'trust', 'console', 'telemetry', 'deviceTypes'],
   );
   if (!root) throw new ConfigError(file, c.problems);
 
@@ -68,6 +72,10 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
   const coordinator = checkOptional(c, root.coordinator, 'coordinator', ['grpc'], (o) => {
     const grpc = c.string(o.grpc, 'coordinator.grpc', { pattern: HOST_PORT });
     return grpc === undefined ? undefined : { grpc };
+  });
+  const trust = checkOptional(c, root.trust, 'trust', ['coordinatorKey'], (o) => {
+    const key = c.string(o.coordinatorKey, 'trust.coordinatorKey');
+    return key === undefined ? undefined : { coordinatorKey: path.resolve(path.dirname(file), key) };
   });
   const consoleCfg = checkOptional(c, root.console, 'console', ['host', 'port'], (o) => ({
     host: c.string(o.host, 'console.host') ?? '',
@@ -96,15 +104,22 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
     if (type !== undefined && !types.has(type)) {
       c.fail(at(p, 'type'), `unknown device type "${type}" (known: ${[...types.keys()].join(', ')})`);
     }
-    const driver = c.string(o.driver, at(p, 'driver'), { oneOf: KNOWN_DRIVERS });
-    const params: Record<string, number> = {};
+    const driver = c.string(o.driver, at(p, 'driver'), { oneOf: KNOWN_DRIVERS }) as DriverName | undefined;
+    const params: Record<string, number | string> = {};
     if (o.params !== undefined) {
       const po = c.object(o.params, at(p, 'params'), [], Object.keys(o.params ?? {}));
       for (const [k, v] of Object.entries(po ?? {})) {
-        const n = c.number(v, at(at(p, 'params'), k));
-        if (n !== undefined) params[k] = n;
+        if (typeof v === 'string') params[k] = v;
+        else {
+          const n = c.number(v, at(at(p, 'params'), k));
+          if (n !== undefined) params[k] = n;
+        }
       }
     }
+    // Each driver checks its own params (host, unitId, devEui …) and that the type has its map.
+    const def = type === undefined ? undefined : types.get(type);
+    if (driver !== undefined && def !== undefined)
+      c.problems.push(...checkDeviceForDriver(driver, def, params, p));
     return { id, type, driver, params, path: p };
   });
   const deviceIds = c.uniqueIds(
@@ -195,6 +210,7 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
     store: { path: path.resolve(path.dirname(file), storePath ?? CONFIG_DEFAULTS.storePath) },
     ...(nats ? { nats } : {}),
     ...(coordinator ? { coordinator } : {}),
+    ...(trust ? { trust } : {}),
     console: consoleCfg ?? { ...CONFIG_DEFAULTS.console },
     telemetry: telemetry ?? { ...CONFIG_DEFAULTS.telemetry },
     deviceTypes: typeSpecs as DeviceTypeSpec[],
@@ -296,11 +312,22 @@ function checkIntersection(
   refList: (v: unknown, p: string, kind: DeviceKind, minLength?: number) => string[],
   claim: (id: string, p: string) => void,
 ): (Partial<IntersectionConfig> & { path: string }) | undefined {
-  const o = c.object(v, p, ['id', 'name', 'signalGroups', 'conflicts', 'detectors', 'plan']);
+  const o = c.object(
+    v,
+    p,
+    ['id', 'name', 'signalGroups', 'conflicts', 'detectors', 'plan'],
+    ['intergreen', 'control'],
+  );
   if (!o) return undefined;
+  const problemsBefore = c.problems.length;
   const groups = (c.array(o.signalGroups, at(p, 'signalGroups'), { minLength: 2 }) ?? []).map((g, i) => {
     const gp = at(at(p, 'signalGroups'), i);
-    const go = c.object(g, gp, ['id', 'head', 'kind']);
+    const go = c.object(
+      g,
+      gp,
+      ['id', 'head', 'kind'],
+      ['detectors', 'minGreenS', 'maxGreenS', 'walkS', 'crossingM'],
+    );
     if (!go) return undefined;
     const head = deviceRef(go.head, at(gp, 'head'), 'signal-head');
     if (head !== undefined) claim(head, at(gp, 'head'));
@@ -308,6 +335,7 @@ function checkIntersection(
       id: c.string(go.id, at(gp, 'id'), { pattern: ITEM_ID_PATTERN }),
       head,
       kind: c.string(go.kind, at(gp, 'kind'), { oneOf: ['vehicle', 'pedestrian'] }),
+      extras: checkGroupTimes(c, go, gp),
       path: gp,
     };
   });
@@ -333,6 +361,38 @@ function checkIntersection(
   });
   const conflictSet = new Set(conflicts.flatMap((x) => (x ? [`${x[0]}|${x[1]}`, `${x[1]}|${x[0]}`] : [])));
   const detectors = refList(o.detectors, at(p, 'detectors'), 'detector');
+  groups.forEach((g) =>
+    g?.extras.detectors?.forEach((d, j) => {
+      if (!detectors.includes(d))
+        c.fail(at(at(g.path, 'detectors'), j), `"${d}" is not in this intersection's detectors`);
+    }),
+  );
+  const intergreen = (
+    o.intergreen === undefined ? [] : (c.array(o.intergreen, at(p, 'intergreen')) ?? [])
+  ).map((x, i) => {
+    const xp = at(at(p, 'intergreen'), i);
+    const xo = c.object(x, xp, ['from', 'to', 's']);
+    if (!xo) return undefined;
+    const from = sgRef(xo.from, at(xp, 'from'));
+    const to = sgRef(xo.to, at(xp, 'to'));
+    const s = c.number(xo.s, at(xp, 's'), { min: SIGNAL_LIMITS.minYellowS, max: 30 });
+    if (from !== undefined && to !== undefined && !conflictSet.has(`${from}|${to}`))
+      return c.fail(
+        xp,
+        `"${from}" and "${to}" do not conflict: an intergreen applies to conflicting groups only`,
+      );
+    return from !== undefined && to !== undefined && s !== undefined ? { from, to, s } : undefined;
+  });
+  const cp = at(p, 'control');
+  const co =
+    o.control === undefined ? undefined : c.object(o.control, cp, ['mode'], ['passageS', 'adaptEveryCycles']);
+  const control = co && {
+    mode: c.string(co.mode, at(cp, 'mode'), { oneOf: SIGNAL_MODES }) as SignalMode,
+    passageS: c.number(co.passageS ?? 3, at(cp, 'passageS'), { min: 0.5, max: 10 }) ?? 3,
+    adaptEveryCycles:
+      c.number(co.adaptEveryCycles ?? 3, at(cp, 'adaptEveryCycles'), { integer: true, min: 1, max: 100 }) ??
+      3,
+  };
 
   const pp = at(p, 'plan');
   const po = c.object(o.plan, pp, ['cycleS', 'stages', 'yellowS', 'allRedS', 'minGreenS']);
@@ -392,15 +452,56 @@ function checkIntersection(
       plan = { cycleS, stages, yellowS, allRedS, minGreenS };
     }
   }
-  return {
+  const out = {
     id: c.string(o.id, at(p, 'id'), { pattern: ITEM_ID_PATTERN }),
     name: c.string(o.name, at(p, 'name')),
     signalGroups: groups.map((g) =>
-      g ? { id: g.id, head: g.head, kind: g.kind } : undefined,
+      g ? { id: g.id, head: g.head, kind: g.kind, ...g.extras } : undefined,
     ) as SignalGroupConfig[],
     conflicts: conflicts.filter((x) => x !== undefined),
+    ...(o.intergreen !== undefined ? { intergreen: intergreen.filter((x) => x !== undefined) } : {}),
     detectors,
     ...(plan ? { plan } : {}),
+    ...(control ? { control } : {}),
     path: p,
+  };
+  // The model the controller will run: its own rules (walk, clearance, intergreens) and whether
+  // each stage's green holds its groups' walk plus the clearance that runs inside the stage.
+  if (plan && c.problems.length === problemsBefore) {
+    const model = modelFromConfig(out as IntersectionConfig);
+    for (const problem of modelProblems(model)) c.fail(p, problem);
+    plan.stages.forEach((s, i) => {
+      for (const g of model.groups.filter((m) => s.groups.includes(m.id))) {
+        const need = g.minGreenS + g.changeS - model.yellowS;
+        if (s.greenS < need)
+          c.fail(
+            at(at(at(pp, 'stages'), i), 'greenS'),
+            `${s.greenS} s is shorter than the ${need} s "${g.id}" needs (min green/walk ${g.minGreenS} s + clearance ${g.changeS} s − yellow ${model.yellowS} s)`,
+          );
+      }
+    });
+  }
+  return out;
+}
+
+/** A signal group's optional timing keys (REFERENCE §2: walk ≥ 7 s, clearance from the crossing length). */
+function checkGroupTimes(c: ShapeChecker, go: JsonObject, gp: string): Partial<SignalGroupConfig> {
+  const num = (key: string, opts: { min: number; max: number }): { [k: string]: number } => {
+    if (go[key] === undefined) return {};
+    const v = c.number(go[key], at(gp, key), opts);
+    return v === undefined ? {} : { [key]: v };
+  };
+  const dets =
+    go.detectors === undefined
+      ? undefined
+      : (c.array(go.detectors, at(gp, 'detectors')) ?? []).map((d, j) =>
+          c.string(d, at(at(gp, 'detectors'), j)),
+        );
+  return {
+    ...(dets ? { detectors: dets.filter((d) => d !== undefined) } : {}),
+    ...num('minGreenS', { min: SIGNAL_LIMITS.minGreenS, max: 120 }),
+    ...num('maxGreenS', { min: SIGNAL_LIMITS.minGreenS, max: 180 }),
+    ...num('walkS', { min: MIN_WALK_S, max: 60 }),
+    ...num('crossingM', { min: 1, max: 60 }),
   };
 }

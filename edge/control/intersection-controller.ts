@@ -1,9 +1,15 @@
 // One signalised intersection: the planner proposes, the supervisor disposes. Also the rule that
 // a head which stops answering latches the intersection into flash: with one head dark or stuck,
 // the others cannot be trusted to tell road users the truth.
-import type { IntersectionConfig } from '../config/edge-config.js';
-import { FixedTimePlan, retime, type PlanTiming } from './signal-plan.js';
+import { SIGNAL_MODES, type IntersectionConfig, type SignalMode } from '../config/edge-config.js';
+import type { DetectorReadings } from './detector-calls.js';
+import { modelFromConfig, modelProblems, type IntersectionModel } from './intersection-model.js';
+import { retime, type PlanTiming } from './signal-plan.js';
 import { SignalSupervisor, type Latch, type SignalAspect } from './signal-supervisor.js';
+import { StagePlanner, type PlannerSettings } from './stage-planner.js';
+
+/** Actuation settings when the site file gives none. */
+export const CONTROL_DEFAULTS: PlannerSettings = { mode: 'fixed-time', passageS: 3, adaptEveryCycles: 3 };
 
 export interface IntersectionStep {
   /** Aspect per signal group id. */
@@ -16,34 +22,70 @@ export interface IntersectionStep {
 
 export class IntersectionController {
   readonly id: string;
-  readonly #plan: FixedTimePlan;
+  readonly #cfg: IntersectionConfig;
+  readonly #planner: StagePlanner;
   readonly #supervisor: SignalSupervisor;
-  /** The site's plan: policies re-time it but keep its stage split. */
-  readonly #base: PlanTiming;
+  #settings: PlannerSettings;
 
+  /** Throws a RangeError when the configuration makes an unusable model or plan. */
   constructor(cfg: IntersectionConfig, nowMs: number) {
     this.id = cfg.id;
-    const groups = cfg.signalGroups.map((g) => g.id);
-    this.#base = cfg.plan;
-    this.#plan = new FixedTimePlan(groups, cfg.plan, nowMs);
-    this.#supervisor = new SignalSupervisor({ groups, conflicts: cfg.conflicts, limits: cfg.plan, nowMs });
+    this.#cfg = cfg;
+    this.#settings = { ...CONTROL_DEFAULTS, ...cfg.control };
+    const model = modelFromConfig(cfg);
+    this.#planner = new StagePlanner(model, cfg.plan, this.#settings, nowMs);
+    this.#supervisor = new SignalSupervisor(model, nowMs);
   }
 
   get latch(): Latch | undefined {
     return this.#supervisor.latch;
   }
 
+  /** The mode in force, or queued for the next cycle boundary. */
+  get mode(): SignalMode {
+    return this.#planner.mode;
+  }
+
+  /** The model the supervisor checks against now. */
+  get model(): IntersectionModel {
+    return this.#supervisor.model;
+  }
+
   /** The timing a policy would give this intersection, or why it cannot. */
   retimed(t: { cycleS: number; yellowS: number; allRedS: number; minGreenS: number }): PlanTiming | string {
-    return retime(this.#base, t);
+    const timing = retime(this.#cfg.plan, t);
+    if (typeof timing === 'string') return timing;
+    const problems = modelProblems(modelFromConfig(this.#cfg, timing));
+    return problems.length > 0 ? problems.join('; ') : timing;
   }
 
-  /** Queues new timing; plan and supervisor switch together at the next cycle boundary. */
+  /** Queues new timing; planner and supervisor switch together at the next cycle boundary. */
   setTiming(timing: PlanTiming): void {
-    this.#plan.setTiming(timing);
+    this.#planner.setTiming(timing, modelFromConfig(this.#cfg, timing));
   }
 
-  step(nowMs: number, unavailableHeads: readonly string[]): IntersectionStep {
+  /**
+   * Queues a mode ("fixed-time", "actuated", "adaptive"), for example from a policy; it applies
+   * at the next cycle boundary. Returns why it cannot, or undefined.
+   */
+  setMode(mode: string, opts: { passageS?: number; adaptEveryCycles?: number } = {}): string | undefined {
+    if (!(SIGNAL_MODES as readonly string[]).includes(mode))
+      return `mode "${mode}" is not one of ${SIGNAL_MODES.join(', ')}`;
+    const passageS = opts.passageS ?? this.#settings.passageS;
+    const adaptEveryCycles = opts.adaptEveryCycles ?? this.#settings.adaptEveryCycles;
+    if (!(passageS >= 0.5 && passageS <= 10)) return `passage ${passageS} s is outside 0.5..10 s`;
+    if (!(Number.isInteger(adaptEveryCycles) && adaptEveryCycles >= 1 && adaptEveryCycles <= 100))
+      return `adaptEveryCycles ${adaptEveryCycles} must be an integer in 1..100`;
+    this.#settings = { mode: mode as SignalMode, passageS, adaptEveryCycles };
+    this.#planner.setSettings(this.#settings);
+    return undefined;
+  }
+
+  step(
+    nowMs: number,
+    unavailableHeads: readonly string[],
+    detectors: DetectorReadings = new Map(),
+  ): IntersectionStep {
     const wasLatched = this.#supervisor.latch !== undefined;
     if (unavailableHeads.length > 0)
       this.#supervisor.trip(`head ${unavailableHeads.join(', ')} unavailable`, nowMs);
@@ -51,11 +93,11 @@ export class IntersectionController {
     if (this.#supervisor.latch) {
       reason = `flash: ${this.#supervisor.latch.reason}`;
     } else {
-      const proposal = this.#plan.step(nowMs);
+      const proposal = this.#planner.step(nowMs, detectors);
       const result = this.#supervisor.propose(proposal.aspects, nowMs);
-      // Limits change after the boundary step is checked: that step ended the old timing's
-      // all-red, which the old limits describe.
-      if (result.ok && proposal.timingApplied) this.#supervisor.setLimits(proposal.timingApplied);
+      // The model changes after the boundary step is checked: that step ended the old timing's
+      // intergreens, which the old model describes.
+      if (result.ok && proposal.modelApplied) this.#supervisor.setModel(proposal.modelApplied);
       reason = result.ok ? `plan: ${proposal.label}` : `flash: ${result.latch.reason}`;
     }
     const latch = this.#supervisor.latch;
@@ -75,7 +117,7 @@ export class IntersectionController {
       return { cleared: false, reason: 'a latched flash can only be cleared locally, at the cabinet' };
     if (!this.#supervisor.latch) return { cleared: false, reason: 'not latched' };
     this.#supervisor.clearLocal(nowMs);
-    this.#plan.restart(nowMs);
+    this.#planner.restart(nowMs);
     return { cleared: true };
   }
 }

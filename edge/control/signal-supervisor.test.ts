@@ -1,6 +1,9 @@
 import test from 'ava';
-import { FixedTimePlan, type PlanTiming } from './signal-plan.js';
+import type { IntersectionConfig } from '../config/edge-config.js';
+import { modelFromConfig, type IntersectionModel } from './intersection-model.js';
+import type { PlanTiming } from './signal-plan.js';
 import { SignalSupervisor } from './signal-supervisor.js';
+import { StagePlanner } from './stage-planner.js';
 
 const GROUPS = ['veh-ew', 'veh-ns', 'walk-ew', 'walk-ns'];
 const CONFLICTS: [string, string][] = [
@@ -18,11 +21,22 @@ const TIMING: PlanTiming = {
     { groups: ['veh-ns', 'walk-ns'], greenS: 30 },
   ],
 };
-const LIMITS = { minGreenS: 7, yellowS: 3, allRedS: 2 };
 const T0 = Date.UTC(2025, 0, 15, 12);
+const CFG: IntersectionConfig = {
+  id: 'x',
+  name: 'x',
+  signalGroups: GROUPS.map((id) => ({
+    id,
+    head: `h-${id}`,
+    kind: id.startsWith('walk') ? 'pedestrian' : 'vehicle',
+  })),
+  conflicts: CONFLICTS,
+  detectors: [],
+  plan: TIMING,
+};
+const MODEL: IntersectionModel = modelFromConfig(CFG);
 
-const supervisor = (): SignalSupervisor =>
-  new SignalSupervisor({ groups: GROUPS, conflicts: CONFLICTS, limits: LIMITS, nowMs: T0 });
+const supervisor = (model = MODEL): SignalSupervisor => new SignalSupervisor(model, T0);
 const all = (a: string, over: Record<string, string> = {}): Record<string, string> => ({
   ...Object.fromEntries(GROUPS.map((g) => [g, a])),
   ...over,
@@ -30,7 +44,7 @@ const all = (a: string, over: Record<string, string> = {}): Record<string, strin
 
 test('supervisor — the fixed-time plan runs for an hour with jittery ticks and never trips', (t) => {
   const sup = supervisor();
-  const plan = new FixedTimePlan(GROUPS, TIMING, T0);
+  const plan = new StagePlanner(MODEL, TIMING, { mode: 'fixed-time', passageS: 3, adaptEveryCycles: 3 }, T0);
   const greens = new Map<string, number>();
   let now = T0;
   let prev = sup.aspects();
@@ -109,7 +123,7 @@ test('supervisor — minimum green, yellow, missing yellow and all-red are enfor
         s.propose(all('red'), T0 + 13_000);
         return s.propose(all('red', { 'veh-ns': 'green' }), T0 + 14_000);
       },
-      /"veh-ns" red → green 1 s after conflicting "veh-ew" turned red, below all-red 2 s/,
+      /"veh-ns" red → green 4 s after conflicting "veh-ew" ended green, below intergreen 5 s/,
     ],
     [
       'unknown group',
@@ -124,17 +138,40 @@ test('supervisor — minimum green, yellow, missing yellow and all-red are enfor
   }
 });
 
-test('supervisor — limits below 3 s of yellow are refused outright', (t) => {
-  t.throws(
-    () =>
-      new SignalSupervisor({
-        groups: GROUPS,
-        conflicts: CONFLICTS,
-        limits: { ...LIMITS, yellowS: 2 },
-        nowMs: T0,
-      }),
-    {
-      message: /yellow 2 s is below 3 s/,
-    },
-  );
+test('supervisor — a model with yellow below 3 s or a short intergreen is refused outright', (t) => {
+  t.throws(() => supervisor({ ...MODEL, yellowS: 2 }), { message: /yellow 2 s is below 3 s/ });
+  t.throws(() => supervisor({ ...MODEL, intergreenS: { ...MODEL.intergreenS, 'veh-ew>veh-ns': 2 } }), {
+    message: /intergreen veh-ew → veh-ns: 2 s is shorter than the yellow\/clearance 3 s/,
+  });
+  t.throws(() => supervisor({ ...MODEL, intergreenS: { ...MODEL.intergreenS, 'veh-ew>walk-ew': 5 } }), {
+    message: /intergreen veh-ew → walk-ew: the groups do not conflict/,
+  });
+});
+
+test('supervisor — the intergreen matrix is per ordered pair, not one global all-red', (t) => {
+  // Clearing N-S into E-W needs 8 s; the other way round keeps the default 3 + 2 s.
+  const sup = supervisor({ ...MODEL, intergreenS: { ...MODEL.intergreenS, 'veh-ns>veh-ew': 8 } });
+  t.true(sup.propose(all('red', { 'veh-ns': 'green' }), T0 + 2000).ok);
+  t.true(sup.propose(all('red', { 'veh-ns': 'yellow' }), T0 + 10_000).ok);
+  t.true(sup.propose(all('red'), T0 + 13_000).ok);
+  const early = sup.propose(all('red', { 'veh-ew': 'green' }), T0 + 17_000);
+  t.false(early.ok);
+  if (!early.ok)
+    t.regex(early.latch.reason, /7 s after conflicting "veh-ns" ended green, below intergreen 8 s/);
+
+  const ok = supervisor({ ...MODEL, intergreenS: { ...MODEL.intergreenS, 'veh-ns>veh-ew': 8 } });
+  // From start-up (every group as if its yellow just ended) E-W also waits 8 − 3 s.
+  t.false(supervisor(ok.model).propose(all('red', { 'veh-ew': 'green' }), T0 + 4000).ok);
+  t.true(ok.propose(all('red', { 'veh-ew': 'green' }), T0 + 5000).ok);
+  t.true(ok.propose(all('red', { 'veh-ew': 'yellow' }), T0 + 12_000).ok);
+  t.true(ok.propose(all('red'), T0 + 15_000).ok);
+  t.true(ok.propose(all('red', { 'veh-ns': 'green' }), T0 + 17_000).ok, 'E-W → N-S keeps 5 s');
+});
+
+test('supervisor — with no all-red, the clearing group may turn red as the entering one turns green', (t) => {
+  const sup = supervisor(modelFromConfig(CFG, { ...TIMING, allRedS: 0, cycleS: 76 }));
+  t.true(sup.propose(all('red', { 'veh-ew': 'green' }), T0 + 1000).ok);
+  t.true(sup.propose(all('red', { 'veh-ew': 'yellow' }), T0 + 9000).ok);
+  const r = sup.propose(all('red', { 'veh-ns': 'green' }), T0 + 12_000);
+  t.true(r.ok, r.ok ? '' : r.latch.reason);
 });

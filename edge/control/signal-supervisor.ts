@@ -1,21 +1,19 @@
-// The safety layer between any signal planner and the heads. Every proposed change is checked
-// against the conflict matrix, the minimum green, the yellow change interval and the all-red
-// intergreen; on any violation the intersection LATCHES into flashing amber and stays there
-// until a person clears it on site. A remote command never clears it: there is no code path for
-// that, by design (REFERENCE §2: NEMA TS2 MMU behaviour; the hardware monitor stays as well).
+// The safety layer between any signal planner and the heads. Every proposed state is checked
+// against the conflict matrix, the intergreen matrix, each group's minimum green and its yellow
+// (or pedestrian clearance); on any violation the intersection LATCHES into flashing amber and
+// stays there until a person clears it on site. A remote command never clears it: there is no
+// code path for that, by design (REFERENCE §2: NEMA TS2 MMU behaviour; the hardware monitor stays
+// as well). Maximum green is not checked here: it is an efficiency rule, the planner's business.
 //
-// Deterministic and small on purpose: no timers, no I/O, time comes in as an argument.
+// Deterministic and small on purpose: no timers, no I/O, time comes in as an argument. It shares
+// only the model and the seconds→ms rounding (sToMs) with the planner, never the planner's state.
+import { ModelIndex, modelProblems, sToMs, type IntersectionModel } from './intersection-model.js';
 import type { ProposedAspect } from './signal-plan.js';
+
+export { MIN_YELLOW_S } from './intersection-model.js';
 
 /** What a group's head is commanded to show. */
 export type SignalAspect = ProposedAspect | 'flash';
-
-export interface SupervisorLimits {
-  readonly minGreenS: number;
-  /** Never below 3 s, whatever the policy says. */
-  readonly yellowS: number;
-  readonly allRedS: number;
-}
 
 export interface Latch {
   readonly reason: string;
@@ -26,47 +24,46 @@ export type SupervisorResult =
   | { readonly ok: true; readonly aspects: Readonly<Record<string, SignalAspect>> }
   | { readonly ok: false; readonly aspects: Readonly<Record<string, SignalAspect>>; readonly latch: Latch };
 
-/** The hard floor of the yellow interval; an MMU flags less than 2.7 s. */
-export const MIN_YELLOW_S = 3;
-
 export class SignalSupervisor {
-  readonly #groups: readonly string[];
-  readonly #conflicts: Map<string, Set<string>>;
-  #limits: SupervisorLimits;
+  #index: ModelIndex;
   #aspects: Record<string, ProposedAspect>;
   /** When each group entered its current aspect. */
   #sinceMs: Record<string, number>;
+  /** When each group last ended its green (entered yellow): the start of its intergreens. */
+  #greenEndMs: Record<string, number>;
   #latch: Latch | undefined;
 
-  constructor(opts: {
-    groups: readonly string[];
-    conflicts: readonly (readonly [string, string])[];
-    limits: SupervisorLimits;
-    nowMs: number;
-  }) {
-    this.#groups = opts.groups;
-    this.#conflicts = new Map(opts.groups.map((g) => [g, new Set<string>()]));
-    for (const [a, b] of opts.conflicts) {
-      this.#conflicts.get(a)?.add(b);
-      this.#conflicts.get(b)?.add(a);
-    }
-    this.#limits = checkLimits(opts.limits);
-    // Start all red, as if every group had just turned red: the first green waits the intergreen.
-    this.#aspects = Object.fromEntries(opts.groups.map((g) => [g, 'red' as const]));
-    this.#sinceMs = Object.fromEntries(opts.groups.map((g) => [g, opts.nowMs]));
+  /** Throws a RangeError listing every problem of an unusable model. */
+  constructor(model: IntersectionModel, nowMs: number) {
+    this.#index = checked(model);
+    this.#aspects = {};
+    this.#sinceMs = {};
+    this.#greenEndMs = {};
+    this.#allRed(nowMs);
   }
 
   get latch(): Latch | undefined {
     return this.#latch;
   }
 
-  get limits(): SupervisorLimits {
-    return this.#limits;
+  get model(): IntersectionModel {
+    return this.#index.model;
   }
 
-  /** New limits (from a policy, at a cycle boundary). */
-  setLimits(limits: SupervisorLimits): void {
-    this.#limits = checkLimits(limits);
+  /**
+   * New timings (from a policy, at a cycle boundary). The groups and conflicts are the site's and
+   * may not change; a model that differs there, or is unusable, is refused with a RangeError.
+   */
+  setModel(model: IntersectionModel): void {
+    const next = checked(model);
+    const old = this.#index;
+    const same =
+      next.ids.length === old.ids.length &&
+      next.ids.every((g) => old.byId.has(g)) &&
+      next.ids.every((g) => [...next.conflictsOf(g)].every((c) => old.conflict(g, c))) &&
+      old.ids.every((g) => [...old.conflictsOf(g)].every((c) => next.conflict(g, c)));
+    if (!same) throw new RangeError('a new model may change timings only, not the groups or conflicts');
+    this.#index = next;
   }
 
   /** What the heads show now. */
@@ -82,9 +79,10 @@ export class SignalSupervisor {
     if (this.#latch) return { ok: false, aspects: this.#flash(), latch: this.#latch };
     const violation = this.#check(next, nowMs);
     if (violation !== undefined) return this.trip(violation, nowMs);
-    for (const g of this.#groups) {
+    for (const g of this.#index.ids) {
       const a = next[g] as ProposedAspect;
       if (a !== this.#aspects[g]) {
+        if (this.#aspects[g] === 'green') this.#greenEndMs[g] = nowMs;
         this.#aspects[g] = a;
         this.#sinceMs[g] = nowMs;
       }
@@ -104,53 +102,60 @@ export class SignalSupervisor {
    */
   clearLocal(nowMs: number): void {
     this.#latch = undefined;
-    for (const g of this.#groups) {
-      this.#aspects[g] = 'red';
-      this.#sinceMs[g] = nowMs;
+    this.#allRed(nowMs);
+  }
+
+  /** All red, as if every group had just ended its yellow: a first green waits intergreen − yellow. */
+  #allRed(nowMs: number): void {
+    for (const g of this.#index.model.groups) {
+      this.#aspects[g.id] = 'red';
+      this.#sinceMs[g.id] = nowMs;
+      this.#greenEndMs[g.id] = nowMs - sToMs(g.changeS);
     }
   }
 
   #flash(): Record<string, SignalAspect> {
-    return Object.fromEntries(this.#groups.map((g) => [g, 'flash' as const]));
+    return Object.fromEntries(this.#index.ids.map((g) => [g, 'flash' as const]));
   }
 
   #check(next: Readonly<Record<string, string>>, nowMs: number): string | undefined {
-    for (const key of Object.keys(next))
-      if (!this.#groups.includes(key)) return `unknown signal group "${key}"`;
-    for (const g of this.#groups) {
+    const x = this.#index;
+    if (!Number.isFinite(nowMs)) return `time ${nowMs} is not a number`;
+    for (const key of Object.keys(next)) if (!x.byId.has(key)) return `unknown signal group "${key}"`;
+    for (const g of x.ids) {
       const a = next[g];
       if (a !== 'red' && a !== 'yellow' && a !== 'green')
         return `group "${g}": invalid aspect ${JSON.stringify(a)}`;
     }
     // Conflicts: no two conflicting groups may both show anything but red.
-    for (const g of this.#groups) {
-      for (const c of this.#conflicts.get(g) ?? []) {
-        if (g < c && next[g] !== 'red' && next[c] !== 'red') {
-          return `conflict: "${g}" ${next[g]} and "${c}" ${next[c]} at once`;
-        }
+    for (const g of x.ids) {
+      if (next[g] === 'red') continue;
+      for (const c of x.conflictsOf(g)) {
+        if (g < c && next[c] !== 'red') return `conflict: "${g}" ${next[g]} and "${c}" ${next[c]} at once`;
       }
     }
-    const { minGreenS, yellowS, allRedS } = this.#limits;
-    for (const g of this.#groups) {
+    for (const g of x.ids) {
       const from = this.#aspects[g]!;
       const to = next[g] as ProposedAspect;
       if (from === to) continue;
-      const heldS = (nowMs - this.#sinceMs[g]!) / 1000;
+      const heldMs = nowMs - this.#sinceMs[g]!;
       const change = `"${g}" ${from} → ${to}`;
+      const group = x.group(g);
       if (from === 'green' && to === 'red') return `${change} without yellow`;
       if (from === 'yellow' && to === 'green') return `${change}: yellow must end in red`;
       if (from === 'red' && to === 'yellow') return `${change}: yellow must follow green`;
-      if (from === 'green' && heldS < minGreenS)
-        return `${change} after ${heldS} s, below min green ${minGreenS} s`;
-      if (from === 'yellow' && heldS < yellowS)
-        return `${change} after ${heldS} s, below yellow ${yellowS} s`;
+      if (from === 'green' && heldMs < sToMs(group.minGreenS))
+        return `${change} after ${heldMs / 1000} s, below min green ${group.minGreenS} s`;
+      if (from === 'yellow' && heldMs < sToMs(group.changeS))
+        return `${change} after ${heldMs / 1000} s, below yellow ${group.changeS} s`;
       if (from === 'red' && to === 'green') {
-        for (const c of this.#conflicts.get(g) ?? []) {
-          const redS = (nowMs - this.#sinceMs[c]!) / 1000;
-          if (this.#aspects[c] !== 'red')
-            return `${change} while conflicting "${c}" shows ${this.#aspects[c]}`;
-          if (redS < allRedS)
-            return `${change} ${redS} s after conflicting "${c}" turned red, below all-red ${allRedS} s`;
+        // The conflict check above already made every conflicting group red in `next`; a group
+        // that was yellow turns red in this same step only if its own yellow is complete.
+        for (const c of x.conflictsOf(g)) {
+          const sinceMs = nowMs - this.#greenEndMs[c]!;
+          const needMs = x.intergreenMs(c, g);
+          if (sinceMs < needMs)
+            return `${change} ${sinceMs / 1000} s after conflicting "${c}" ended green, below intergreen ${needMs / 1000} s`;
         }
       }
     }
@@ -158,8 +163,8 @@ export class SignalSupervisor {
   }
 }
 
-function checkLimits(l: SupervisorLimits): SupervisorLimits {
-  if (!(l.yellowS >= MIN_YELLOW_S)) throw new RangeError(`yellow ${l.yellowS} s is below ${MIN_YELLOW_S} s`);
-  if (!(l.minGreenS > 0) || !(l.allRedS >= 0)) throw new RangeError('min green must be > 0 and all-red ≥ 0');
-  return { ...l };
+function checked(model: IntersectionModel): ModelIndex {
+  const problems = modelProblems(model);
+  if (problems.length > 0) throw new RangeError(`unusable intersection model: ${problems.join('; ')}`);
+  return new ModelIndex(model);
 }

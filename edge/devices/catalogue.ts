@@ -2,7 +2,25 @@
 // Registered explicitly, one line each, so a reader sees every type the node knows.
 import type { ConfigProblem } from '../config/config-error.js';
 import { checkDefinition, type DeviceDefinition, type DeviceTypeSpec } from './definition.js';
-import { compose, dimmable, loopDetector, powerMeter, signalHead, ultrasonicRange } from './pieces.js';
+import {
+  battery,
+  compose,
+  dimmable,
+  energyMeter,
+  fadeTime,
+  lampMonitor,
+  loopDetector,
+  powerMeter,
+  signalHead,
+  temperature,
+  ultrasonicRange,
+} from './pieces.js';
+import {
+  fillSensorPayload,
+  ioModuleDetectorRegisters,
+  ioModuleHeadRegisters,
+  lightingControllerRegisters,
+} from './protocol-pieces.js';
 
 export const BUILT_IN_TYPES: readonly DeviceDefinition[] = [
   compose(
@@ -42,6 +60,60 @@ export const BUILT_IN_TYPES: readonly DeviceDefinition[] = [
     },
     // 254 cm is the no-echo value of the common sensors in the Frankfurt data (REFERENCE §4).
     ultrasonicRange({ maxCm: 255, noEchoCm: 254 }),
+  ),
+  // Equipment on real protocols (edge/devices/drivers); the simulators in hil-tests/equipment
+  // implement the same maps.
+  compose(
+    {
+      name: 'modbus-led-luminaire',
+      kind: 'luminaire',
+      description: 'LED luminaire behind a Modbus TCP lighting controller (level, fade, power meter)',
+    },
+    dimmable({ minPct: 1 }),
+    powerMeter({ ratedW: 60, standbyW: 0.5 }),
+    fadeTime(),
+    energyMeter(),
+    lightingControllerRegisters(),
+  ),
+  compose(
+    {
+      name: 'modbus-vehicle-signal-3',
+      kind: 'signal-head',
+      description: '3-aspect vehicle head on a Modbus TCP I/O module with lamp-current sensing',
+    },
+    signalHead(),
+    lampMonitor(),
+    ioModuleHeadRegisters(),
+  ),
+  compose(
+    {
+      name: 'modbus-pedestrian-signal',
+      kind: 'signal-head',
+      description: 'Pedestrian head on a Modbus TCP I/O module with lamp-current sensing',
+    },
+    signalHead(),
+    lampMonitor(),
+    ioModuleHeadRegisters(),
+  ),
+  compose(
+    {
+      name: 'modbus-loop-detector',
+      kind: 'detector',
+      description: 'Inductive loop on a Modbus TCP I/O module input (counter in the module)',
+    },
+    loopDetector(),
+    ioModuleDetectorRegisters(),
+  ),
+  compose(
+    {
+      name: 'lorawan-ultrasonic-fill',
+      kind: 'fill-sensor',
+      description: 'LoRaWAN ultrasonic fill sensor (distance, temperature, battery) via ChirpStack',
+    },
+    ultrasonicRange({ maxCm: 255, noEchoCm: 254 }),
+    temperature(),
+    battery(),
+    fillSensorPayload(),
   ),
 ];
 
@@ -96,6 +168,10 @@ export function resolveDeviceTypes(
       description: spec.description ?? `${base?.description ?? spec.name} (site type)`,
       points: [...points.values()],
       limits: { ...base?.limits, ...spec.limits },
+      // Protocol maps come with the extended type: a 90 W variant of a Modbus luminaire is wired
+      // the same way.
+      ...(base?.modbus ? { modbus: base.modbus } : {}),
+      ...(base?.uplink ? { uplink: base.uplink } : {}),
     };
     const found = checkDefinition(def, p);
     problems.push(...found);

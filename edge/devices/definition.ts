@@ -4,6 +4,8 @@
 // definition assembled from small pieces and checked when loaded).
 import type { ConfigProblem } from '../config/config-error.js';
 import type { DeviceKind } from './device-view.js';
+import { checkPayloadLayout, type PayloadLayout } from './payload-layout.js';
+import { checkRegisterMap, type RegisterMap } from './register-map.js';
 
 export const DEVICE_KINDS: readonly DeviceKind[] = ['luminaire', 'signal-head', 'detector', 'fill-sensor'];
 
@@ -36,6 +38,10 @@ export interface DeviceDefinition {
   readonly points: readonly PointDefinition[];
   /** Named numeric limits of the model, for example { ratedW: 40 }. */
   readonly limits: Readonly<Record<string, number>>;
+  /** Where the points live in a Modbus server, for types served by the modbus-tcp driver. */
+  readonly modbus?: RegisterMap;
+  /** How a LoRaWAN uplink carries the points, for types served by the mqtt driver. */
+  readonly uplink?: PayloadLayout;
 }
 
 /** A site-defined type as written in the configuration: a new type or an extension of one. */
@@ -118,6 +124,8 @@ export function checkDefinition(def: DeviceDefinition, path: string): ConfigProb
   for (const [k, v] of Object.entries(def.limits)) {
     if (!Number.isFinite(v)) fail(`.limits.${k}`, 'must be a finite number');
   }
+  if (def.modbus) problems.push(...checkRegisterMap(def.modbus, def.points, `${path}.modbus`));
+  if (def.uplink) problems.push(...checkPayloadLayout(def.uplink, def.points, `${path}.uplink`));
   return problems;
 }
 

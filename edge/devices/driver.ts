@@ -4,12 +4,19 @@
 import type { DeviceDefinition } from './definition.js';
 import type { PointValue } from './device-view.js';
 
+/** A value of devices[].params: numbers (rates, ports, unit ids) or strings (hosts, EUIs, URLs). */
+export type ParamValue = number | string;
+export type DeviceParams = Readonly<Record<string, ParamValue>>;
+
 /** One device a driver is asked to serve. */
 export interface DriverDevice {
   readonly id: string;
   readonly definition: DeviceDefinition;
-  /** devices[].params from the configuration (addresses, rates, seeds). */
-  readonly params: Readonly<Record<string, number>>;
+  /**
+   * devices[].params from the configuration, already checked for this driver by
+   * edge/devices/drivers/driver-params.ts (addresses, rates, seeds).
+   */
+  readonly params: DeviceParams;
 }
 
 /** What a driver pushes: fresh values, or the reason it cannot reach the device. */
@@ -26,7 +33,10 @@ export type DriverListener = (update: DriverUpdate) => void;
 export interface DeviceDriver {
   /** The name devices[].driver uses. */
   readonly name: string;
-  /** Connects to (or creates) the devices. Rejects only when the driver as a whole cannot run. */
+  /**
+   * Connects to (or creates) the devices. Rejects only when the driver as a whole cannot run.
+   * Idempotent: devices it already serves are left as they are.
+   */
   start(devices: readonly DriverDevice[]): Promise<void>;
   /** Current values of every readable point; rejects while the device is unreachable. */
   read(deviceId: string): Promise<Readonly<Record<string, PointValue>>>;
@@ -42,5 +52,6 @@ export interface DeviceDriver {
    * push what changed; protocol drivers leave this out.
    */
   sample?(nowMs: number): void;
+  /** Closes every socket and timer the driver holds; idempotent. */
   stop(): Promise<void>;
 }

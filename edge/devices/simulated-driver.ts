@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { pointValueProblem } from './definition.js';
 import type { PointValue } from './device-view.js';
-import type { DeviceDriver, DriverDevice, DriverListener, DriverUpdate } from './driver.js';
+import type { DeviceDriver, DriverDevice, DriverListener, DriverUpdate, ParamValue } from './driver.js';
 
 const DAY_MS = 86_400_000;
 /** Fraction of fill-sensor readings that are "no echo" and isolated spikes (Frankfurt data, REFERENCE §4). */
@@ -35,6 +35,9 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Simulated devices take numeric params only (the config loader checks it). */
+const num = (v: ParamValue | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
 
 const hash = (s: string): number =>
   [...s].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 16777619), 2166136261);
@@ -73,7 +76,8 @@ export class SimulatedDriver implements DeviceDriver {
   // eslint-disable-next-line @typescript-eslint/require-await
   async start(devices: readonly DriverDevice[]): Promise<void> {
     for (const dev of devices) {
-      const rand = mulberry32(hash(dev.id) ^ (dev.params.seed ?? this.#seed));
+      if (this.#devices.has(dev.id)) continue;
+      const rand = mulberry32(hash(dev.id) ^ (num(dev.params.seed) ?? this.#seed));
       const sim: SimDevice = { dev, rand, values: {}, wasteCm: 0 };
       switch (dev.definition.kind) {
         case 'luminaire':
@@ -89,7 +93,7 @@ export class SimulatedDriver implements DeviceDriver {
           sim.values = { count: 0, occupancy: 0 };
           break;
         case 'fill-sensor': {
-          const depth = dev.params.depthCm ?? 150;
+          const depth = num(dev.params.depthCm) ?? 150;
           sim.wasteCm = Math.round(rand() * depth * 0.3);
           sim.values = { distance: depth - sim.wasteCm };
           break;
@@ -176,14 +180,14 @@ export class SimulatedDriver implements DeviceDriver {
         return;
       case 'detector': {
         if (dtS === 0) return;
-        const arrivals = poisson(sim.rand, ((params.ratePerHour ?? 300) * dtS) / 3600);
+        const arrivals = poisson(sim.rand, ((num(params.ratePerHour) ?? 300) * dtS) / 3600);
         sim.values.count = ((sim.values.count as number) + arrivals) % 2 ** 32;
         sim.values.occupancy = Math.min(100, Math.round(((arrivals * OCCUPY_S) / dtS) * 1000) / 10);
         return;
       }
       case 'fill-sensor': {
-        const depth = params.depthCm ?? 150;
-        const perDay = params.fillCmPerDay ?? 3.5;
+        const depth = num(params.depthCm) ?? 150;
+        const perDay = num(params.fillCmPerDay) ?? 3.5;
         // Glass fills in bursts (REFERENCE §4): about 6 deposits a day, each of random size.
         const bursts = poisson(sim.rand, (6 * dtS * 1000) / DAY_MS);
         for (let i = 0; i < bursts; i++) sim.wasteCm += (-Math.log(1 - sim.rand()) * perDay) / 6;
@@ -204,7 +208,7 @@ export class SimulatedDriver implements DeviceDriver {
   }
 
   #updatePower(sim: SimDevice): void {
-    const rated = sim.dev.params.ratedW ?? sim.dev.definition.limits.ratedW ?? 60;
+    const rated = num(sim.dev.params.ratedW) ?? sim.dev.definition.limits.ratedW ?? 60;
     const standby = sim.dev.definition.limits.standbyW ?? 0.5;
     const level = sim.values.level as number;
     // LED drivers are close to linear in power over the dimming range; the standby draw stays.

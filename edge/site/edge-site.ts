@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { EdgeConfig } from '../config/edge-config.js';
+import type { DetectorReading } from '../control/detector-calls.js';
 import { IntersectionController } from '../control/intersection-controller.js';
 import { LightingLoop } from '../control/lighting-loop.js';
 import { WasteMonitor } from '../control/waste-monitor.js';
@@ -12,7 +13,7 @@ import { resolveDeviceTypes } from '../devices/catalogue.js';
 import { pointCode, pointValueProblem, type DeviceDefinition } from '../devices/definition.js';
 import type { DeviceView, PointValue } from '../devices/device-view.js';
 import type { DeviceDriver, DriverUpdate } from '../devices/driver.js';
-import { SimulatedDriver } from '../devices/simulated-driver.js';
+import { createBuiltInDrivers } from '../devices/drivers/built-in-drivers.js';
 import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
 import { checkPolicy } from './policy-check.js';
 
@@ -86,8 +87,7 @@ export class EdgeSite {
     this.#tickMs = opts.tickMs ?? 1000;
     const cfg = opts.config;
 
-    const builtIn = new SimulatedDriver({ log: opts.log.child({ module: 'simulated-driver' }) });
-    this.#drivers.set(builtIn.name, builtIn);
+    for (const d of createBuiltInDrivers(opts.log)) this.#drivers.set(d.name, d);
     for (const d of opts.drivers ?? []) this.#drivers.set(d.name, d);
 
     // The loader already checked the types; this only rebuilds them.
@@ -292,7 +292,17 @@ export class EdgeSite {
     // Heads that have never answered yet are not a fault: the intersection starts once they do.
     const failed = unavailable.filter((h) => this.#devices.get(h)!.alarmed);
     if (unavailable.length > 0 && failed.length === 0) return;
-    const step = x.step(now, failed);
+    const readings = new Map<string, DetectorReading>();
+    for (const d of cfg.detectors) {
+      const rec = this.#devices.get(d);
+      const { count, occupancy } = rec?.state ?? {};
+      readings.set(d, {
+        available: rec?.available ?? false,
+        ...(typeof count === 'number' ? { count } : {}),
+        ...(typeof occupancy === 'number' ? { occupancy } : {}),
+      });
+    }
+    const step = x.step(now, failed, readings);
     if (step.latched) {
       this.#log.error(
         { intersectionId: x.id, reason: step.latched.reason },

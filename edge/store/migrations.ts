@@ -43,4 +43,42 @@ export const EDGE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'outbox: three priority classes (alarms, events, telemetry)',
+    // Was 0 = events and alarms, 1 = telemetry. Rows already queued cannot be told apart without
+    // decoding them, so old events all become plain events (still ahead of telemetry); only new
+    // alarms get class 0. The outbox_by_priority index stays valid.
+    sql: `
+      UPDATE outbox SET priority = priority + 1;
+    `,
+  },
+  {
+    version: 3,
+    description: 'hash-chained audit log',
+    // Who did what to what, and the state before and after (IEC 62443-4-2 CR 2.8: auditable events
+    // with fixed fields; CR 3.9: protected audit records). Each row carries the SHA-256 of the
+    // previous row, so an edit, a deletion or a reordering breaks the chain (edge/audit/audit-chain.ts
+    // defines the hash). The triggers stop the node's own code from changing history; someone with
+    // the file can drop them, and the chain is what catches that. meta.audit_last_seq records the
+    // newest row, so a cut-off tail is caught too.
+    sql: `
+      CREATE TABLE audit_log (
+        seq         INTEGER PRIMARY KEY,   -- 1, 2, 3… with no gaps
+        time_ms     INTEGER NOT NULL,      -- milliseconds since the Unix epoch
+        actor       TEXT    NOT NULL,      -- a user name, or "system", "coordinator", "supervisor"
+        action      TEXT    NOT NULL,      -- dotted code, for example "policy.applied"
+        target      TEXT    NOT NULL,      -- what it acted on, for example "policy:7", "lum-03"
+        before_json TEXT,                  -- canonical JSON, or NULL
+        after_json  TEXT,                  -- canonical JSON, or NULL
+        prev_hash   TEXT    NOT NULL,      -- hex SHA-256 of the previous row; 64 zeros for seq 1
+        hash        TEXT    NOT NULL       -- hex SHA-256 of this row's canonical encoding
+      ) STRICT;
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      INSERT INTO meta (key, value) VALUES ('audit_last_seq', 0);
+    `,
+  },
 ];

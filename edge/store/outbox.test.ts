@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { v1 } from '../../proto/index.js';
 import { tempDir, testLogger } from '../test-support/temp-dir.js';
 import { openDatabase, SchemaTooNewError } from './edge-db.js';
-import { Outbox, PRIORITY_EVENT, PRIORITY_TELEMETRY } from './outbox.js';
+import { EDGE_MIGRATIONS } from './migrations.js';
+import { Outbox, PRIORITY_ALARM, PRIORITY_EVENT, PRIORITY_TELEMETRY } from './outbox.js';
 
 const reading = (deviceId: string, value: number) => ({
   deviceId,
@@ -47,12 +48,13 @@ test('outbox — assigns contiguous sequence numbers that survive a reopen', (t)
   db.close();
 });
 
-test('outbox — events leave before older telemetry and share the sequence counter', (t) => {
+test('outbox — alarms leave before events, events before older telemetry; one sequence counter', (t) => {
   const db = openDatabase(join(tempDir(t), 'edge.db'));
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger() });
-  outbox.record([reading('a', 1)]);
-  outbox.raise({
+  t.like(outbox.record([reading('a', 1), reading('b', 1)]), { firstSeq: 1, lastSeq: 2 });
+  outbox.raise({ code: 'POLICY_APPLIED', severity: 'info', message: 'policy 2', timeMs: 1, active: false });
+  const alarm = outbox.raise({
     code: 'DEVICE_UNAVAILABLE',
     deviceId: 'a',
     severity: 'warning',
@@ -60,13 +62,29 @@ test('outbox — events leave before older telemetry and share the sequence coun
     timeMs: 1,
     active: true,
   });
+  t.like(alarm, { priority: PRIORITY_ALARM, firstSeq: 4, lastSeq: 4 });
+  // Clearing an alarm is news, not an alarm.
+  outbox.raise({
+    code: 'DEVICE_UNAVAILABLE',
+    deviceId: 'a',
+    severity: 'warning',
+    message: 'back',
+    timeMs: 2,
+    active: false,
+  });
   const rows = outbox.peek(10);
   t.deepEqual(
-    rows.map((r) => r.priority),
-    [PRIORITY_EVENT, PRIORITY_TELEMETRY],
+    rows.map((r) => [r.priority, r.firstSeq]),
+    [
+      [PRIORITY_ALARM, 4],
+      [PRIORITY_EVENT, 3],
+      [PRIORITY_EVENT, 5],
+      [PRIORITY_TELEMETRY, 1],
+    ],
   );
+  t.is(rows[0]!.id, alarm.id);
   const event = v1.Event.decode(rows[0]!.payload);
-  t.is(event.seq, 2);
+  t.is(event.seq, 4);
   t.is(event.code, 'DEVICE_UNAVAILABLE');
   t.is(event.severity, v1.Severity.SEVERITY_WARNING);
   t.is(rows[0]!.subject, 'calle.events.e1');
@@ -103,6 +121,58 @@ test('outbox — when full, drops the oldest telemetry, never events, and counts
     [5, 6],
   );
   t.is(outbox.stats().dropped, 3);
+});
+
+test('outbox — alarms and events are kept past the bound when no telemetry is left to drop', (t) => {
+  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger(), maxRows: 2 });
+  outbox.record([reading('a', 0)]);
+  for (let i = 0; i < 3; i++)
+    outbox.raise({
+      code: 'SIGNAL_FLASH_LATCHED',
+      severity: 'critical',
+      message: `x${i}`,
+      timeMs: i,
+      active: true,
+    });
+  outbox.raise({ code: 'POLICY_APPLIED', severity: 'info', message: 'p', timeMs: 9, active: false });
+  t.deepEqual(
+    outbox.peek(10).map((r) => [r.priority, r.firstSeq]),
+    [
+      [PRIORITY_ALARM, 2],
+      [PRIORITY_ALARM, 3],
+      [PRIORITY_ALARM, 4],
+      [PRIORITY_EVENT, 5],
+    ],
+  );
+  t.is(outbox.stats().dropped, 1, 'only the telemetry row went');
+});
+
+test('edge db — migration 2 moves queued rows into the three priority classes', (t) => {
+  const file = join(tempDir(t), 'edge.db');
+  // A file as the first release left it: 0 = events, 1 = telemetry.
+  const old = openDatabase(
+    file,
+    EDGE_MIGRATIONS.filter((m) => m.version === 1),
+  );
+  const insert = old.prepare(
+    "INSERT INTO outbox (subject, priority, first_seq, last_seq, payload, created_ms) VALUES ('s', ?, ?, ?, x'', 0)",
+  );
+  insert.run(1, 1, 1);
+  insert.run(0, 2, 2);
+  old.close();
+  const db = openDatabase(file);
+  t.teardown(() => db.close());
+  t.is(db.pragma('user_version', { simple: true }), EDGE_MIGRATIONS.at(-1)!.version);
+  const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger() });
+  t.deepEqual(
+    outbox.peek(10).map((r) => [r.priority, r.firstSeq]),
+    [
+      [PRIORITY_EVENT, 2],
+      [PRIORITY_TELEMETRY, 1],
+    ],
+  );
 });
 
 test('edge db — refuses a file written by a newer schema, and leaves it untouched', (t) => {

@@ -6,8 +6,14 @@
 // A row is one NATS message, encoded once at write time and never changed, so a re-send after a
 // lost ack carries the same bytes and the same message id (REFERENCE.md §6, transactional outbox).
 //
-// Bounded: past `maxRows` the oldest *telemetry* row is dropped to make room, counted, and logged.
-// Events and alarms are never dropped to make room for telemetry.
+// Priority classes (REFERENCE.md §6): alarms leave before events, events before bulk telemetry, so
+// after a long outage the coordinator learns that a signal latched to flash before it receives
+// hours of luminaire levels.
+//
+// Bounded: past `maxRows` the oldest *telemetry* row is dropped to make room, counted in
+// meta.dropped, and logged. Alarms and events are never dropped: if they alone exceed the bound the
+// outbox grows past it and says so (they are rare, and losing one is worse than a larger file).
+// Audit rows live in their own table and never pass through here.
 import type { Logger } from 'pino';
 import { v1 } from '../../proto/index.js';
 import { eventSubject, telemetrySubject } from '../../proto/nats-subjects.js';
@@ -15,9 +21,26 @@ import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-si
 import type Database from 'better-sqlite3';
 import type { Db } from './edge-db.js';
 
-/** Priority classes: lower leaves first. */
-export const PRIORITY_EVENT = 0;
-export const PRIORITY_TELEMETRY = 1;
+/** Priority classes: lower leaves first. Stored in outbox.priority (migration 2). */
+export const PRIORITY_ALARM = 0;
+export const PRIORITY_EVENT = 1;
+export const PRIORITY_TELEMETRY = 2;
+
+/** An alarm is a warning or critical condition being raised; its clearing is an ordinary event. */
+export function isAlarm(event: EdgeEvent): boolean {
+  return event.active && (event.severity === 'warning' || event.severity === 'critical');
+}
+
+/** What one committed write produced: the row and the sequence numbers it took. */
+export interface OutboxAppend {
+  readonly id: number;
+  readonly priority: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+/** At most one "outbox full" warning per this many milliseconds: a full outbox drops every tick. */
+const FULL_WARNING_EVERY_MS = 60_000;
 
 /** One message waiting to be published. */
 export interface OutboxRow {
@@ -67,11 +90,12 @@ export class Outbox implements TelemetrySink {
   readonly #maxRows: number;
   readonly #listeners = new Set<() => void>();
   #acked = 0;
+  #lastFullWarningMs = -Infinity;
   readonly #append: (
     priority: number,
     subject: string,
     build: (firstSeq: number) => { payload: Uint8Array; count: number },
-  ) => void;
+  ) => OutboxAppend;
   readonly #q: {
     peek: Database.Statement<[number], RawRow>;
     remove: Database.Statement<[number]>;
@@ -115,21 +139,25 @@ export class Outbox implements TelemetrySink {
     this.#append = db.transaction((priority: number, subject: string, build: Build) => {
       const firstSeq = getMeta.get('next_seq')?.value ?? 1;
       const { payload, count: n } = build(firstSeq);
-      insert.run(subject, priority, firstSeq, firstSeq + n - 1, payload, this.#now());
+      const lastSeq = firstSeq + n - 1;
+      const id = Number(
+        insert.run(subject, priority, firstSeq, lastSeq, payload, this.#now()).lastInsertRowid,
+      );
       setMeta.run('next_seq', firstSeq + n);
-      if ((count.get()?.n ?? 0) > this.#maxRows) {
+      const rows = count.get()?.n ?? 0;
+      if (rows > this.#maxRows) {
         const dropped = dropOldestTelemetry.run(PRIORITY_TELEMETRY).changes;
-        if (dropped > 0) {
-          setMeta.run('dropped', (getMeta.get('dropped')?.value ?? 0) + dropped);
-          this.#log.warn({ maxRows: this.#maxRows }, 'outbox full: dropped the oldest telemetry row');
-        }
+        if (dropped > 0) setMeta.run('dropped', (getMeta.get('dropped')?.value ?? 0) + dropped);
+        this.#warnFull(rows, dropped > 0);
       }
+      return { id, priority, firstSeq, lastSeq };
     });
   }
 
-  record(readings: readonly TelemetryReading[]): void {
-    if (readings.length === 0) return;
-    this.#append(PRIORITY_TELEMETRY, telemetrySubject(this.#edgeId), (firstSeq) => ({
+  /** Writes one tick's readings as one row; returns it once committed (undefined when empty). */
+  record(readings: readonly TelemetryReading[]): OutboxAppend | undefined {
+    if (readings.length === 0) return undefined;
+    const written = this.#append(PRIORITY_TELEMETRY, telemetrySubject(this.#edgeId), (firstSeq) => ({
       count: readings.length,
       payload: v1.TelemetryBatch.encode({
         edgeId: this.#edgeId,
@@ -143,26 +171,33 @@ export class Outbox implements TelemetrySink {
       }).finish(),
     }));
     this.#notify();
+    return written;
   }
 
-  raise(event: EdgeEvent): void {
-    this.#append(PRIORITY_EVENT, eventSubject(this.#edgeId), (seq) => ({
-      count: 1,
-      payload: v1.Event.encode({
-        seq,
-        edgeId: this.#edgeId,
-        deviceId: event.deviceId ?? '',
-        code: event.code,
-        severity: SEVERITY[event.severity],
-        message: event.message,
-        timeMs: event.timeMs,
-        active: event.active,
-      }).finish(),
-    }));
+  /** Writes one event, as an alarm when it raises a warning or critical condition. */
+  raise(event: EdgeEvent): OutboxAppend {
+    const written = this.#append(
+      isAlarm(event) ? PRIORITY_ALARM : PRIORITY_EVENT,
+      eventSubject(this.#edgeId),
+      (seq) => ({
+        count: 1,
+        payload: v1.Event.encode({
+          seq,
+          edgeId: this.#edgeId,
+          deviceId: event.deviceId ?? '',
+          code: event.code,
+          severity: SEVERITY[event.severity],
+          message: event.message,
+          timeMs: event.timeMs,
+          active: event.active,
+        }).finish(),
+      }),
+    );
     this.#notify();
+    return written;
   }
 
-  /** The next rows to publish: events first, then telemetry, oldest first within each. */
+  /** The next rows to publish: alarms, then events, then telemetry, oldest first within each. */
   peek(limit: number): OutboxRow[] {
     return this.#q.peek.all(limit).map((r) => ({
       id: r.id,
@@ -195,6 +230,19 @@ export class Outbox implements TelemetrySink {
   onAppend(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  #warnFull(rows: number, dropped: boolean): void {
+    const now = this.#now();
+    if (now - this.#lastFullWarningMs < FULL_WARNING_EVERY_MS) return;
+    this.#lastFullWarningMs = now;
+    const fields = { maxRows: this.#maxRows, rows, droppedTotal: this.#q.meta.get('dropped')?.value ?? 0 };
+    if (dropped) this.#log.warn(fields, 'outbox full: dropping the oldest telemetry rows');
+    else
+      this.#log.warn(
+        fields,
+        'outbox over its bound with no telemetry left to drop; keeping alarms and events',
+      );
   }
 
   #notify(): void {

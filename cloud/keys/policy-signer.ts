@@ -1,0 +1,29 @@
+// What the policy publisher signs with. An interface rather than a key so that tests can stand in
+// for a compromised path (a signer that tampers after signing, or does not sign) and prove the
+// edge refuses what it receives.
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { calle } from '../../proto/index.js';
+import { keyIdOf, signBundle } from '../../edge/trust/policy-signature.js';
+
+export interface PolicySigner {
+  /** Fingerprint of the public key (edge/trust/policy-signature.ts keyIdOf). */
+  readonly keyId: string;
+  /** The canonical bundle with key_id, signature_alg and signature filled in. */
+  sign(bundle: calle.v1.IPolicyBundle): calle.v1.PolicyBundle;
+}
+
+/** Signs with an Ed25519 private key. */
+export function ed25519Signer(privateKey: KeyObject): PolicySigner {
+  const keyId = keyIdOf(privateKey);
+  return { keyId, sign: (bundle) => signBundle(bundle, privateKey) };
+}
+
+/**
+ * A signer with a key that exists only in this process: for tests and embedded use. Edges pin a
+ * key file, so they refuse what this signs unless the test pins its public half; `calle cloud`
+ * never uses it.
+ */
+export function ephemeralSigner(): PolicySigner & { readonly publicKey: KeyObject } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { ...ed25519Signer(privateKey), publicKey };
+}

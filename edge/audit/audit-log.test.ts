@@ -1,0 +1,201 @@
+import test, { type ExecutionContext } from 'ava';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { openDatabase } from '../store/edge-db.js';
+import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { auditRowHash, GENESIS_HASH } from './audit-chain.js';
+import { AuditEntryError, AuditLog } from './audit-log.js';
+
+/** A file with `n` policy rows, closed again so each test can reopen or tamper with it. */
+function logWithRows(t: ExecutionContext, n: number): string {
+  const file = join(tempDir(t), 'edge.db');
+  const db = openDatabase(file);
+  let clock = 1_750_000_000_000;
+  const audit = new AuditLog({ db, log: testLogger(), now: () => clock++ });
+  for (let i = 1; i <= n; i++)
+    audit.append({
+      actor: 'coordinator',
+      action: 'policy.applied',
+      target: `policy:${i}`,
+      before: { version: i - 1 },
+      after: { version: i },
+    });
+  db.close();
+  return file;
+}
+
+/** Changes the file as someone with a SQLite shell would: triggers dropped first. */
+function tamper(file: string, sql: string): void {
+  const raw = new Database(file);
+  raw.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;');
+  raw.exec(sql);
+  raw.close();
+}
+
+function verifyFile(t: ExecutionContext, file: string) {
+  const db = openDatabase(file);
+  t.teardown(() => db.close());
+  return new AuditLog({ db, log: testLogger() }).verify();
+}
+
+test('audit log — rows chain from the genesis hash, survive a reopen and verify', (t) => {
+  const file = logWithRows(t, 3);
+  const db = openDatabase(file);
+  t.teardown(() => db.close());
+  const audit = new AuditLog({ db, log: testLogger(), now: () => 1_760_000_000_000 });
+  const row = audit.append({
+    actor: 'tecnico.ana',
+    action: 'override.set',
+    target: 'lum-03',
+    after: { levelPct: 100, expiresMs: 1, reason: 'works' },
+  });
+  t.like(row, { seq: 4, timeMs: 1_760_000_000_000, beforeJson: null });
+  t.is(row.afterJson, '{"expiresMs":1,"levelPct":100,"reason":"works"}', 'keys sorted: canonical');
+  const [newest, previous] = audit.recent(2);
+  t.deepEqual(newest, row);
+  t.is(row.prevHash, previous!.hash);
+  t.is(row.hash, auditRowHash(row));
+  t.is(audit.recent(10).at(-1)!.prevHash, GENESIS_HASH);
+  t.deepEqual(audit.verify(), { ok: true, rows: 4, headHash: row.hash });
+  t.like(audit.stats(), { rows: 4, headHash: row.hash, overCapacity: false });
+});
+
+test('audit log — appendWith commits the change and its row together, or neither', (t) => {
+  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  t.teardown(() => db.close());
+  db.exec('CREATE TABLE thing (v INTEGER NOT NULL)');
+  const audit = new AuditLog({ db, log: testLogger() });
+  const entry = { actor: 'system', action: 'thing.set', target: 'thing', after: { v: 1 } };
+  t.is(
+    audit.appendWith(entry, () => db.prepare('INSERT INTO thing (v) VALUES (1)').run().changes),
+    1,
+  );
+  t.throws(
+    () =>
+      audit.appendWith(entry, () => {
+        db.prepare('INSERT INTO thing (v) VALUES (2)').run();
+        throw new Error('disk on fire');
+      }),
+    { message: 'disk on fire' },
+  );
+  // A caller's transaction that rolls back after appending takes the row with it.
+  t.throws(() =>
+    db.transaction(() => {
+      audit.append({ ...entry, after: { v: 3 } });
+      throw new Error('later step failed');
+    })(),
+  );
+  t.deepEqual(db.prepare('SELECT v FROM thing').pluck().all(), [1]);
+  t.is(audit.stats().rows, 1);
+  t.like(audit.append(entry), { seq: 2 }, 'the rolled-back seq is reused, no gap');
+  t.like(audit.verify(), { ok: true, rows: 2 });
+});
+
+test('audit log — node code cannot change or delete history', (t) => {
+  const db = openDatabase(logWithRows(t, 2));
+  t.teardown(() => db.close());
+  t.throws(() => db.exec("UPDATE audit_log SET actor = 'x' WHERE seq = 1"), {
+    any: true,
+    message: /append-only/,
+  });
+  t.throws(() => db.exec('DELETE FROM audit_log WHERE seq = 2'), { any: true, message: /append-only/ });
+});
+
+test('audit log — verify names the first changed row', (t) => {
+  const file = logWithRows(t, 5);
+  tamper(file, `UPDATE audit_log SET after_json = '{"version":99}' WHERE seq = 3`);
+  t.deepEqual(verifyFile(t, file), {
+    ok: false,
+    rows: 2,
+    brokenAt: 3,
+    reason: 'content does not match its hash (row changed)',
+  });
+});
+
+test('audit log — verify catches a rewritten row whose own hash was recomputed', (t) => {
+  const file = logWithRows(t, 5);
+  const raw = new Database(file);
+  const row = raw.prepare('SELECT * FROM audit_log WHERE seq = 2').get() as Record<string, string | number>;
+  const forged = {
+    seq: 2,
+    timeMs: row.time_ms as number,
+    actor: 'nobody',
+    action: row.action as string,
+    target: row.target as string,
+    beforeJson: row.before_json as string,
+    afterJson: row.after_json as string,
+    prevHash: row.prev_hash as string,
+  };
+  raw.close();
+  tamper(file, `UPDATE audit_log SET actor = 'nobody', hash = '${auditRowHash(forged)}' WHERE seq = 2`);
+  const verdict = verifyFile(t, file);
+  t.like(verdict, { ok: false, brokenAt: 3 });
+  if (!verdict.ok) t.regex(verdict.reason, /^prev_hash does not match the hash of seq 2 /);
+});
+
+test('audit log — verify catches a deleted row, a reordering and a cut-off tail', (t) => {
+  const deleted = logWithRows(t, 5);
+  tamper(deleted, 'DELETE FROM audit_log WHERE seq = 3');
+  t.like(verifyFile(t, deleted), { ok: false, rows: 2, brokenAt: 4, reason: 'seq 3 missing (rows deleted)' });
+
+  const reordered = logWithRows(t, 5);
+  tamper(
+    reordered,
+    'UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -1;',
+  );
+  const verdict = verifyFile(t, reordered);
+  t.like(verdict, { ok: false, rows: 1, brokenAt: 2 });
+  if (!verdict.ok) t.regex(verdict.reason, /^prev_hash does not match the hash of seq 1 /);
+
+  const cut = logWithRows(t, 5);
+  tamper(cut, 'DELETE FROM audit_log WHERE seq >= 4');
+  t.deepEqual(verifyFile(t, cut), {
+    ok: false,
+    rows: 3,
+    brokenAt: 4,
+    reason: 'log ends at seq 3 but 5 rows were written (newest rows removed)',
+  });
+});
+
+test('audit log — warns once when the row count passes the threshold, after the commit', async (t) => {
+  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  t.teardown(() => db.close());
+  const warnings: [number, number, number][] = [];
+  const count = db.prepare<[], number>('SELECT count(*) FROM audit_log').pluck();
+  const audit = new AuditLog({
+    db,
+    log: testLogger(),
+    warnAtRows: 2,
+    onCapacityWarning: (rows, limit) => warnings.push([rows, limit, count.get()!]),
+  });
+  const entry = { actor: 'system', action: 'edge.started', target: 'edge' };
+  audit.append(entry);
+  audit.append(entry);
+  await Promise.resolve();
+  t.deepEqual(warnings, []);
+  db.transaction(() => audit.append(entry))();
+  audit.append(entry);
+  await Promise.resolve();
+  t.deepEqual(warnings, [[3, 2, 4]], 'once, with the row committed');
+  t.true(audit.stats().overCapacity);
+
+  // A node restarted over the threshold warns at start.
+  const again: number[] = [];
+  new AuditLog({ db, log: testLogger(), warnAtRows: 2, onCapacityWarning: (rows) => again.push(rows) });
+  await Promise.resolve();
+  t.deepEqual(again, [4]);
+});
+
+test('audit log — refuses an entry with a bad field, naming it, and writes nothing', (t) => {
+  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  t.teardown(() => db.close());
+  const audit = new AuditLog({ db, log: testLogger() });
+  const bad = [
+    [{ actor: '', action: 'a.b', target: 'x' }, 'audit.actor: must be a string of 1..200 characters'],
+    [{ actor: 'system', action: 'Policy Applied', target: 'x' }, /^audit\.action: "Policy Applied"/],
+    [{ actor: 'system', action: 'a.b', target: 'x', timeMs: 1.5 }, /^audit\.timeMs: /],
+  ] as const;
+  for (const [entry, message] of bad)
+    t.throws(() => audit.append(entry), { instanceOf: AuditEntryError, message });
+  t.is(audit.stats().rows, 0);
+});

@@ -1,0 +1,171 @@
+// Failure paths of the modbus-tcp driver against the equipment models served in-process by the
+// simulators' Modbus server: real sockets, faults injected at the server.
+import test, { type ExecutionContext } from 'ava';
+import { createServer } from 'node:net';
+import { IoModule } from '../../../../hil-tests/equipment/io-module.js';
+import { LightingController } from '../../../../hil-tests/equipment/lighting-controller.js';
+import { ModbusServer, RegisterBank } from '../../../../hil-tests/equipment/modbus-server.js';
+import { testLogger } from '../../../test-support/temp-dir.js';
+import { BUILT_IN_TYPES } from '../../catalogue.js';
+import type { DriverDevice, DriverUpdate } from '../../driver.js';
+import { ModbusConnection } from './modbus-connection.js';
+import { ModbusTcpDriver } from './modbus-tcp-driver.js';
+
+const def = (name: string) => BUILT_IN_TYPES.find((d) => d.name === name)!;
+
+async function equipment(t: ExecutionContext) {
+  const io = new IoModule({ heads: 2, detectors: 2 });
+  const lum = new LightingController({ ratedW: 60 });
+  const server = new ModbusServer(
+    new Map([
+      [1, io.bank],
+      [2, lum.bank],
+    ]),
+  );
+  const port = await server.listen(0);
+  const timer = setInterval(() => {
+    io.tick(Date.now());
+    lum.tick(Date.now());
+  }, 50);
+  t.teardown(async () => {
+    clearInterval(timer);
+    await server.close();
+  });
+  return { io, lum, server, port };
+}
+
+async function driverFor(t: ExecutionContext, devices: DriverDevice[]) {
+  const driver = new ModbusTcpDriver({
+    log: testLogger(),
+    connection: { backoffMs: { initial: 50, max: 200 } },
+  });
+  const updates: DriverUpdate[] = [];
+  driver.subscribe((u) => updates.push(u));
+  t.teardown(async () => driver.stop());
+  await driver.start(devices);
+  return { driver, updates };
+}
+
+async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const last = (updates: DriverUpdate[], id: string) => updates.findLast((u) => u.deviceId === id);
+
+test('modbus-tcp driver — a silent unit times out alone while the others on its connection keep updating', async (t) => {
+  const { server, port } = await equipment(t);
+  const at = { host: '127.0.0.1', port, pollMs: 100, timeoutMs: 300 };
+  const { driver, updates } = await driverFor(t, [
+    { id: 'sig', definition: def('modbus-vehicle-signal-3'), params: { ...at, unitId: 1 } },
+    { id: 'lum', definition: def('modbus-led-luminaire'), params: { ...at, unitId: 2 } },
+  ]);
+  await until('both answering', () => ['sig', 'lum'].every((id) => 'values' in (last(updates, id) ?? {})));
+  server.setFaults(2, { mute: true });
+  await until('lum unavailable', () => 'error' in (last(updates, 'lum') ?? {}));
+  t.regex((last(updates, 'lum') as { error: string }).error, /unit 2: read .* no response within 300 ms/);
+  const mark = updates.length;
+  await until(
+    'sig still updating',
+    () => updates.slice(mark).filter((u) => u.deviceId === 'sig' && 'values' in u).length >= 3,
+  );
+  t.is(server.connections, 1, 'one connection shared, never dropped for one unit');
+  server.setFaults(2, { mute: false });
+  await until('lum back', () => 'values' in (last(updates, 'lum') ?? {}));
+  t.like(await driver.read('lum'), { level: 100 });
+});
+
+test('modbus-tcp driver — an exception response is the device’s lastError, with the exception named', async (t) => {
+  const { port } = await equipment(t);
+  const at = { host: '127.0.0.1', port, pollMs: 100 };
+  const { driver, updates } = await driverFor(t, [
+    // The module has 2 heads: channel 5 is past its registers.
+    { id: 'ghost', definition: def('modbus-vehicle-signal-3'), params: { ...at, unitId: 1, channel: 5 } },
+    { id: 'gone', definition: def('modbus-led-luminaire'), params: { ...at, unitId: 9 } },
+    { id: 'det', definition: def('modbus-loop-detector'), params: { ...at, unitId: 1, channel: 1 } },
+  ]);
+  await until('all reported', () => ['ghost', 'gone', 'det'].every((id) => last(updates, id) !== undefined));
+  await t.throwsAsync(driver.read('ghost'), { message: /exception 2 \(ILLEGAL DATA ADDRESS\)/ });
+  await t.throwsAsync(driver.read('gone'), {
+    message: /exception 11 \(GATEWAY TARGET DEVICE FAILED TO RESPOND\)/,
+  });
+  t.like(await driver.read('det'), { count: 0, occupancy: 0 });
+});
+
+test('modbus-tcp driver — a lamp out at the module shows as lampFault with the lamp current gone', async (t) => {
+  const { io, port } = await equipment(t);
+  const { driver, updates } = await driverFor(t, [
+    {
+      id: 'sig',
+      definition: def('modbus-vehicle-signal-3'),
+      params: { host: '127.0.0.1', port, unitId: 1, channel: 1 },
+    },
+  ]);
+  await until('first values', () => 'values' in (last(updates, 'sig') ?? {}));
+  await driver.write('sig', 'aspect', 'red');
+  t.true(io.state().heads[1]!.lamps.red, 'the coil is on at the module');
+  t.like(await driver.read('sig'), { aspect: 'red', lampFault: 'ok' });
+  t.true(((await driver.read('sig')).redMa as number) > 40);
+  io.setLampOut(1, 'red', true);
+  t.like(await driver.read('sig'), { aspect: 'red', redMa: 0, lampFault: 'lamp-out' });
+});
+
+test('modbus connection — pipelined requests are matched by transaction id, out of order', async (t) => {
+  const slow = new RegisterBank({ holding: 1 });
+  const fast = new RegisterBank({ holding: 1 });
+  slow.holding[0] = 111;
+  fast.holding[0] = 222;
+  const server = new ModbusServer(
+    new Map([
+      [1, slow],
+      [2, fast],
+    ]),
+  );
+  server.setFaults(1, { delayMs: 200 });
+  const port = await server.listen(0);
+  const conn = new ModbusConnection({ host: '127.0.0.1', port, log: testLogger() });
+  t.teardown(async () => {
+    await conn.close();
+    await server.close();
+  });
+  conn.open();
+  await until('connected', () => conn.up);
+  const order: number[] = [];
+  const read = async (unit: number) => {
+    const r = (await conn.request(unit, { fc: 0x03, address: 0, quantity: 1 }, 1000)) as number[];
+    order.push(r[0]!);
+  };
+  await Promise.all([read(1), read(2)]);
+  t.deepEqual(order, [222, 111], 'the fast unit answered while the slow one was still pending');
+});
+
+test('modbus connection — reconnects back off exponentially against a server that hangs up', async (t) => {
+  let accepted = 0;
+  const server = createServer((s) => {
+    accepted++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const conn = new ModbusConnection({
+    host: '127.0.0.1',
+    port,
+    log: testLogger(),
+    backoffMs: { initial: 20, max: 10_000 },
+  });
+  const downs: string[] = [];
+  conn.onState((up, err) => void (up ? undefined : downs.push(err ?? '')));
+  t.teardown(async () => {
+    await conn.close();
+    await new Promise((r) => server.close(r));
+  });
+  conn.open();
+  await new Promise((r) => setTimeout(r, 1000));
+  // Delays 10–20, 20–40, 40–80, 80–160, 160–320, 320–640 ms: 5–7 connections in a second.
+  // Without backoff (or with the attempt count reset by a bare accept) it would be dozens.
+  t.true(accepted >= 3 && accepted <= 8, `${accepted} connections in 1 s`);
+  t.regex(downs.at(-1)!, /connection lost: closed by the server/);
+});

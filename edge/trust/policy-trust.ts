@@ -1,0 +1,138 @@
+// The edge's gate for policies: nothing from the control plane reaches the site (bounds checks,
+// the store, the lights) before it passes here. Checks, in order:
+//   1. a key is pinned at all (fail closed: an edge without one applies no remote policy);
+//   2. the bundle is signed, with Ed25519, by the pinned key, over exactly this content;
+//   3. its version is newer than the newest this edge has authenticated before (persisted, so a
+//      reboot does not reopen the door to a replayed old bundle: TUF's rollback attack).
+// A bundle identical to the newest trusted one (same version, same signed bytes) passes again: it is
+// a re-delivery after a lost ack or a reconnect, not a replay, and refusing it would turn a harmless
+// resend into a false alarm. The same version with other content is refused (TUF's mix-and-match;
+// in practice a coordinator whose policy history was reset and counts from 1 again).
+//
+// What this does not cover yet (TUF "freeze"): a bundle carries no expiry, so an attacker who
+// withholds new policies keeps the edge on its last one. Heartbeats report the applied version,
+// which lets the coordinator notice an edge that stays behind.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { calle } from '../../proto/index.js';
+import type { Db } from '../store/edge-db.js';
+import type { PinnedKey } from './pinned-key.js';
+import { signingPayload, verifyBundleSignature } from './policy-signature.js';
+import { TrustState, type TrustedVersion } from './trust-state.js';
+
+export type TrustVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface PolicyTrustOptions {
+  readonly db: Db;
+  /** The pinned coordinator key; undefined when the configuration has no trust section. */
+  readonly pinned: PinnedKey | undefined;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+const NO_KEY =
+  'trust.coordinatorKey: no coordinator key is pinned; this edge applies no policy it cannot verify';
+
+export class PolicyTrust {
+  readonly #pinned: PinnedKey | undefined;
+  readonly #state: TrustState;
+  readonly #now: () => number;
+
+  constructor({ db, pinned, log, now = Date.now }: PolicyTrustOptions) {
+    this.#pinned = pinned;
+    this.#state = new TrustState(db);
+    this.#now = now;
+    const trusted = this.#state.current();
+    if (!pinned) {
+      log.warn(
+        'trust: no coordinator key pinned (trust.coordinatorKey); every remote policy will be refused',
+      );
+    } else if (trusted.keyId !== '' && trusted.keyId !== pinned.keyId) {
+      // A re-pinned cabinet (key rotation, or a replaced coordinator). The version floor stays:
+      // versions are fleet-wide, and dropping the floor here would let the old key's bundles in.
+      log.warn(
+        { previousKeyId: trusted.keyId, keyId: pinned.keyId, trustedVersion: trusted.version },
+        'trust: the pinned coordinator key changed',
+      );
+    }
+  }
+
+  /** The pinned key id, or undefined when none is pinned. */
+  get keyId(): string | undefined {
+    return this.#pinned?.keyId;
+  }
+
+  /** The newest version this edge has authenticated. */
+  get trusted(): TrustedVersion {
+    return this.#state.current();
+  }
+
+  /**
+   * Decides whether a bundle from the coordinator may go on to the site. On success the version is
+   * recorded as trusted before returning, so a crash after this call cannot reopen the door to it.
+   */
+  admit(bundle: calle.v1.IPolicyBundle): TrustVerdict {
+    const authentic = this.#authenticate(bundle);
+    if (!authentic.ok) return authentic;
+    const version = Number(bundle.version ?? 0);
+    const trusted = this.#state.current();
+    if (version < trusted.version) {
+      return {
+        ok: false,
+        reason:
+          `version: ${version} is older than ${trusted.version}, the newest this edge has trusted; ` +
+          'refused as a replay (a rollback is published as a new, higher version)',
+      };
+    }
+    if (version === trusted.version) {
+      return authentic.digest === trusted.digest
+        ? { ok: true }
+        : {
+            ok: false,
+            reason:
+              `version: ${version} was already trusted with different content; refused ` +
+              "(the coordinator's policy history may have been reset)",
+          };
+    }
+    this.#state.record(version, authentic.digest, authentic.keyId, this.#now());
+    return { ok: true };
+  }
+
+  /**
+   * Re-checks the stored policy at a cold boot, before it is run. The database lives on the same
+   * SD card an intruder could rewrite, and the pinned key may have been changed since it was saved.
+   * An older stored version than the trusted one is normal (newer ones may have been refused on
+   * bounds); the same version with other content is not.
+   */
+  checkStored(bundle: calle.v1.IPolicyBundle): TrustVerdict {
+    const authentic = this.#authenticate(bundle);
+    if (!authentic.ok) return authentic;
+    const version = Number(bundle.version ?? 0);
+    const trusted = this.#state.current();
+    if (version === trusted.version && authentic.digest !== trusted.digest) {
+      return {
+        ok: false,
+        reason: `version: the stored policy ${version} differs from the bundle trusted under that version`,
+      };
+    }
+    // A stored version above the trusted one: the trust table is new (an upgrade) or was lost. The
+    // stored bundle is authentic, so it becomes the floor.
+    if (version > trusted.version)
+      this.#state.record(version, authentic.digest, authentic.keyId, this.#now());
+    return { ok: true };
+  }
+
+  #authenticate(
+    bundle: calle.v1.IPolicyBundle,
+  ): { ok: true; digest: string; keyId: string } | { ok: false; reason: string } {
+    const pinned = this.#pinned;
+    if (!pinned) return { ok: false, reason: NO_KEY };
+    const signature = verifyBundleSignature(bundle, pinned.key, pinned.keyId);
+    if (!signature.ok) return signature;
+    const version = Number(bundle.version ?? 0);
+    if (!Number.isSafeInteger(version) || version <= 0)
+      return { ok: false, reason: `version: ${version} must be a positive integer` };
+    const digest = createHash('sha256').update(signingPayload(bundle)).digest('hex');
+    return { ok: true, digest, keyId: pinned.keyId };
+  }
+}
