@@ -114,7 +114,7 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
   const { source } = opts;
   // Widened to fastify's logger type, else the instance is typed FastifyInstance<…, pino.Logger>,
   // which is not assignable to the plain FastifyInstance callers expect.
-  const logger: FastifyBaseLogger = opts.log.child({ module: 'console' });
+  const logger: FastifyBaseLogger = opts.log; // the caller names the module
   const app = Fastify({
     loggerInstance: logger,
     logController: new QuietRequestLog(),

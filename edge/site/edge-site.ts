@@ -33,7 +33,6 @@ export const SITE_EVENTS = {
   deviceUnavailable: 'DEVICE_UNAVAILABLE',
   signalFlash: 'SIGNAL_FLASH_LATCHED',
   containerFull: 'CONTAINER_FULL',
-  policyApplied: 'POLICY_APPLIED',
 } as const;
 
 /** Default collection threshold until a policy sets one (FIWARE binFullnessThreshold style, 0..1). */
@@ -82,7 +81,9 @@ export class EdgeSite {
   constructor(opts: EdgeSiteOptions) {
     this.#config = opts.config;
     this.#sink = opts.sink;
-    this.#log = opts.log.child({ module: 'edge-site' });
+    // The caller names the module (STYLE: libraries receive the logger); a second child here
+    // repeated the key in every line.
+    this.#log = opts.log;
     this.#now = opts.now ?? Date.now;
     this.#tickMs = opts.tickMs ?? 1000;
     const cfg = opts.config;
@@ -206,14 +207,9 @@ export class EdgeSite {
     if (p.waste) this.#collectAtFill = p.waste.collectAtFill;
     this.#policyVersion = p.version;
     const sections = ['lighting', 'traffic', 'waste'].filter((s) => s in p);
-    this.#log.info({ version: p.version, sections }, 'policy applied');
-    this.#raise({
-      code: SITE_EVENTS.policyApplied,
-      severity: 'info',
-      message: `policy ${p.version} applied (${sections.join(', ') || 'no sections'}); signal timing from the next cycle`,
-      timeMs: this.#now(),
-      active: false,
-    });
+    // The POLICY_APPLIED event is the node's to raise (edge-node.ts): it alone knows whether the
+    // policy was also verified, stored and audited. Raising it here too sent it twice.
+    this.#log.info({ version: p.version, sections }, 'policy applied; signal timing from the next cycle');
     return { applied: true };
   }
 
