@@ -1,6 +1,7 @@
 import test from 'ava';
 import { BUILT_IN_TYPES, resolveDeviceTypes } from './catalogue.js';
 import { checkDefinition, DEVICE_KINDS, pointCode } from './definition.js';
+import { checkDeviceForDriver } from './drivers/driver-params.js';
 
 test('catalogue — every built-in definition passes the definition check', (t) => {
   for (const def of BUILT_IN_TYPES) {
@@ -60,4 +61,37 @@ test('catalogue — a site type missing a point its kind needs is rejected', (t)
   t.deepEqual(problems, [
     { field: 'deviceTypes[0].points', reason: 'a fill-sensor needs a "distance" point' },
   ]);
+});
+
+test('catalogue — every built-in type with a register map or uplink layout covers all its points', (t) => {
+  const modbus = { host: '10.0.0.5' };
+  const mqtt = { broker: 'mqtt://10.0.0.1', applicationId: 'app', devEui: '70b3d57ed0000001' };
+  for (const def of BUILT_IN_TYPES) {
+    if (def.modbus) t.deepEqual(checkDeviceForDriver('modbus-tcp', def, modbus, def.name), [], def.name);
+    if (def.uplink) t.deepEqual(checkDeviceForDriver('mqtt', def, mqtt, def.name), [], def.name);
+  }
+  t.true(BUILT_IN_TYPES.filter((d) => d.modbus).length >= 3);
+});
+
+test('catalogue — a register map that cannot work is refused with the binding named', (t) => {
+  const lum = BUILT_IN_TYPES.find((d) => d.name === 'modbus-led-luminaire')!;
+  const broken = {
+    ...lum,
+    modbus: {
+      points: {
+        ...lum.modbus!.points,
+        level: { table: 'input' as const, address: 0 },
+        power: { table: 'holding' as const, address: 65535, format: 'f32' as const },
+        ghost: { table: 'coil' as const, address: 1 },
+      },
+    },
+  };
+  t.deepEqual(
+    checkDefinition(broken, 'types[0]').map((p) => `${p.field}: ${p.reason}`),
+    [
+      'types[0].modbus.points.level.table: writable point "level" needs a coil or holding register, not input',
+      'types[0].modbus.points.power.address: the value runs past address 65535',
+      'types[0].modbus.points.ghost: no point "ghost" in the definition',
+    ],
+  );
 });
