@@ -1,162 +1,105 @@
-// Loader of wasm/build/core.wasm and typed doors onto its kernels.
+// The WASM core's public door: every kernel object the edge uses, from one import.
 //
-// The module is compiled and instantiated once, synchronously, when this file is first imported,
-// and its kernels are warmed there: the first calls run V8's baseline code, 1.4–3× slower
-// (REFERENCE §5). Buffers live in WASM memory and JavaScript reads and writes them through
-// Float64Array views, so a batch crosses the boundary once with no copies. Memory is fixed at
-// its initial size (maximumMemory = initialMemory in wasm/asconfig.json), so views never detach;
-// buffers come from a bump arena that never frees: create kernel objects at start and keep them.
-//
-// The file is found next to this one, `./build/core.wasm`, both from source (wasm/core.ts) and
-// compiled (dist/wasm/core.js, where `npm run build:assets` copies it).
+// Importing this file instantiates the core once (./instance.ts: the SIMD build, or the scalar
+// one where SIMD is unavailable) and warms every kernel: the first calls run V8's baseline code,
+// 1.4–3× slower (REFERENCE §5). Kernel objects allocate their arrays once, in WASM memory, and
+// expose them as typed-array views: write inputs, call step()/compute(), read outputs; no call
+// copies or allocates. Create them at start and keep them (the arena never frees).
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { WasmError } from './errors.js';
-import { solarInputMessage, type SunTimes } from './solar.js';
+import {
+  EmaFilter,
+  FilterPipeline,
+  HysteresisComparator,
+  MedianFilter,
+  SlewLimiter,
+} from './filter-batch.js';
+import { WasmSolar } from './solar-batch.js';
+import { WasteBatch } from './waste-batch.js';
+import { LightingBatch } from './lighting-batch.js';
+import { DetectorBatch } from './traffic-batch.js';
+import type { SunTimes } from './solar.js';
 
-// Just what this file uses of the WebAssembly JS API: the project's lib (ES2023, no DOM) has none.
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-};
-
-interface CoreExports {
-  memory: { buffer: ArrayBuffer };
-  arenaAlloc(bytes: number): number;
-  arenaBytesFree(): number;
-  solarSunTimes(inPtr: number, outPtr: number, n: number): number;
-}
-
-/** Doubles per solar input row (latDeg, lonDeg, dayMs) and output row (the four events). */
-export const SOLAR_IN_STRIDE = 3;
-export const SOLAR_OUT_STRIDE = 4;
-const ROW_BYTES = (SOLAR_IN_STRIDE + SOLAR_OUT_STRIDE) * Float64Array.BYTES_PER_ELEMENT;
-
-const WASM_URL = new URL('./build/core.wasm', import.meta.url);
-
-function load(): CoreExports {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(WASM_URL);
-  } catch (cause) {
-    throw new WasmError(
-      'WASM_NOT_BUILT',
-      `WASM core not found at ${fileURLToPath(WASM_URL)}: run npm run build:wasm`,
-      { cause },
-    );
-  }
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
-  for (const name of ['arenaAlloc', 'arenaBytesFree', 'solarSunTimes']) {
-    if (typeof exports[name] !== 'function') {
-      throw new WasmError(
-        'WASM_NOT_BUILT',
-        `WASM core at ${fileURLToPath(WASM_URL)} lacks export ${name}: run npm run build:wasm`,
-      );
-    }
-  }
-  // The row layout is shared knowledge: refuse a core.wasm built from other sources.
-  const strides = [exports.SOLAR_IN_STRIDE, exports.SOLAR_OUT_STRIDE].map(
-    (g) => (g as { value?: unknown } | undefined)?.value,
-  );
-  if (strides[0] !== SOLAR_IN_STRIDE || strides[1] !== SOLAR_OUT_STRIDE) {
-    throw new WasmError(
-      'WASM_NOT_BUILT',
-      `WASM core at ${fileURLToPath(WASM_URL)} has solar strides ${strides.join('/')}, expected ` +
-        `${SOLAR_IN_STRIDE}/${SOLAR_OUT_STRIDE}: run npm run build:wasm`,
-    );
-  }
-  return exports as unknown as CoreExports;
-}
-
-const core = load();
-
-/**
- * A batch of solar rows in WASM memory. Write row i's inputs at `inputs[3i..3i+2]` (latDeg,
- * lonDeg east positive, any ms in the wanted UTC day) or with `set()`, call `compute(n)`, read
- * row i's (sunriseMs, sunsetMs, civilDawnMs, civilDuskMs) at `outputs[4i..4i+3]`; NaN for an
- * event that does not occur. Same results as `sunTimes()` in ./solar.ts, within 1 s.
- */
-export class WasmSolar {
-  readonly capacity: number;
-  readonly inputs: Float64Array;
-  readonly outputs: Float64Array;
-  readonly #inPtr: number;
-  readonly #outPtr: number;
-
-  constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new WasmError('WASM_CAPACITY', `WasmSolar: capacity must be a positive integer, got ${capacity}`);
-    }
-    const free = core.arenaBytesFree();
-    const inPtr = capacity * ROW_BYTES <= free ? core.arenaAlloc(capacity * ROW_BYTES) : 0;
-    if (inPtr === 0) {
-      throw new WasmError(
-        'WASM_CAPACITY',
-        `WasmSolar: ${capacity} rows need ${capacity * ROW_BYTES} bytes, the WASM arena has ${free} left ` +
-          `(about ${Math.floor(free / ROW_BYTES)} rows); create kernel objects once, at start`,
-      );
-    }
-    this.capacity = capacity;
-    this.#inPtr = inPtr;
-    this.#outPtr = inPtr + capacity * SOLAR_IN_STRIDE * Float64Array.BYTES_PER_ELEMENT;
-    this.inputs = new Float64Array(core.memory.buffer, this.#inPtr, capacity * SOLAR_IN_STRIDE);
-    this.outputs = new Float64Array(core.memory.buffer, this.#outPtr, capacity * SOLAR_OUT_STRIDE);
-  }
-
-  /** Writes row `i`'s inputs. */
-  set(i: number, latDeg: number, lonDeg: number, dayMs: number): void {
-    this.#checkCount(i, this.capacity - 1, 'row');
-    const at = i * SOLAR_IN_STRIDE;
-    this.inputs[at] = latDeg;
-    this.inputs[at + 1] = lonDeg;
-    this.inputs[at + 2] = dayMs;
-  }
-
-  /**
-   * Computes rows 0..n−1. Throws WASM_BAD_INPUT naming the first row outside the domain; every
-   * such row's outputs are NaN and the other rows' outputs are valid.
-   */
-  compute(n: number): void {
-    this.#checkCount(n, this.capacity, 'n');
-    const firstBad = core.solarSunTimes(this.#inPtr, this.#outPtr, n);
-    if (firstBad >= 0) {
-      const at = firstBad * SOLAR_IN_STRIDE;
-      const row = this.inputs.subarray(at, at + SOLAR_IN_STRIDE);
-      throw new WasmError(
-        'WASM_BAD_INPUT',
-        `row ${firstBad}: ${solarInputMessage(row[0] ?? NaN, row[1] ?? NaN, row[2] ?? NaN)}`,
-      );
-    }
-  }
-
-  /** Row `i`'s outputs as an object (allocates; for tests and single lookups). */
-  get(i: number): SunTimes {
-    this.#checkCount(i, this.capacity - 1, 'row');
-    const o = this.outputs.subarray(i * SOLAR_OUT_STRIDE, (i + 1) * SOLAR_OUT_STRIDE);
-    return { sunriseMs: o[0]!, sunsetMs: o[1]!, civilDawnMs: o[2]!, civilDuskMs: o[3]! };
-  }
-
-  #checkCount(value: number, max: number, what: string): void {
-    if (!Number.isInteger(value) || value < 0 || value > max) {
-      throw new WasmError(
-        'WASM_CAPACITY',
-        `WasmSolar: ${what} must be an integer in [0, ${max}], got ${value}`,
-      );
-    }
-  }
-}
+export { coreVariant, type CoreVariant } from './instance.js';
+export type { Engine } from './engine.js';
+export { WasmSolar, SOLAR_IN_STRIDE, SOLAR_OUT_STRIDE } from './solar-batch.js';
+export {
+  EmaFilter,
+  FilterPipeline,
+  HampelFilter,
+  HysteresisComparator,
+  MedianFilter,
+  SlewLimiter,
+  TrendFilter,
+  type HampelOptions,
+  type PipelineOptions,
+} from './filter-batch.js';
+export { WasteBatch } from './waste-batch.js';
+export { WASTE_FLAG, type WasteParams } from './waste.js';
+export { LightingBatch, type LuminaireSetup } from './lighting-batch.js';
+export {
+  ActuatedBatch,
+  ChangeIntervals,
+  DetectorBatch,
+  MaxPressure,
+  WebsterPlanner,
+  type WebsterPhase,
+} from './traffic-batch.js';
+export { ACTUATION } from './traffic.js';
+export { daliFadeTimeS, daliLevel, daliPercent, type LightingParams } from './lighting.js';
 
 const WARM_ROWS = 64;
 const WARM_PASSES = 40;
 const shared = new WasmSolar(WARM_ROWS);
 
-// Enough calls and loop iterations for V8 to tier the kernel up; about 1 ms.
+// Enough calls and loop iterations for V8 to tier each kernel up; a few ms in all. Odd channel
+// counts so that both the SIMD pairs and the scalar tail run.
 function warm(): void {
   for (let i = 0; i < WARM_ROWS; i++) {
     shared.set(i, -60 + (120 * i) / WARM_ROWS, -180 + (360 * i) / WARM_ROWS, Date.UTC(2026, 0, 1 + 5 * i));
   }
   for (let pass = 0; pass < WARM_PASSES; pass++) shared.compute(WARM_ROWS);
+
+  const channels = 33;
+  const filters = [
+    new FilterPipeline(channels, { hampel: { size: 5, k: 3, floor: 0.5 }, alpha: 0.2, lambda: 0.95 }),
+    new MedianFilter(channels, { size: 9 }),
+    new EmaFilter(channels, { alpha: 0.5 }),
+    new SlewLimiter(channels, { maxRise: 1, maxFall: 2 }),
+    new HysteresisComparator(channels, { low: 10, high: 20 }),
+  ];
+  for (let pass = 0; pass < 200; pass++) {
+    for (const f of filters) {
+      for (let c = 0; c < channels; c++)
+        f.input[c] = ((pass * 7 + c * 13) % 29) + (c % 5 === 0 ? Number.NaN : 0);
+      f.step();
+    }
+  }
+
+  const waste = new WasteBatch(channels);
+  for (let pass = 0; pass < 300; pass++) {
+    for (let c = 0; c < channels; c++) waste.distanceCm[c] = c % 7 === 0 ? 254 : 100 - ((pass + c) % 70);
+    waste.step(1);
+  }
+
+  const lights = new LightingBatch(channels);
+  for (let pass = 0; pass < 300; pass++) {
+    for (let c = 0; c < channels; c++) {
+      lights.views.presence[c] = (pass + c) % 17 === 0 ? 1 : 0;
+      lights.views.lux[c] = (pass * 3 + c) % 90;
+      lights.views.weightSum[c] = (c % 5) - 1;
+      lights.views.schedulePct[c] = 50 + (c % 50);
+    }
+    lights.step(1);
+  }
+
+  const detectors = new DetectorBatch(channels, { tauS: 60 });
+  for (let pass = 0; pass < 600; pass++) {
+    for (let c = 0; c < channels; c++) {
+      detectors.views.occupied[c] = (pass + c) % 13 < 3 ? 1 : 0;
+      detectors.views.green[c] = pass % 90 < 40 ? 1 : 0;
+    }
+    detectors.step(0.1);
+  }
 }
 warm();
 

@@ -6,7 +6,9 @@ export type WasmErrorCode =
   /** A batch size or capacity that is not an integer in range, or an arena that is full. */
   | 'WASM_CAPACITY'
   /** An input row outside its domain (latitude, longitude, date). */
-  | 'WASM_BAD_INPUT';
+  | 'WASM_BAD_INPUT'
+  /** A kernel parameter outside its domain (a window size, a time constant, thresholds). */
+  | 'WASM_BAD_PARAM';
 
 export class WasmError extends Error {
   override readonly name = 'WasmError';

@@ -6,8 +6,12 @@
 // Nothing in wasm/assembly may use `new` (the stub runtime would then grow the heap past the
 // arena); kernels work on raw pointers from here with load<T>/store<T>.
 
-/** Arena size in bytes. 1 MiB holds about 18 700 solar rows (56 bytes each). */
-export const ARENA_BYTES: usize = 1 << 20;
+/**
+ * Arena size in bytes: 8 MiB, about 1 000 f64 per device for a node with a few thousand devices
+ * (a filter channel with a 9-sample window takes about 20). Memory is 130 pages (asconfig.json):
+ * the arena plus the module's static data.
+ */
+export const ARENA_BYTES: usize = 8 << 20;
 
 const arenaStart: usize = memory.data(<i32>ARENA_BYTES, 16);
 let arenaTop: usize = arenaStart;

@@ -3,3 +3,25 @@
 
 export { arenaAlloc, arenaBytesFree } from './arena';
 export { solarSunTimes, SOLAR_IN_STRIDE, SOLAR_OUT_STRIDE } from './solar';
+export {
+  filtersMedian,
+  filtersHampel,
+  filtersEma,
+  filtersSlew,
+  filtersHysteresis,
+  filtersTrend,
+  TREND_STATE,
+} from './filters';
+export { wasteStep, WASTE_FIELDS } from './waste';
+export { lightingStep, LIGHTING_FIELDS } from './lighting';
+export {
+  detectorStep,
+  websterStep,
+  actuatedStep,
+  maxPressure,
+  changeIntervalStep,
+  DETECTOR_FIELDS,
+  WEBSTER_STRIDE,
+  ACTUATED_FIELDS,
+  CHANGE_FIELDS,
+} from './traffic';
