@@ -10,6 +10,8 @@ needs=(
   "nats-server:nats-server"   # JetStream broker for the data plane (demo, tests, a hub)
   "mosquitto:mosquitto"       # MQTT broker: LoRaWAN sensors arrive through one (driver tests, HIL)
   "systemd-analyze:systemd"   # verifies the systemd units in deploy/ (tests)
+  "sumo:sumo"                 # SUMO traffic simulator: hardware-in-the-loop traffic tests (TraCI)
+  "chromium:chromium"         # headless browser for the console's end-to-end tests
 )
 
 mode="${1:---ensure}"
