@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 2; }
 command -v debootstrap >/dev/null || apt-get install -y --no-install-recommends debootstrap
 root=$(mktemp -d /tmp/calle-chroot-XXXXXX)
+# It becomes "/" in the chroot: mktemp makes it 0700, which would lock the calle user out.
+chmod 0755 "$root"
 port=18${RANDOM:0:3}
 cleanup() {
   pkill -f "calle edge --config /etc/calle/site.json --console 127.0.0.1:$port" 2>/dev/null || true
