@@ -11,8 +11,10 @@ import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode } from '../edge/edge-node.js';
 import { checkClock } from '../edge/system/clock-check.js';
 import { startServiceNotifier } from '../edge/system/service-notifier.js';
+import { runUserCommand } from '../edge/users/user-command.js';
 import { SOFTWARE_VERSION } from '../edge/version.js';
 import { runDemo } from './demo.js';
+import { runHilCommand } from './hil-command.js';
 import { runPolicyCommand } from './policy-command.js';
 import { parseHostPort, withEdgeOverrides } from './overrides.js';
 
@@ -28,7 +30,8 @@ Usage:
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
                 --http 127.0.0.1:8090 (no authentication yet: keep it on loopback)
                 --signing-key ./policy-signing.key (create it with calle keys init)
-  calle policy push FILE | status [VERSION] | rollback --to VERSION  [--coordinator URL]
+  calle policy push FILE [--staged 1,10%,100%] | status [VERSION] | rollback --to VERSION
+  calle policy rollout status [ID] | halt ID | resume ID | rollback ID  [--coordinator URL]
       Publishes, follows and rolls back policies through the coordinator's API (calle policy).
   calle keys init --out DIR | id FILE
       Creates the policy signing key pair, or prints a key file's id (calle keys).
@@ -38,6 +41,11 @@ Usage:
   calle audit verify --store FILE
       Checks the hash chain of an edge database's audit log: OK and the row count (exit 0), or
       the first broken row with its seq and reason (exit 1).
+  calle hil traffic (--sumocfg FILE | --net FILE --routes FILE [--additional FILE])
+                    --controller adaptive|actuated|fixed|sumo [--seconds 3600] [--seed N] [--json]
+      Runs a SUMO scenario closed-loop with calle's controller or SUMO's own program (calle hil).
+  calle user add NAME --role viewer|technician|engineer | passwd NAME | list  --store FILE
+      Manages the console's local users in an edge database; passwords are read from stdin.
   calle --version | --help
 
 Environment: CALLE_LOG_LEVEL (default info).
@@ -117,6 +125,9 @@ async function demo(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { state: { type: 'string', default: './.calle/demo' } } });
   const running = await runDemo({ stateDir: values.state });
   console.log(`console: ${running.consoleUrl}`);
+  // No default password (ETSI EN 303 645 §5.1): the first engineer is made with this one-time code.
+  const setupToken = running.edge.consoleSetupToken;
+  if (setupToken) console.log(`console setup code (one use, creates the first engineer): ${setupToken}`);
   console.log(`coordinator: ${running.coordinatorUrl}`);
   console.log(`logs: ${running.logFile}   (Ctrl-C stops everything)`);
   await untilSignal();
@@ -145,6 +156,10 @@ async function main(argv: string[]): Promise<number> {
         return await runPolicyCommand(rest);
       case 'keys':
         return runKeysCommand(rest);
+      case 'user':
+        return await runUserCommand(rest);
+      case 'hil':
+        return await runHilCommand(rest);
       case '--version':
         console.log(SOFTWARE_VERSION);
         return 0;

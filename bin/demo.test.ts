@@ -2,6 +2,7 @@
 // (gRPC on a socket, SQLite), and one edge with the simulated Madrid street.
 import test, { type ExecutionContext } from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { signInWithSetupToken } from '../edge/console/testing/console-fixture.js';
 import { tempDir } from '../edge/test-support/temp-dir.js';
 import { runDemo, type RunningDemo } from './demo.js';
 
@@ -75,8 +76,10 @@ test('demo — a broker crash: the edge keeps controlling and queueing, then the
 test('demo — a policy pushed from the coordinator is applied by the edge, stored, and acknowledged; a bad one is refused and changes nothing', async (t) => {
   const demo = await start(t);
   const { site } = demo.edge;
+  // The console requires a session: the demo's first engineer signs in with the setup token.
+  const cookie = await signInWithSetupToken(demo.consoleUrl, demo.edge.consoleSetupToken);
   await until('console shows the coordinator link up', async () => {
-    const status = (await (await fetch(`${demo.consoleUrl}/api/status`)).json()) as {
+    const status = (await (await fetch(`${demo.consoleUrl}/api/status`, { headers: { cookie } })).json()) as {
       uplink: { coordinator: string };
     };
     return status.uplink.coordinator === 'connected' || undefined;

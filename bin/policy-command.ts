@@ -5,12 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PolicyAcksJson, PolicyJson, ProblemJson } from '../cloud/http/policy-api.js';
+import type { RolloutJson } from '../cloud/http/rollout-api.js';
 import { parsePolicyText } from '../cloud/policies/policy-document.js';
 
 export const POLICY_USAGE = `Usage:
-  calle policy push FILE [--coordinator URL]
+  calle policy push FILE [--staged STAGES [--window MS] [--stage-timeout MS]] [--coordinator URL]
       Publishes the policy in FILE (JSON or YAML, schema cloud/policies/policy.schema.json):
-      the coordinator checks it, gives it the next version and signs it.
+      the coordinator checks it, gives it the next version and signs it. With --staged (e.g.
+      1,10%,100%) it goes out stage by stage, each stage gated on its edges' acks and on no new
+      critical alarm for --window ms (default 60000); a refusal, an alarm or a stage slower than
+      --stage-timeout ms (default 600000) rolls it back by itself.
+  calle policy rollout status [ID] | halt ID | resume ID | rollback ID [--coordinator URL]
+      A staged rollout's stages (default: the newest), or the operator's hand on it.
   calle policy status [VERSION] [--coordinator URL]
       Each targeted edge's verdict on VERSION (default: the newest): applied, refused with the
       edge's reason, or pending.
@@ -44,6 +50,9 @@ export async function runPolicyCommand(args: string[], io: CommandIo = consoleIo
       options: {
         coordinator: { type: 'string', default: 'http://127.0.0.1:8090' },
         to: { type: 'string' },
+        staged: { type: 'string' },
+        window: { type: 'string' },
+        'stage-timeout': { type: 'string' },
       },
     });
   } catch (err) {
@@ -57,7 +66,15 @@ export async function runPolicyCommand(args: string[], io: CommandIo = consoleIo
     switch (sub) {
       case 'push':
         if (rest.length !== 1) throw new Failure('calle policy push: give exactly one FILE', 2);
+        if (parsed.values.staged !== undefined)
+          return await pushStaged(base, rest[0]!, io, {
+            stages: parsed.values.staged,
+            ...msArg('--window', parsed.values.window, 'windowMs'),
+            ...msArg('--stage-timeout', parsed.values['stage-timeout'], 'stageTimeoutMs'),
+          });
         return await push(base, rest[0]!, io);
+      case 'rollout':
+        return await rolloutCommand(base, rest, io);
       case 'status':
         if (rest.length > 1) throw new Failure('calle policy status: at most one VERSION', 2);
         return await status(base, rest[0] === undefined ? undefined : versionArg('VERSION', rest[0]), io);
@@ -85,6 +102,100 @@ function versionArg(name: string, value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
     throw new Failure(`calle policy: ${name} '${value}' is not a version number`, 2);
   return n;
+}
+
+function msArg(name: string, value: string | undefined, key: string): Record<string, number> {
+  if (value === undefined) return {};
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new Failure(`calle policy: ${name} '${value}' is not a whole number of milliseconds`, 2);
+  return { [key]: n };
+}
+
+async function pushStaged(base: string, file: string, io: CommandIo, options: Record<string, unknown>) {
+  const document = readDocument(file, io);
+  if (document === undefined) return 1;
+  const res = await call(base, '/api/rollouts', { method: 'POST', body: { policy: document, ...options } });
+  if (res.status === 400) {
+    const body = (await res.json()) as ProblemJson;
+    for (const p of body.problems ?? [{ field: '', reason: body.message }])
+      io.err(`${p.field.startsWith('policy') ? file + ': ' : ''}${p.field || '(rollout)'}: ${p.reason}`);
+    return 1;
+  }
+  const r = (await expectOk(res, 201)) as RolloutJson;
+  io.out(
+    `rollout ${r.id}: policy ${r.version} published to stage 1 of ${r.stages.length} ` +
+      `(${r.stages.map((s) => s.edges).join(' → ')} edges); follow it with calle policy rollout status ${r.id}`,
+  );
+  return 0;
+}
+
+async function rolloutCommand(base: string, rest: string[], io: CommandIo): Promise<number> {
+  const [action, idText, ...extra] = rest;
+  if (extra.length > 0) throw new Failure('calle policy rollout: too many arguments', 2);
+  if (action === 'status') {
+    let path = idText === undefined ? undefined : `/api/rollouts/${versionArg('ID', idText)}`;
+    if (!path) {
+      const list = (await expectOk(await call(base, '/api/rollouts'), 200)) as RolloutJson[];
+      if (list.length === 0) {
+        io.out('no rollout yet');
+        return 0;
+      }
+      path = `/api/rollouts/${list[0]!.id}`;
+    }
+    const res = await call(base, path);
+    if (res.status === 404) throw new Failure(`calle policy rollout: rollout ${idText} does not exist`, 1);
+    printRollout((await expectOk(res, 200)) as RolloutJson, io);
+    return 0;
+  }
+  if (action === 'halt' || action === 'resume' || action === 'rollback') {
+    if (idText === undefined) throw new Failure(`calle policy rollout ${action}: give the rollout ID`, 2);
+    const id = versionArg('ID', idText);
+    const res = await call(base, `/api/rollouts/${id}/${action}`, { method: 'POST', body: {} });
+    if (res.status === 404) throw new Failure(`calle policy rollout: rollout ${id} does not exist`, 1);
+    printRollout((await expectOk(res, 200)) as RolloutJson, io);
+    return 0;
+  }
+  throw new Failure(
+    `calle policy rollout: unknown command '${action ?? ''}' (status, halt, resume, rollback)`,
+    2,
+  );
+}
+
+function printRollout(r: RolloutJson, io: CommandIo): void {
+  io.out(
+    `rollout ${r.id}: policy ${r.version} ${r.state.replace('_', ' ')}, stage ${r.stage} of ${r.stages.length}` +
+      (r.reason ? ` — ${r.reason}` : '') +
+      (r.rollbackVersion !== null
+        ? ` (rolled back as policy ${r.rollbackVersion}, content of ${r.rollbackTo})`
+        : ''),
+  );
+  for (const s of r.stages)
+    io.out(
+      `  stage ${s.stage}: ${s.edges} edge(s), ` +
+        (s.released
+          ? `${s.applied} applied, ${s.refused} refused, ${s.pending.length} pending` +
+            (s.pending.length > 0
+              ? ` (${s.pending.slice(0, 5).join(', ')}${s.pending.length > 5 ? ', …' : ''})`
+              : '')
+          : 'not released'),
+    );
+}
+
+/** Reads and parses FILE; prints the problems and returns undefined when it does not parse. */
+function readDocument(file: string, io: CommandIo): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Failure(`${file}: cannot read: ${(err as Error).message}`, 1);
+  }
+  const parsed = parsePolicyText(text);
+  if (!parsed.ok) {
+    for (const p of parsed.problems) io.err(`${file}: ${p.reason}`);
+    return undefined;
+  }
+  return parsed.value;
 }
 
 async function push(base: string, file: string, io: CommandIo): Promise<number> {

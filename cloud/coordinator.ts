@@ -6,14 +6,18 @@ import type { Logger } from 'pino';
 import type { calle } from '../proto/index.js';
 import { createFleetService } from './grpc/fleet-service.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
+import type { GrpcTlsFiles } from './grpc/grpc-tls.js';
 import { createPolicyService } from './grpc/policy-service.js';
 import { isLoopbackHost, registerPolicyApi } from './http/policy-api.js';
+import { registerRolloutApi } from './http/rollout-api.js';
 import { buildStatusApi } from './http/status-api.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
 import { ed25519Signer, type PolicySigner } from './keys/policy-signer.js';
 import { loadSigningKey } from './keys/signing-key.js';
 import { PolicyHistory } from './policies/policy-history.js';
 import { PolicyPublisher, type PolicyDraft } from './policies/policy-publisher.js';
+import { RolloutManager } from './rollouts/rollout-manager.js';
+import { RolloutStore } from './rollouts/rollout-store.js';
 import { CoordinatorDb, type PolicyAckRow } from './store/coordinator-db.js';
 
 export type { PolicyDraft };
@@ -38,6 +42,10 @@ export interface CoordinatorOptions {
   readonly signingKeyFile?: string;
   /** Signs policies instead of signingKeyFile (tests stand in for a compromised path with it). */
   readonly signer?: PolicySigner;
+  /** How often staged rollouts' health gates are evaluated; default 1 s (tests use less). */
+  readonly rolloutTickMs?: number;
+  /** gRPC over TLS, mutual when a client CA is given (cloud/grpc/grpc-tls.ts). */
+  readonly grpcTls?: GrpcTlsFiles;
 }
 
 export interface Coordinator {
@@ -51,6 +59,8 @@ export interface Coordinator {
   publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle;
   /** The edges' verdicts on one policy version, by edge id. */
   policyAcks(version: number): PolicyAckRow[];
+  /** Staged rollouts (cloud/rollouts): start, follow, halt, resume, roll back. */
+  readonly rollouts: RolloutManager;
   /** Stops everything. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -79,10 +89,22 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const publisher = new PolicyPublisher(db, log.child({ module: 'policies' }), signer ? { signer } : {});
     if (!signer)
       log.warn({ keyId: publisher.keyId }, 'policies: signed with a throwaway key (no signing key file)');
+    const history = new PolicyHistory(db);
+    const rolloutStore = new RolloutStore(options.dbPath);
+    cleanups.push(() => rolloutStore.close());
+    const rollouts = new RolloutManager({
+      store: rolloutStore,
+      publisher,
+      history,
+      log: log.child({ module: 'rollouts' }),
+      ...(options.rolloutTickMs !== undefined ? { tickMs: options.rolloutTickMs } : {}),
+    });
+    cleanups.push(() => rollouts.close());
     const policyService = createPolicyService({
       db,
       publisher,
       log: log.child({ module: 'policy-service' }),
+      gate: rollouts,
     });
 
     const grpc: RunningGrpcServer = await startGrpcServer({
@@ -91,6 +113,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       fleet: createFleetService({ db, log: log.child({ module: 'fleet-service' }) }),
       policy: policyService.handlers,
       log: log.child({ module: 'grpc' }),
+      ...(options.grpcTls ? { tls: options.grpcTls } : {}),
     });
     cleanups.push(async () => {
       // Watch streams never end on their own; end them first (edges reconnect and resume), or the
@@ -100,7 +123,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     });
 
     const http = buildStatusApi({ db, log: log.child({ module: 'http' }) });
-    registerPolicyApi(http, { publisher, history: new PolicyHistory(db) });
+    registerPolicyApi(http, { publisher, history });
+    registerRolloutApi(http, { rollouts, store: rolloutStore });
     if (!isLoopbackHost(options.httpHost))
       log.warn(
         { httpHost: options.httpHost },
@@ -129,6 +153,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       keyId: publisher.keyId,
       publishPolicy: (draft) => publisher.publishPolicy(draft),
       policyAcks: (version) => db.listPolicyAcks(version),
+      rollouts,
       async close() {
         closing ??= unwind().then(() => log.info('coordinator stopped'));
         return closing;

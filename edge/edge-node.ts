@@ -2,6 +2,7 @@
 // loops), the durable store, the console, and the two uplinks. Control starts first and never
 // waits for the network: with no NATS and no coordinator the street is still lit and its signals
 // still cycle, and the outbox keeps every reading until the uplink returns.
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { calle } from '../proto/index.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -16,6 +17,7 @@ import { NatsLink } from './sync/nats-link.js';
 import { OutboxPublisher } from './sync/outbox-publisher.js';
 import { loadPinnedKey } from './trust/pinned-key.js';
 import { PolicyTrust } from './trust/policy-trust.js';
+import { openConsoleAccess } from './users/console-access.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 export interface EdgeNodeHandle {
@@ -25,6 +27,8 @@ export interface EdgeNodeHandle {
   readonly outbox: Outbox;
   /** The hash-chained audit trail; the console and the supervisor append to it. */
   readonly audit: AuditLog;
+  /** The console's one-time setup token while the node has no console user (edge/users). */
+  readonly consoleSetupToken: string | undefined;
   close(): Promise<void>;
 }
 
@@ -197,8 +201,20 @@ export async function startEdgeNode(
   coordinator?.start();
   if (!coordinator) log.warn('uplink: no coordinator configured; running on local policy');
 
+  const consoleLog = log.child({ module: 'console' });
+  // Wall-clock time for sessions and lockouts, whatever clock the street runs on.
+  const access = openConsoleAccess({ db, audit, log: consoleLog });
   const consoleApp = createConsole({
-    log: log.child({ module: 'console' }),
+    log: consoleLog,
+    access,
+    actions: {
+      clearSignalLatch: (id, origin) => site.clearSignalLatch(id, origin),
+      overrideLighting: (group, levelPct, durationS, actor) =>
+        site.overrideLighting(group, levelPct, durationS, actor),
+      clearLightingOverride: (group, actor) => site.clearLightingOverride(group, actor),
+    },
+    lightingGroups: () => site.lightingGroups(),
+    ...(config.store.path !== ':memory:' ? { diskPath: dirname(config.store.path) } : {}),
     source: {
       devices: () => site.devices(),
       onChange: (listener) => site.onChange(listener),
@@ -225,6 +241,9 @@ export async function startEdgeNode(
     site,
     outbox,
     audit,
+    get consoleSetupToken() {
+      return access.setup.value;
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,6 +1,9 @@
 // The coordinator's gRPC listener: one grpc-js Server carrying FleetService and PolicyService.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { isLoopbackHost } from '../http/policy-api.js';
+import { HealthService, HealthServiceDefinition } from './health-service.js';
+import { serverCredentials, type GrpcTlsFiles } from './grpc-tls.js';
 import {
   FleetServiceDefinition,
   PolicyServiceDefinition,
@@ -15,10 +18,14 @@ export interface GrpcServerOptions {
   readonly fleet: FleetServiceHandlers;
   readonly policy: PolicyServiceHandlers;
   readonly log: Logger;
+  /** TLS (mutual with a client CA); insecure without it. */
+  readonly tls?: GrpcTlsFiles;
 }
 
 export interface RunningGrpcServer {
   readonly port: number;
+  /** grpc.health.v1: every service SERVING until close(). */
+  readonly health: HealthService;
   /**
    * Stops accepting calls and waits up to `graceMs` for open ones to finish, then cancels what is
    * left. Long-lived streams (Watch) should be ended before calling this.
@@ -51,10 +58,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const server = new grpc.Server(SERVER_OPTIONS);
   server.addService(FleetServiceDefinition, fleet);
   server.addService(PolicyServiceDefinition, policy);
+  const health = new HealthService(['calle.v1.FleetService', 'calle.v1.PolicyService']);
+  server.addService(HealthServiceDefinition, health.handlers);
 
-  // Insecure for now: TLS (and the edge enrolment that relies on it) is a later issue. Until then
-  // the listener belongs on a private network or behind a TLS-terminating proxy, never the Internet.
-  const credentials = grpc.ServerCredentials.createInsecure();
+  // Without TLS the listener belongs on loopback, a private network or behind a TLS-terminating
+  // proxy; anything else gets a warning at every start.
+  const credentials = serverCredentials(options.tls);
+  if (!options.tls && !isLoopbackHost(host))
+    log.warn({ host }, 'gRPC without TLS on a non-loopback address: edges and policies travel in clear');
   // IPv6 literals need brackets in a gRPC target ("[::1]:0").
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) => {
@@ -66,13 +77,21 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       resolve(bound);
     });
   });
-  log.info({ address: `${host}:${boundPort}` }, 'gRPC listening');
+  log.info(
+    {
+      address: `${host}:${boundPort}`,
+      tls: options.tls ? (options.tls.clientCaFile ? 'mutual' : 'server') : 'none',
+    },
+    'gRPC listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
     port: boundPort,
+    health,
     async close(graceMs = 5_000) {
       closing ??= new Promise<void>((resolve) => {
+        health.shutdown();
         // tryShutdown waits for every open call; a stuck client must not hold shutdown hostage.
         const timer = setTimeout(() => {
           log.warn({ graceMs }, 'gRPC calls still open after the grace period; forcing shutdown');

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { v1, type calle, type PolicyServiceHandlers } from '../../proto/index.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
 import type { PolicyPublisher } from '../policies/policy-publisher.js';
+import type { DeliveryGate } from '../rollouts/rollout-manager.js';
 import { targetMatches } from '../policies/policy-target.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
 import { u64 } from '../wire-numbers.js';
@@ -20,6 +21,8 @@ export interface PolicyServiceOptions {
   readonly publisher: PolicyPublisher;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Staged rollouts: holds a version back from edges outside its released stages. */
+  readonly gate?: DeliveryGate;
 }
 
 export interface PolicyService {
@@ -38,6 +41,7 @@ export function createPolicyService({
   publisher,
   log,
   now = Date.now,
+  gate,
 }: PolicyServiceOptions): PolicyService {
   const watches = new Map<WatchCall, () => void>();
 
@@ -55,6 +59,17 @@ export function createPolicyService({
     // Highest version this stream has dealt with (sent, or skipped as not targeted at the edge).
     const from = u64(call.request.lastAppliedVersion);
     let cursor = from;
+    // Versions targeted at this edge but held back by a rollout stage not yet released to it. A
+    // newer version sent meanwhile supersedes them: the edge would refuse a lower one anyway.
+    const held = new Map<number, calle.v1.PolicyBundle>();
+
+    const send = (version: number, bundle: calle.v1.PolicyBundle): void => {
+      for (const v of held.keys()) if (v < version) held.delete(v);
+      // write() returning false only means the socket buffer is full; grpc-js still queues the
+      // message. Policies are small and rare, so no extra flow control is needed here.
+      call.write(bundle);
+      watchLog.debug({ version }, 'policy sent');
+    };
 
     const offer = (version: number, bundle: calle.v1.PolicyBundle): void => {
       if (version <= cursor) return;
@@ -63,20 +78,31 @@ export function createPolicyService({
       // another district while watching must be targeted by its current registration.
       const edge = db.getEdge(edgeId);
       if (!edge || !targetMatches(bundle.target, edge)) return;
-      // write() returning false only means the socket buffer is full; grpc-js still queues the
-      // message. Policies are small and rare, so no extra flow control is needed here.
-      call.write(bundle);
-      watchLog.debug({ version }, 'policy sent');
+      if (gate && !gate.releasedTo(version, edgeId)) {
+        held.set(version, bundle);
+        watchLog.debug({ version }, 'policy held for a later rollout stage');
+        return;
+      }
+      send(version, bundle);
+    };
+
+    const release = (version: number): void => {
+      const bundle = held.get(version);
+      if (!bundle || !gate?.releasedTo(version, edgeId)) return;
+      held.delete(version);
+      send(version, bundle);
     };
 
     // Subscribe before reading the backlog. Both steps are synchronous (better-sqlite3, in-process
     // emitter), so no publication can fall between them; the cursor drops any double offer.
     const unsubscribe = publisher.subscribe(({ version, bundle }) => offer(version, bundle));
+    const unsubscribeGate = gate?.onRelease(release);
     let cleaned = false;
     const cleanup = (): void => {
       if (cleaned) return;
       cleaned = true;
       unsubscribe();
+      unsubscribeGate?.();
       watches.delete(call);
       watchLog.debug({ cursor }, 'watch ended');
     };

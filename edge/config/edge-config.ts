@@ -30,7 +30,9 @@
 //                    // params per driver: edge/devices/drivers/*/…-params.ts
 //     "lightingGroups": [ { "id": "atocha-north", "name": "…", "luminaires": ["lum-01"],
 //                           "lightingClass": "M3",           // EN 13201-2 M1..M6, P1..P6, C0..C5
-//                           "detectors": ["det-n"] } ],      // optional: presence boost sources
+//                           "detectors": ["det-n"],          // optional: presence boost sources
+//                           "adaptive": { "otherWeights": 2, "capacityVehPerHour": 1800 },  // optional,
+//                           "photocell": { "onLux": 30, "offLux": 60 }, "fadeS": 10 } ],  // see below
 //     "intersections": [ { "id": "atocha-x-moratin", "name": "…",
 //         "signalGroups": [ { "id": "ns", "head": "sig-ns", "kind": "vehicle" } ],
 //         // optional per group: "detectors", "minGreenS", "maxGreenS", "walkS", "crossingM"
@@ -73,10 +75,28 @@ export interface LightingGroupConfig {
   readonly id: string;
   readonly name: string;
   readonly luminaires: readonly string[];
-  /** EN 13201-2 class at full level; informational until traffic-adaptive classes land. */
+  /** EN 13201-2 design class: the class at full schedule level. */
   readonly lightingClass: LightingClass;
-  /** Detectors whose vehicles count as presence for this group (may be empty). */
+  /** Detectors whose vehicles count as presence, and as traffic for `adaptive` (may be empty). */
   readonly detectors: readonly string[];
+  /** Traffic-adaptive class (CEN/TR 13201-1); absent = always the design class. M and P only. */
+  readonly adaptive?: LightingAdaptiveConfig;
+  /** Photocell thresholds for an ambient-light point (unit "lx") on the group's luminaires. */
+  readonly photocell?: { readonly onLux: number; readonly offLux: number };
+  /** Ramp limit: seconds for a full 0↔100 % change (DALI fade 0.7–90.5 s); absent or 0 = none. */
+  readonly fadeS?: number;
+}
+
+/** CEN/TR 13201-1 weighting for one group; a policy section once proto/ carries it. */
+export interface LightingAdaptiveConfig {
+  /** Σ of every weighting value except traffic volume (speed, junctions, parked cars, …). */
+  readonly otherWeights: number;
+  /** Capacity the traffic-volume bands are fractions of, veh/h (all the group's detectors). */
+  readonly capacityVehPerHour: number;
+  /** Flow is measured and the class chosen per period of this many minutes (default 15). */
+  readonly periodMin?: number;
+  /** Fractions of capacity: ≥ high weighs +1, < low −1 (default 0.45 / 0.15, two-lane roads). */
+  readonly trafficBands?: { readonly high: number; readonly low: number };
 }
 
 export interface SignalGroupConfig {

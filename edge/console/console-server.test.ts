@@ -1,70 +1,14 @@
 import test, { type ExecutionContext } from 'ava';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { pino } from 'pino';
 import type { DeviceView } from '../devices/device-view.js';
-import { createConsole, type ConsoleSource, type ConsoleStatus } from './console-server.js';
+import { consoleFixture, DEVICES, signIn, STATUS } from './testing/console-fixture.js';
 
-const log = pino({ level: 'silent' });
-
-const DEVICES: DeviceView[] = [
-  {
-    id: 'lum-001',
-    type: 'led-dali-60w',
-    kind: 'luminaire',
-    driver: 'simulated',
-    group: 'calle-mayor',
-    available: true,
-    state: { level: 60, power: 36.4 },
-    reason: 'schedule: sunset+0 → 60 %',
-    updatedMs: 1_700_000_000_000,
-  },
-  {
-    id: 'fill-017',
-    type: 'ultrasonic-glass',
-    kind: 'fill-sensor',
-    driver: 'simulated',
-    available: false,
-    lastError: 'timeout after 3 s',
-    state: { fill: 72, lidOpen: false },
-    updatedMs: 1_700_000_000_500,
-  },
-];
-
-const STATUS: ConsoleStatus = {
-  edgeId: 'edge-centro-01',
-  district: 'Centro',
-  policyVersion: 7,
-  outbox: { pending: 3, highestSeq: 1042, oldestPendingAgeS: 12.5 },
-  uplink: { nats: 'connected', coordinator: 'disconnected' },
-};
-
-/** The test's input: a source whose devices and listeners the test controls and inspects. */
-class FakeSource implements ConsoleSource {
-  readonly listeners = new Set<(changed: readonly DeviceView[]) => void>();
-  views = new Map(DEVICES.map((d) => [d.id, d]));
-
-  devices(): DeviceView[] {
-    return [...this.views.values()];
-  }
-  onChange(listener: (changed: readonly DeviceView[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  status(): ConsoleStatus {
-    return STATUS;
-  }
-  change(...views: DeviceView[]): void {
-    for (const v of views) this.views.set(v.id, v);
-    for (const listener of this.listeners) listener(views);
-  }
-}
-
-function setup(t: ExecutionContext) {
-  const source = new FakeSource();
-  const app = createConsole({ source, log });
-  t.teardown(async () => app.close());
-  return { source, app };
+async function setup(t: ExecutionContext) {
+  const fixture = consoleFixture(t);
+  await fixture.addUser('ana', 'viewer');
+  const { cookie } = await signIn(fixture.app, 'ana');
+  return { ...fixture, cookie };
 }
 
 function assertSecurityHeaders(t: ExecutionContext, headers: Record<string, unknown>): void {
@@ -108,9 +52,12 @@ async function nextEvent(events: AsyncGenerator<SseEvent, void>, name: string): 
   }
 }
 
-async function openEvents(port: number, signal: AbortSignal): Promise<IncomingMessage> {
+async function openEvents(port: number, signal: AbortSignal, cookie: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/api/events', signal }, resolve);
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path: '/api/events', signal, headers: { cookie } },
+      resolve,
+    );
     req.on('error', reject);
     req.end();
   });
@@ -126,17 +73,17 @@ async function until(condition: () => boolean, timeoutMs = 2000): Promise<boolea
 }
 
 test('console — GET / returns the page with the security headers', async (t) => {
-  const { app } = setup(t);
+  const { app } = await setup(t);
   const res = await app.inject('/');
   t.is(res.statusCode, 200);
   t.regex(String(res.headers['content-type']), /^text\/html; charset=utf-8/);
-  t.regex(res.body, /<script src="\/app\.js"/);
+  t.regex(res.body, /<script type="module" src="\/app\.js"/);
   t.notRegex(res.body, /<script>|<style|style="/, 'nothing inline: the CSP would block it');
   assertSecurityHeaders(t, res.headers);
 });
 
 test('console — assets are served with their content types and revalidated by ETag', async (t) => {
-  const { app } = setup(t);
+  const { app } = await setup(t);
   const js = await app.inject('/app.js');
   t.is(js.statusCode, 200);
   t.regex(String(js.headers['content-type']), /^text\/javascript/);
@@ -149,17 +96,19 @@ test('console — assets are served with their content types and revalidated by 
 });
 
 test('console — /api/devices and /api/status match the source', async (t) => {
-  const { app, source } = setup(t);
-  const devices = await app.inject('/api/devices');
+  const { app, source, cookie } = await setup(t);
+  const devices = await app.inject({ url: '/api/devices', headers: { cookie } });
   t.is(devices.statusCode, 200);
   t.deepEqual(devices.json(), source.devices());
   assertSecurityHeaders(t, devices.headers);
-  const status = await app.inject('/api/status');
-  t.deepEqual(status.json(), STATUS);
+  const status = await app.inject({ url: '/api/status', headers: { cookie } });
+  const { health, ...rest } = status.json<typeof STATUS>();
+  t.deepEqual(rest, STATUS);
+  t.true(health!.memUsedPct > 0 && health!.processUptimeS >= 0, 'the console adds the node health');
 });
 
 test('console — /healthz answers ok with the edge id', async (t) => {
-  const { app } = setup(t);
+  const { app } = await setup(t);
   const res = await app.inject('/healthz');
   t.is(res.statusCode, 200);
   t.deepEqual(res.json(), { ok: true, edgeId: STATUS.edgeId });
@@ -167,7 +116,7 @@ test('console — /healthz answers ok with the edge id', async (t) => {
 });
 
 test('console — unknown files and path traversal get 404', async (t) => {
-  const { app } = setup(t);
+  const { app } = await setup(t);
   const paths = [
     '/..%2f..%2fpackage.json',
     '/app.js/../../x',
@@ -201,13 +150,13 @@ test('console — unknown files and path traversal get 404', async (t) => {
 });
 
 test('console — event stream sends a snapshot, coalesced changes, and unsubscribes on disconnect', async (t) => {
-  const { app, source } = setup(t);
+  const { app, source, cookie } = await setup(t);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const abort = new AbortController();
   t.teardown(() => abort.abort());
 
-  const res = await openEvents(port, abort.signal);
+  const res = await openEvents(port, abort.signal, cookie);
   t.is(res.statusCode, 200);
   t.regex(String(res.headers['content-type']), /^text\/event-stream/);
   assertSecurityHeaders(t, res.headers);
@@ -237,15 +186,35 @@ test('console — event stream sends a snapshot, coalesced changes, and unsubscr
 });
 
 test('console — close() ends open event streams instead of waiting for clients', async (t) => {
-  const source = new FakeSource();
-  const app = createConsole({ source, log });
+  const { app, source, cookie } = await setup(t);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const abort = new AbortController();
   t.teardown(() => abort.abort());
-  const res = await openEvents(port, abort.signal);
+  const res = await openEvents(port, abort.signal, cookie);
   await nextEvent(sseEvents(res), 'snapshot');
 
   await app.close();
   t.is(source.listeners.size, 0);
+});
+
+test('console — an open event stream ends when its session locks, and cannot be reopened', async (t) => {
+  let clock = 1_800_000_000_000;
+  const { app, addUser, source } = consoleFixture(t, () => clock, 50);
+  await addUser('ana', 'viewer');
+  const { cookie } = await signIn(app, 'ana');
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+  const res = await openEvents(port, abort.signal, cookie);
+  const events = sseEvents(res);
+  await nextEvent(events, 'snapshot');
+  t.is(source.listeners.size, 1);
+
+  clock += 15 * 60_000;
+  t.true(await until(() => source.listeners.size === 0), 'the stream closed itself');
+  const again = await openEvents(port, abort.signal, cookie);
+  t.is(again.statusCode, 401);
+  again.resume();
 });

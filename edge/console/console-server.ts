@@ -2,9 +2,8 @@
 // node in the street cabinet. It must work with no internet at all, so every asset ships in
 // `public/` and nothing is fetched from a CDN.
 //
-// SKELETON: there are no users, roles, sessions or CSRF protection yet, and every route is
-// read-only. The full console (local users, roles, CSRF on every state-changing route) is a later
-// issue; until then the caller must bind this only to the cabinet's service network.
+// Access: local users, roles and sessions (edge/users, console-auth.ts); every /api route names
+// the permission it needs. The routes' schemas are also the API's documentation (openapi.ts).
 
 import Fastify, {
   LogController,
@@ -15,7 +14,12 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { DeviceView } from '../devices/device-view.js';
+import type { ConsoleAccess } from '../users/console-access.js';
+import { registerConsoleApi, type ConsoleActions, type LightingGroupView } from './console-api.js';
+import { readCookie, registerAccess, SESSION_COOKIE } from './console-auth.js';
 import { openEventStream, type EventStream } from './event-stream.js';
+import { NODE_HEALTH_SCHEMA, readNodeHealth, type NodeHealth } from './node-health.js';
+import { collectOpenApi } from './openapi.js';
 import { registerStaticAssets } from './static-assets.js';
 
 /** Status of the edge node as shown in the console header. */
@@ -26,6 +30,8 @@ export interface ConsoleStatus {
   /** The store's outbox: what is waiting to leave the node. */
   outbox: { pending: number; highestSeq: number; oldestPendingAgeS: number | null };
   uplink: { nats: 'connected' | 'disconnected'; coordinator: 'connected' | 'disconnected' };
+  /** Added by the console (node-health.ts); a source need not provide it. */
+  health?: NodeHealth;
 }
 
 /** What the console reads from the rest of the node. It never writes through it. */
@@ -40,7 +46,20 @@ export interface ConsoleOptions {
   source: ConsoleSource;
   /** The node's logger; the console logs through a child of it. */
   log: Logger;
+  /** Users, sessions and the audit log (edge/users/console-access.ts). */
+  access: ConsoleAccess;
+  /** What the console may change; without it, every action answers 501. */
+  actions?: ConsoleActions;
+  /** A path on the disk to report in the node's health (the database's directory). */
+  diskPath?: string;
+  /** Per lighting group: deciding rule, class, power, energy (EdgeSite.lightingGroups). */
+  lightingGroups?: () => LightingGroupView[];
+  /** How often open event streams re-check their session; default SESSION_CHECK_MS (tests). */
+  sessionCheckMs?: number;
 }
+
+/** How often open event streams re-check their session, so a locked session stops streaming. */
+export const SESSION_CHECK_MS = 5_000;
 
 // Sent on every response, errors and the event stream included. Written by hand (a few lines)
 // rather than pulling in @fastify/helmet. No inline script or style anywhere, so 'self' suffices.
@@ -106,12 +125,17 @@ const STATUS_SCHEMA = {
       required: ['nats', 'coordinator'],
       properties: { nats: UPLINK_STATE, coordinator: UPLINK_STATE },
     },
+    health: NODE_HEALTH_SCHEMA,
   },
 } as const;
 
 /** Builds the console; the caller decides where it listens and closes it. */
 export function createConsole(opts: ConsoleOptions): FastifyInstance {
-  const { source } = opts;
+  const source: ConsoleSource = {
+    devices: () => opts.source.devices(),
+    onChange: (listener) => opts.source.onChange(listener),
+    status: () => ({ ...opts.source.status(), health: readNodeHealth(opts.diskPath) }),
+  };
   // Widened to fastify's logger type, else the instance is typed FastifyInstance<…, pino.Logger>,
   // which is not assignable to the plain FastifyInstance callers expect.
   const logger: FastifyBaseLogger = opts.log; // the caller names the module
@@ -130,16 +154,46 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
     reply.code(404).send({ code: 'CONSOLE_NOT_FOUND', message: 'not found' }),
   );
 
+  const openApi = collectOpenApi(app);
+  registerAccess(app, opts.access);
   registerStaticAssets(app, new URL('./public/', import.meta.url));
+  registerConsoleApi(app, {
+    source,
+    audit: opts.access.audit,
+    ...(opts.actions ? { actions: opts.actions } : {}),
+    ...(opts.lightingGroups ? { lightingGroups: opts.lightingGroups } : {}),
+  });
+
+  app.get(
+    '/api/openapi.json',
+    { config: { permission: 'view' }, schema: { summary: 'This document', tags: ['meta'] } },
+    async (_request, reply) => reply.header('cache-control', 'no-store').send(openApi()),
+  );
 
   app.get(
     '/api/devices',
-    { schema: { response: { 200: { type: 'array', items: DEVICE_VIEW_SCHEMA } } } },
+    {
+      config: { permission: 'view' },
+      schema: {
+        summary: 'Every device: availability, last error, driver, state and the reason for it',
+        tags: ['devices'],
+        response: { 200: { type: 'array', items: DEVICE_VIEW_SCHEMA } },
+      },
+    },
     async (_request, reply) => reply.header('cache-control', 'no-store').send(source.devices()),
   );
 
-  app.get('/api/status', { schema: { response: { 200: STATUS_SCHEMA } } }, async (_request, reply) =>
-    reply.header('cache-control', 'no-store').send(source.status()),
+  app.get(
+    '/api/status',
+    {
+      config: { permission: 'view' },
+      schema: {
+        summary: 'Node status: uplinks, outbox backlog, policy version, health',
+        tags: ['status'],
+        response: { 200: STATUS_SCHEMA },
+      },
+    },
+    async (_request, reply) => reply.header('cache-control', 'no-store').send(source.status()),
   );
 
   // Liveness for installers and monitors: the process serves HTTP. Deliberately no device or
@@ -149,25 +203,40 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
   );
 
   // Open event streams, so that close() ends them instead of waiting for phones to hang up.
-  const streams = new Set<EventStream>();
+  // Each with its session token: a stream whose session locked or ended is closed (CR 2.5), and
+  // the page, reconnecting, is told to sign in again.
+  const streams = new Map<EventStream, string | undefined>();
+  const sessionCheck = setInterval(() => {
+    for (const [stream, token] of streams) if (!opts.access.sessions.lookup(token, false).ok) stream.close();
+  }, opts.sessionCheckMs ?? SESSION_CHECK_MS);
+  sessionCheck.unref();
   app.addHook('preClose', (done) => {
-    for (const stream of streams) stream.close();
+    clearInterval(sessionCheck);
+    for (const stream of streams.keys()) stream.close();
     done();
   });
 
   // No automatic HEAD route: it would open a session only to throw the body away.
-  app.get('/api/events', { exposeHeadRoute: false }, async (request, reply) => {
-    const stream = openEventStream(source, request.log);
-    streams.add(stream);
-    stream.onClosed(() => streams.delete(stream));
-    // A stream payload (not reply.hijack()) so that the onSend hook still adds the security
-    // headers; fastify destroys the stream when the client goes away, which ends the session.
-    return reply
-      .header('content-type', 'text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-accel-buffering', 'no')
-      .send(stream.body);
-  });
+  const eventsSchema = {
+    summary: 'Server-Sent Events (text/event-stream): snapshot, devices (coalesced changes), status',
+    tags: ['devices'],
+  };
+  app.get(
+    '/api/events',
+    { exposeHeadRoute: false, config: { permission: 'view' }, schema: eventsSchema },
+    async (request, reply) => {
+      const stream = openEventStream(source, request.log);
+      streams.set(stream, readCookie(request.headers.cookie, SESSION_COOKIE));
+      stream.onClosed(() => streams.delete(stream));
+      // A stream payload (not reply.hijack()) so that the onSend hook still adds the security
+      // headers; fastify destroys the stream when the client goes away, which ends the session.
+      return reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('x-accel-buffering', 'no')
+        .send(stream.body);
+    },
+  );
 
   return app;
 }

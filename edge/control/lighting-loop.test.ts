@@ -18,79 +18,83 @@ const POLICY: LightingSettings = {
 };
 
 test('lighting — off by day, 100 % at night by default', (t) => {
-  const loop = new LightingLoop(MADRID);
-  const day = loop.decide('g', utc('2025-01-15T12:00:00Z'));
+  const loop = new LightingLoop({ ...MADRID, engine: 'twin' });
+  const day = loop.decide(utc('2025-01-15T12:00:00Z'));
   t.is(day.levelPct, 0);
   t.regex(day.reason, /^day: sunrise 08:3\d, sunset 18:\d\d \(Madrid\) → off$/);
-  t.deepEqual(loop.decide('g', utc('2025-01-15T23:00:00Z')), {
+  t.deepEqual(loop.decide(utc('2025-01-15T23:00:00Z')), {
     levelPct: 100,
     reason: 'default: sunset+0 → 100 %',
   });
   // Just before and after sunset.
-  t.is(loop.decide('g', utc('2025-01-15T17:00:00Z')).levelPct, 0);
-  t.is(loop.decide('g', utc('2025-01-15T17:20:00Z')).levelPct, 100);
+  t.is(loop.decide(utc('2025-01-15T17:00:00Z')).levelPct, 0);
+  t.is(loop.decide(utc('2025-01-15T17:20:00Z')).levelPct, 100);
   // Early morning belongs to the previous evening's night.
-  t.is(loop.decide('g', utc('2025-01-16T07:00:00Z')).levelPct, 100);
+  t.is(loop.decide(utc('2025-01-16T07:00:00Z')).levelPct, 100);
 });
 
 test('lighting — policy steps at Madrid clock times and sunrise offsets', (t) => {
   const loop = new LightingLoop(MADRID);
   loop.setSettings(POLICY);
-  t.deepEqual(loop.decide('g', utc('2025-01-15T22:30:00Z')), {
+  t.deepEqual(loop.decide(utc('2025-01-15T22:30:00Z')), {
     levelPct: 100,
     reason: 'schedule: sunset+0 → 100 %',
   });
   // 00:30 CET is 23:30Z: the "00:00" step is Madrid time, not UTC.
-  t.deepEqual(loop.decide('g', utc('2025-01-15T23:30:00Z')), {
+  t.deepEqual(loop.decide(utc('2025-01-15T23:30:00Z')), {
     levelPct: 50,
     reason: 'schedule: 00:00 → 50 %',
   });
-  t.deepEqual(loop.decide('g', utc('2025-01-16T05:30:00Z')), {
+  t.deepEqual(loop.decide(utc('2025-01-16T05:30:00Z')), {
     levelPct: 100,
     reason: 'schedule: 06:00 → 100 %',
   });
   // sunrise+15 keeps the lights on a quarter of an hour after sunrise (07:35Z), then day.
-  t.is(loop.decide('g', utc('2025-01-16T07:45:00Z')).levelPct, 100);
-  t.regex(loop.decide('g', utc('2025-01-16T07:55:00Z')).reason, /^day: /);
+  t.is(loop.decide(utc('2025-01-16T07:45:00Z')).levelPct, 100);
+  t.regex(loop.decide(utc('2025-01-16T07:55:00Z')).reason, /^day: /);
 });
 
 test('lighting — clock steps follow summer time', (t) => {
   const loop = new LightingLoop(MADRID);
   loop.setSettings(POLICY);
   // 00:00 CEST on 1 July is 22:00Z on 30 June (sunset about 21:47 CEST).
-  t.is(loop.decide('g', utc('2025-06-30T21:59:00Z')).levelPct, 100);
-  t.is(loop.decide('g', utc('2025-06-30T22:01:00Z')).levelPct, 50);
+  t.is(loop.decide(utc('2025-06-30T21:59:00Z')).levelPct, 100);
+  t.is(loop.decide(utc('2025-06-30T22:01:00Z')).levelPct, 50);
   t.is(nextMadridTime(utc('2025-06-30T12:00:00Z'), '00:00'), utc('2025-06-30T22:00:00Z'));
   t.is(nextMadridTime(utc('2025-01-15T12:00:00Z'), '00:00'), utc('2025-01-15T23:00:00Z'));
-});
-
-test('lighting — presence boosts the level for the hold time', (t) => {
-  const loop = new LightingLoop(MADRID);
-  loop.setSettings({
-    ...POLICY,
-    steps: [...POLICY.steps.slice(0, 1), { at: '00:00', offsetMin: 0, levelPct: 20 }],
-  });
-  const t0 = utc('2025-01-16T01:00:00Z');
-  loop.notePresence('g', t0, 'det-w');
-  const boosted = loop.decide('g', t0 + 30_000);
-  t.is(boosted.levelPct, 80);
-  t.regex(boosted.reason, /^presence: det-w 30 s ago \(hold 60 s\) → 80 %; schedule: 00:00 → 20 %$/);
-  t.is(loop.decide('g', t0 + 61_000).levelPct, 20);
-  t.is(loop.decide('other', t0 + 30_000).levelPct, 20, 'presence is per group');
-  t.is(loop.decide('g', utc('2025-01-16T12:00:00Z')).levelPct, 0, 'no boost by day');
 });
 
 test('lighting — fails ON when the clock is unset or the sun never sets', (t) => {
   const loop = new LightingLoop(MADRID);
   loop.setSettings(POLICY);
-  t.deepEqual(loop.decide('g', 3_600_000), { levelPct: 100, reason: 'fail-on: clock not set (before 2020)' });
+  t.deepEqual(loop.decide(3_600_000), {
+    levelPct: 100,
+    reason: 'fail-on: clock not set (before 2020)',
+    failOn: true,
+  });
   const svalbard = new LightingLoop({ latitude: 78.2, longitude: 15.6 });
-  t.deepEqual(svalbard.decide('g', utc('2025-06-21T12:00:00Z')), {
+  t.deepEqual(svalbard.decide(utc('2025-06-21T12:00:00Z')), {
     levelPct: 100,
     reason: 'fail-on: no sunrise/sunset for this place and day',
+    failOn: true,
   });
   loop.setSettings({ ...POLICY, steps: [{ at: '25:00', offsetMin: 0, levelPct: 10 }] });
-  const bad = loop.decide('g', utc('2025-01-15T23:30:00Z'));
+  const bad = loop.decide(utc('2025-01-15T23:30:00Z'));
   t.is(bad.levelPct, 100);
   t.regex(bad.reason, /^fail-on: schedule unknown/);
+});
+
+test('lighting — the WASM solar kernel and its twin give the same schedule through a year', (t) => {
+  const wasm = new LightingLoop({ ...MADRID, engine: 'wasm' });
+  const twin = new LightingLoop({ ...MADRID, engine: 'twin' });
+  wasm.setSettings(POLICY);
+  twin.setSettings(POLICY);
+  let differ = 0;
+  // Every 37 minutes for a year: crosses every sunset, sunrise and both DST changes.
+  for (let ms = utc('2025-01-01T00:00:00Z'); ms < utc('2026-01-01T00:00:00Z'); ms += 37 * 60_000) {
+    const a = wasm.decide(ms);
+    const b = twin.decide(ms);
+    if (a.levelPct !== b.levelPct || a.reason !== b.reason) differ++;
+  }
+  t.is(differ, 0);
 });

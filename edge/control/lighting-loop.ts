@@ -1,8 +1,13 @@
-// Decides each lighting group's level: the astronomical clock (on from sunset to sunrise), the
-// active policy's steps within the night, and a presence boost from detectors. Every decision
-// carries the rule that made it, for the console. When anything it depends on is unknown — a
-// clock that was never set, a day without sunrise or sunset, a schedule that fails to resolve —
-// lights fail ON at 100 %: a dark street with people on it is the failure that must not happen.
+// The lighting schedule: the astronomical clock (on from sunset to sunrise) and the active
+// policy's steps within the night. It gives the schedule's level and the rule that made it; the
+// group controller (lighting-controller.ts) adds class, presence, photocell, ramps and overrides.
+// When anything it depends on is unknown — a clock that was never set, a day without sunrise or
+// sunset, a schedule that fails to resolve — it decides 100 % and says "fail-on": a dark street
+// with people on it is the failure that must not happen.
+//
+// Sun times come from the WASM core's solar kernel (one row, allocated once) or its TypeScript
+// twin; both give the same times within 1 s (wasm/solar.test.ts), and they are cached per day.
+import { WasmSolar, type Engine } from '../../wasm/core.js';
 import { sunTimes } from '../../wasm/solar.js';
 import { HHMM_PATTERN, madridHHMM, nextMadridTime } from './madrid-time.js';
 
@@ -47,6 +52,10 @@ export interface LightingDecision {
   readonly levelPct: number;
   /** Which rule decided it, for example "schedule: 00:30 → 50 %". */
   readonly reason: string;
+  /** True when the level is the fail-on 100 %: nothing may dim it (class, photocell). */
+  readonly failOn?: boolean;
+  /** True between sunrise and sunset (as widened by the steps): off, and no presence boost. */
+  readonly day?: boolean;
 }
 
 const stepLabel = (s: LightingStep): string =>
@@ -55,56 +64,66 @@ const stepLabel = (s: LightingStep): string =>
 export interface LightingLoopOptions {
   latitude: number;
   longitude: number;
+  /** Solar kernel: 'wasm' (default) or its TypeScript 'twin'. */
+  engine?: Engine;
 }
 
 export class LightingLoop {
   readonly #lat: number;
   readonly #lon: number;
+  readonly #solar: WasmSolar | undefined;
   #settings: LightingSettings = DEFAULT_LIGHTING;
   #fromPolicy = false;
-  /** Last presence per group: when, and which detector. */
-  readonly #presence = new Map<string, { atMs: number; source: string }>();
   readonly #sunCache = new Map<number, { sunriseMs: number; sunsetMs: number }>();
+  /** The last decision and the minute it was made in: steps resolve to minutes at best. */
+  #last: { minute: number; decision: LightingDecision } | undefined;
 
   constructor(opts: LightingLoopOptions) {
     this.#lat = opts.latitude;
     this.#lon = opts.longitude;
+    this.#solar = (opts.engine ?? 'wasm') === 'wasm' ? new WasmSolar(1) : undefined;
   }
 
   /** Replaces the settings (a validated policy section), or returns to the built-in default. */
   setSettings(settings: LightingSettings | undefined): void {
     this.#settings = settings ?? DEFAULT_LIGHTING;
     this.#fromPolicy = settings !== undefined;
+    this.#last = undefined;
   }
 
   get settings(): LightingSettings {
     return this.#settings;
   }
 
-  /** Records a detection for a group (a vehicle counted by one of its detectors). */
-  notePresence(groupId: string, atMs: number, source: string): void {
-    this.#presence.set(groupId, { atMs, source });
-  }
-
-  /** The level a group should have at `nowMs`. Never throws: any failure decides 100 %. */
-  decide(groupId: string, nowMs: number): LightingDecision {
+  /**
+   * The schedule's level at `nowMs`. Never throws: any failure decides 100 %. Steps and sun
+   * times resolve to whole minutes, so the decision is recomputed once a minute (and after
+   * setSettings), not on every tick: the Madrid-time conversions are the costly part.
+   */
+  decide(nowMs: number): LightingDecision {
+    const minute = Math.floor(nowMs / MIN_MS);
+    if (this.#last?.minute === minute) return this.#last.decision;
+    let decision: LightingDecision;
     try {
-      return this.#decide(groupId, nowMs);
+      decision = this.#decide(nowMs);
     } catch (err) {
-      return {
+      decision = {
         levelPct: 100,
         reason: `fail-on: schedule unknown (${err instanceof Error ? err.message : String(err)})`,
+        failOn: true,
       };
     }
+    this.#last = { minute, decision };
+    return decision;
   }
 
-  #decide(groupId: string, nowMs: number): LightingDecision {
+  #decide(nowMs: number): LightingDecision {
     if (!(nowMs >= CLOCK_SANE_AFTER_MS))
-      return { levelPct: 100, reason: 'fail-on: clock not set (before 2020)' };
+      return { levelPct: 100, reason: 'fail-on: clock not set (before 2020)', failOn: true };
     const night = this.#nightAround(nowMs);
     if (night === 'unknown')
-      return { levelPct: 100, reason: 'fail-on: no sunrise/sunset for this place and day' };
-    if (night.kind === 'day') return { levelPct: 0, reason: night.reason };
+      return { levelPct: 100, reason: 'fail-on: no sunrise/sunset for this place and day', failOn: true };
+    if (night.kind === 'day') return { levelPct: 0, reason: night.reason, day: true };
 
     const source = this.#fromPolicy ? 'schedule' : 'default';
     const resolved = this.#settings.steps
@@ -117,21 +136,6 @@ export class LightingLoop {
     for (const r of resolved) {
       if (r.t > nowMs) break;
       decision = { levelPct: r.s.levelPct, reason: `${source}: ${stepLabel(r.s)} → ${r.s.levelPct} %` };
-    }
-
-    const { presenceLevelPct, presenceHoldS } = this.#settings;
-    const seen = this.#presence.get(groupId);
-    if (
-      seen &&
-      presenceLevelPct > decision.levelPct &&
-      nowMs - seen.atMs <= presenceHoldS * 1000 &&
-      nowMs >= seen.atMs
-    ) {
-      const ago = Math.round((nowMs - seen.atMs) / 1000);
-      return {
-        levelPct: presenceLevelPct,
-        reason: `presence: ${seen.source} ${ago} s ago (hold ${presenceHoldS} s) → ${presenceLevelPct} %; ${decision.reason}`,
-      };
     }
     return decision;
   }
@@ -174,8 +178,14 @@ export class LightingLoop {
   #sun(dayMs: number): { sunriseMs: number; sunsetMs: number } {
     let s = this.#sunCache.get(dayMs);
     if (!s) {
-      const t = sunTimes(this.#lat, this.#lon, dayMs);
-      s = { sunriseMs: t.sunriseMs, sunsetMs: t.sunsetMs };
+      if (this.#solar) {
+        this.#solar.set(0, this.#lat, this.#lon, dayMs);
+        this.#solar.compute(1);
+        s = { sunriseMs: this.#solar.outputs[0]!, sunsetMs: this.#solar.outputs[1]! };
+      } else {
+        const t = sunTimes(this.#lat, this.#lon, dayMs);
+        s = { sunriseMs: t.sunriseMs, sunsetMs: t.sunsetMs };
+      }
       if (this.#sunCache.size > 8) this.#sunCache.clear();
       this.#sunCache.set(dayMs, s);
     }

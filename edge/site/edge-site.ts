@@ -7,7 +7,8 @@ import type { calle } from '../../proto/index.js';
 import type { EdgeConfig } from '../config/edge-config.js';
 import type { DetectorReading } from '../control/detector-calls.js';
 import { IntersectionController } from '../control/intersection-controller.js';
-import { LightingLoop } from '../control/lighting-loop.js';
+import { engineFromEnv, LightingController } from '../control/lighting-controller.js';
+import { CLOCK_SANE_AFTER_MS } from '../control/lighting-loop.js';
 import { WasteMonitor } from '../control/waste-monitor.js';
 import { resolveDeviceTypes } from '../devices/catalogue.js';
 import { pointCode, pointValueProblem, type DeviceDefinition } from '../devices/definition.js';
@@ -15,6 +16,7 @@ import type { DeviceView, PointValue } from '../devices/device-view.js';
 import type { DeviceDriver, DriverUpdate } from '../devices/driver.js';
 import { createBuiltInDrivers } from '../devices/drivers/built-in-drivers.js';
 import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
+import type { Engine } from '../../wasm/core.js';
 import { checkPolicy } from './policy-check.js';
 
 export interface EdgeSiteOptions {
@@ -26,6 +28,8 @@ export interface EdgeSiteOptions {
   tickMs?: number;
   /** Drivers to use instead of the built-in ones of the same name (tests, hardware-in-the-loop). */
   drivers?: readonly DeviceDriver[];
+  /** Kernels of the control loops: 'wasm' (default) or the TypeScript 'twin' (CALLE_WASM=off). */
+  engine?: Engine;
 }
 
 /** Event codes this module raises (the edge's catalogue). */
@@ -33,6 +37,7 @@ export const SITE_EVENTS = {
   deviceUnavailable: 'DEVICE_UNAVAILABLE',
   signalFlash: 'SIGNAL_FLASH_LATCHED',
   containerFull: 'CONTAINER_FULL',
+  lightingOverride: 'LIGHTING_OVERRIDE',
 } as const;
 
 /** Default collection threshold until a policy sets one (FIWARE binFullnessThreshold style, 0..1). */
@@ -65,7 +70,7 @@ export class EdgeSite {
   readonly #devices = new Map<string, DeviceRecord>();
   readonly #listeners = new Set<(changed: readonly DeviceView[]) => void>();
   readonly #changed = new Set<string>();
-  readonly #lighting: LightingLoop;
+  readonly #lighting: LightingController;
   readonly #intersections: IntersectionController[];
   readonly #waste = new Map<string, { monitor: WasteMonitor; containerId: string; full: boolean }>();
   /** Lighting groups each detector gives presence to. */
@@ -128,7 +133,33 @@ export class EdgeSite {
       });
     }
 
-    this.#lighting = new LightingLoop({ latitude: cfg.edge.latitude, longitude: cfg.edge.longitude });
+    const paramsOf = new Map(cfg.devices.map((d) => [d.id, d.params]));
+    this.#lighting = new LightingController({
+      latitude: cfg.edge.latitude,
+      longitude: cfg.edge.longitude,
+      groups: cfg.lightingGroups,
+      engine: opts.engine ?? engineFromEnv(),
+      luminaire: (id) => {
+        const def = this.#devices.get(id)!.def;
+        const rated = paramsOf.get(id)?.ratedW;
+        const luxPoint = def.points.find((p) => p.access === 'read' && p.unit === 'lx')?.name;
+        return {
+          id,
+          ratedW: typeof rated === 'number' ? rated : (def.limits.ratedW ?? 60),
+          ...(luxPoint !== undefined ? { luxPoint } : {}),
+        };
+      },
+      onOverrideExpired: (groupId, lease) => {
+        this.#log.info({ groupId, actor: lease.actor }, 'lighting override expired');
+        this.#raise({
+          code: SITE_EVENTS.lightingOverride,
+          severity: 'info',
+          message: `${groupId}: override by ${lease.actor} expired; back to the schedule`,
+          timeMs: lease.expiresMs,
+          active: false,
+        });
+      },
+    });
     this.#intersections = cfg.intersections.map((x) => new IntersectionController(x, startMs));
     for (const c of cfg.containers) {
       this.#waste.set(c.sensor, {
@@ -238,6 +269,57 @@ export class EdgeSite {
     return result;
   }
 
+  /**
+   * Holds a lighting group at `levelPct` for `durationS` (default 30 min), then returns it to the
+   * schedule on its own. Refused while the clock is unset: the lease could not be timed.
+   */
+  overrideLighting(
+    groupId: string,
+    levelPct: number,
+    durationS: number | undefined,
+    actor: string,
+  ): { ok: true; expiresMs: number } | { ok: false; reason: string } {
+    if (!this.#lighting.hasGroup(groupId))
+      return { ok: false, reason: `unknown lighting group "${groupId}"` };
+    const now = this.#now();
+    if (!(now >= CLOCK_SANE_AFTER_MS))
+      return { ok: false, reason: 'clock not set: an override lease cannot be timed' };
+    const result = this.#lighting.override(groupId, levelPct, durationS, actor, now);
+    this.#log.warn({ groupId, levelPct, durationS, actor, ...result }, 'lighting override requested');
+    if (result.ok) {
+      this.#raise({
+        code: SITE_EVENTS.lightingOverride,
+        severity: 'info',
+        message: `${groupId}: override by ${actor} → ${levelPct} % until ${new Date(result.expiresMs).toISOString()}`,
+        timeMs: now,
+        active: true,
+      });
+    }
+    return result;
+  }
+
+  /** Ends a group's override now; the schedule decides from the next tick. */
+  clearLightingOverride(groupId: string, actor: string): { ok: boolean; reason?: string } {
+    if (!this.#lighting.hasGroup(groupId))
+      return { ok: false, reason: `unknown lighting group "${groupId}"` };
+    if (!this.#lighting.clearOverride(groupId)) return { ok: false, reason: `no override on "${groupId}"` };
+    const now = this.#now();
+    this.#log.warn({ groupId, actor }, 'lighting override cleared');
+    this.#raise({
+      code: SITE_EVENTS.lightingOverride,
+      severity: 'info',
+      message: `${groupId}: override cleared by ${actor}`,
+      timeMs: now,
+      active: false,
+    });
+    return { ok: true };
+  }
+
+  /** Per lighting group: the deciding rule, class, power and energy (console, tests). */
+  lightingGroups(): ReturnType<LightingController['groupStates']> {
+    return this.#lighting.groupStates();
+  }
+
   /** When the last control step began (wall clock), or undefined before the first; the systemd watchdog reads it. */
   get lastTickMs(): number | undefined {
     return this.#lastTickMs;
@@ -267,17 +349,22 @@ export class EdgeSite {
     this.#notify();
   }
 
+  readonly #lightingReadings = {
+    available: (id: string): boolean => this.#devices.get(id)?.available ?? false,
+    number: (id: string, point: string): number | undefined => {
+      const v = this.#devices.get(id)?.state[point];
+      return typeof v === 'number' ? v : undefined;
+    },
+  };
+
   #runLighting(now: number): void {
-    for (const g of this.#config.lightingGroups) {
-      const decision = this.#lighting.decide(g.id, now);
-      for (const id of g.luminaires) {
-        const rec = this.#devices.get(id)!;
-        // A DALI driver cannot hold less than its minimum level; 0 stays off.
-        const min = rec.def.limits.minLevelPct ?? 0;
-        const level = decision.levelPct > 0 ? Math.max(min, decision.levelPct) : 0;
-        this.#command(rec, 'level', level, decision.reason, now);
-      }
-    }
+    this.#lighting.step(now, this.#lightingReadings);
+    this.#lighting.forEachLevel((id, levelPct, reason) => {
+      const rec = this.#devices.get(id)!;
+      // A DALI driver cannot hold less than its minimum level; 0 stays off.
+      const min = rec.def.limits.minLevelPct ?? 0;
+      this.#command(rec, 'level', levelPct > 0 ? Math.max(min, levelPct) : 0, reason, now);
+    });
   }
 
   #runIntersection(x: IntersectionController, now: number): void {
@@ -327,6 +414,21 @@ export class EdgeSite {
         if (value !== undefined) readings.push({ deviceId: rec.id, metric: p.metric, value, timeMs: now });
       }
     }
+    // Lighting groups report as items of their own: power now and energy since start (a counter).
+    for (const g of this.#lighting.groupStates()) {
+      readings.push({
+        deviceId: g.id,
+        metric: 'power.w',
+        value: Math.round(g.powerW * 10) / 10,
+        timeMs: now,
+      });
+      readings.push({
+        deviceId: g.id,
+        metric: 'energy.wh',
+        value: Math.round(g.energyWh * 1000) / 1000,
+        timeMs: now,
+      });
+    }
     if (readings.length > 0) this.#sink.record(readings);
   }
 
@@ -374,9 +476,8 @@ export class EdgeSite {
   /** Side effects of fresh values: presence for lighting, fill for containers. */
   #onValues(rec: DeviceRecord, values: Record<string, PointValue>, timeMs: number): void {
     const count = values.count;
-    if (typeof count === 'number' && typeof rec.state.count === 'number' && count !== rec.state.count) {
-      for (const g of this.#presenceGroups.get(rec.id) ?? []) this.#lighting.notePresence(g, timeMs, rec.id);
-    }
+    if (typeof count === 'number' && this.#presenceGroups.has(rec.id))
+      this.#lighting.noteCount(rec.id, count);
     const waste = this.#waste.get(rec.id);
     if (waste && typeof values.distance === 'number') {
       const r = waste.monitor.add(values.distance, timeMs);

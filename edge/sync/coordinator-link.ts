@@ -28,6 +28,8 @@ export interface CoordinatorLinkOptions {
   readonly log: Logger;
   /** Deadline of each unary call; default 5 s. */
   readonly deadlineMs?: number;
+  /** TLS towards the coordinator (edge/sync/grpc-credentials.ts); default insecure. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 type Unary<Req, Res> = (
@@ -61,8 +63,8 @@ export class CoordinatorLink {
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
     };
-    // TLS and mutual TLS come with enrolment (a later issue); insecure on purpose until then.
-    const credentials = grpc.credentials.createInsecure();
+    // Insecure unless the node passes TLS credentials (channelCredentials in grpc-credentials.ts).
+    const credentials = options.credentials ?? grpc.credentials.createInsecure();
     this.#fleet = new FleetClient(options.address, credentials, channelOptions);
     this.#policy = new PolicyClient(options.address, credentials, channelOptions);
   }

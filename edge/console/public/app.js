@@ -1,413 +1,507 @@
-// calle node console: plain browser JavaScript, no framework and no build step, served from the
-// edge node itself (the cabinet usually has no internet). The page's Content-Security-Policy is
-// default-src 'self', so nothing here may be inline: no innerHTML with data, no style attributes.
-'use strict';
+// calle node console: plain browser JavaScript modules, no framework and no build step, served
+// from the edge node itself (the cabinet usually has no internet). The page's CSP is
+// default-src 'self': nothing here may be inline (see dom.js).
+//
+// Access: the session cookie is HttpOnly, so the page learns who it is from GET /api/session,
+// which also hands over the CSRF token sent back in x-csrf-token on every POST. Any 401 means
+// the session locked or ended: the page drops what it shows and asks for a sign-in.
+import { age, byId, el, number, time } from './dom.js';
+import { currentLang, setLang, t, translatePage } from './i18n.js';
+import { renderAudit, renderPolicies } from './views-records.js';
+import {
+  renderContainers,
+  renderDevices,
+  renderIntersections,
+  renderLighting,
+  renderOverview,
+} from './views-street.js';
 
-(() => {
-  /** Every user-visible string, in both languages. {name} marks a value filled in by fmt(). */
-  const STRINGS = {
-    es: {
-      title: 'Consola del nodo',
-      connecting: 'Conectando…',
-      live: 'En directo',
-      reconnecting: 'Reconectando…',
-      district: 'Distrito',
-      policy: 'Política',
-      coordinator: 'Coordinador',
-      outbox: 'Pendiente de envío',
-      outboxNone: 'nada pendiente',
-      outboxPending: '{n} pendientes · el más antiguo hace {age}',
-      connected: 'conectado',
-      disconnected: 'desconectado',
-      noDevices: 'Sin dispositivos.',
-      'kind.luminaire': 'Luminarias',
-      'kind.signal-head': 'Semáforos',
-      'kind.detector': 'Detectores',
-      'kind.fill-sensor': 'Sensores de llenado',
-      count: '{n} en total',
-      unavailableCount: '{n} no disponibles',
-      'col.id': 'Id',
-      'col.group': 'Grupo',
-      'col.availability': 'Estado',
-      'col.level': 'Nivel',
-      'col.power': 'Potencia',
-      'col.aspect': 'Indicación',
-      'col.fill': 'Llenado',
-      'col.other': 'Otros valores',
-      'col.reason': 'Motivo',
-      available: 'Disponible',
-      unavailable: 'No disponible',
-      updated: 'actualizado a las {time}',
-      yes: 'sí',
-      no: 'no',
-      'aspect.red': 'rojo',
-      'aspect.amber': 'ámbar',
-      'aspect.green': 'verde',
-      'aspect.off': 'apagado',
-      switchTo: 'English',
-    },
-    en: {
-      title: 'Node console',
-      connecting: 'Connecting…',
-      live: 'Live',
-      reconnecting: 'Reconnecting…',
-      district: 'District',
-      policy: 'Policy',
-      coordinator: 'Coordinator',
-      outbox: 'Waiting to send',
-      outboxNone: 'nothing pending',
-      outboxPending: '{n} pending · oldest {age} ago',
-      connected: 'connected',
-      disconnected: 'disconnected',
-      noDevices: 'No devices.',
-      'kind.luminaire': 'Luminaires',
-      'kind.signal-head': 'Signal heads',
-      'kind.detector': 'Detectors',
-      'kind.fill-sensor': 'Fill sensors',
-      count: '{n} in total',
-      unavailableCount: '{n} unavailable',
-      'col.id': 'Id',
-      'col.group': 'Group',
-      'col.availability': 'Status',
-      'col.level': 'Level',
-      'col.power': 'Power',
-      'col.aspect': 'Aspect',
-      'col.fill': 'Fill',
-      'col.other': 'Other values',
-      'col.reason': 'Reason',
-      available: 'Available',
-      unavailable: 'Unavailable',
-      updated: 'updated at {time}',
-      yes: 'yes',
-      no: 'no',
-      'aspect.red': 'red',
-      'aspect.amber': 'amber',
-      'aspect.green': 'green',
-      'aspect.off': 'off',
-      switchTo: 'Español',
-    },
-  };
+const VIEWS = ['overview', 'lighting', 'intersections', 'containers', 'policies', 'audit', 'devices'];
+/** If the stream is quiet this long (status comes every 2 s), the connection is dead. */
+const SILENCE_MS = 8000;
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30000;
+/** User activity is reported at most this often; the server locks after 15 idle minutes. */
+const ACTIVITY_EVERY_MS = 60_000;
+const FILL_HISTORY = 120;
 
-  // Device kinds in display order, with the state points shown in their own column. The point
-  // names must match the device catalogue; any other point still shows under "other values".
-  const KINDS = [
-    {
-      kind: 'luminaire',
-      points: [
-        { name: 'level', unit: '%' },
-        { name: 'power', unit: 'W' },
-      ],
-    },
-    { kind: 'signal-head', points: [{ name: 'aspect' }] },
-    { kind: 'detector', points: [] },
-    { kind: 'fill-sensor', points: [{ name: 'fill', unit: '%' }] },
-  ];
+const state = {
+  me: null,
+  devices: new Map(),
+  status: null,
+  conn: 'connecting',
+  view: 'overview',
+  fillHistory: new Map(),
+  auditFilters: {},
+  records: null,
+  /** EdgeSite.lightingGroups, refreshed while the lighting view is open. */
+  lighting: [],
+  powerHistory: new Map(),
+};
 
-  // Signal aspects, as words or as one SUMO-style state character (REFERENCE: rRgGyYuoOs).
-  const ASPECTS = {
-    r: 'red',
-    R: 'red',
-    red: 'red',
-    y: 'amber',
-    Y: 'amber',
-    u: 'amber',
-    amber: 'amber',
-    yellow: 'amber',
-    g: 'green',
-    G: 'green',
-    green: 'green',
-    o: 'off',
-    O: 'off',
-    s: 'off',
-    off: 'off',
-    dark: 'off',
-  };
+// ---- API -------------------------------------------------------------------------------------
 
-  /** If the stream is quiet this long (status comes every 2 s), the connection is dead. */
-  const SILENCE_MS = 8000;
-  const RETRY_MIN_MS = 1000;
-  const RETRY_MAX_MS = 30000;
+async function api(method, url, body) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && state.me) headers['x-csrf-token'] = state.me.csrf;
+  const res = await fetch(url, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = res.status === 204 ? null : await res.json().catch(() => null);
+  if (res.status === 401 && state.me && url !== '/api/login') lock('idle');
+  return { ok: res.ok, status: res.status, json };
+}
 
-  const devices = new Map();
-  let status = null;
-  let conn = 'connecting';
-  let lang = chooseLanguage();
+// ---- sign-in ---------------------------------------------------------------------------------
 
-  // ---- language ------------------------------------------------------------------------------
+function showLogin(message, setupPending) {
+  byId('app').hidden = true;
+  byId('login').hidden = false;
+  byId('setup-form').hidden = !setupPending;
+  byId('login-error').textContent = message ?? '';
+  byId('login-form').elements.name.focus();
+}
 
-  function chooseLanguage() {
-    try {
-      const saved = localStorage.getItem('calle.lang');
-      if (saved === 'es' || saved === 'en') return saved;
-    } catch {
-      // Storage can be disabled; fall back to the browser's languages.
-    }
-    for (const tag of navigator.languages || [navigator.language || '']) {
-      const base = String(tag).toLowerCase().slice(0, 2);
-      if (base === 'es' || base === 'en') return base;
-    }
-    return 'es'; // Madrid
+function lock(reason) {
+  closeStream();
+  state.me = null;
+  state.devices.clear();
+  state.status = null;
+  state.records = null;
+  showLogin(reason === 'idle' ? t('login.idle') : '', false);
+}
+
+function loginMessage(res) {
+  if (res.status === 429) {
+    const s = res.json?.retryAfterS ?? 60;
+    return t(res.json?.code === 'CONSOLE_LOCKED_OUT' ? 'login.locked' : 'login.rate', { s });
   }
+  if (res.status === 401) return t('login.failed');
+  return t('error', { message: res.json?.message ?? res.status });
+}
 
-  function t(key, values) {
-    const text = STRINGS[lang][key] ?? STRINGS.es[key] ?? key;
-    return values ? text.replace(/\{(\w+)\}/g, (_, name) => String(values[name])) : text;
+byId('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const res = await api('POST', '/api/login', {
+    name: form.elements.name.value,
+    password: form.elements.password.value,
+  });
+  form.elements.password.value = '';
+  if (!res.ok) {
+    byId('login-error').textContent = loginMessage(res);
+    return;
   }
+  start(res.json);
+});
 
-  function setLanguage(next) {
-    lang = next;
-    try {
-      localStorage.setItem('calle.lang', next);
-    } catch {
-      // Not remembered; the choice still applies to this page.
+byId('setup-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const f = event.currentTarget.elements;
+  const res = await api('POST', '/api/setup', {
+    token: f.token.value.trim(),
+    name: f.name.value,
+    password: f.password.value,
+  });
+  f.password.value = '';
+  if (!res.ok) {
+    byId('setup-error').textContent = t('error', { message: res.json?.message ?? res.status });
+    return;
+  }
+  start(res.json);
+});
+
+byId('logout').addEventListener('click', async () => {
+  await api('POST', '/api/logout');
+  lock('logout');
+});
+
+// Clicks and keys are the user's activity (CR 2.5): an open page alone does not keep a session.
+let lastActivityMs = Date.now();
+for (const type of ['pointerdown', 'keydown']) {
+  document.addEventListener(type, () => {
+    if (!state.me || Date.now() - lastActivityMs < ACTIVITY_EVERY_MS) return;
+    lastActivityMs = Date.now();
+    void api('GET', '/api/session');
+  });
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+function renderConn() {
+  const pill = byId('conn');
+  pill.textContent = t(state.conn);
+  pill.className = `conn conn-${state.conn === 'live' ? 'live' : 'reconnecting'}`;
+  // Old values stay on screen but are dimmed while they may be out of date.
+  document.body.classList.toggle('stale', state.conn !== 'live');
+}
+
+function renderStatus() {
+  const status = state.status;
+  if (!status) return;
+  byId('edge-id').textContent = status.edgeId;
+  byId('district').textContent = status.district;
+  byId('policy').textContent = `v${status.policyVersion}`;
+  for (const link of ['nats', 'coordinator']) {
+    const up = status.uplink[link] === 'connected';
+    const dd = byId(link);
+    dd.textContent = `${up ? '●' : '✕'} ${t(status.uplink[link])}`;
+    dd.className = up ? 'ok' : 'bad';
+  }
+  const { pending, oldestPendingAgeS } = status.outbox;
+  const outbox = byId('outbox');
+  outbox.textContent =
+    pending === 0
+      ? t('outboxNone')
+      : t('outboxPending', { n: number(pending), age: age(oldestPendingAgeS ?? 0) });
+  outbox.className = pending === 0 ? 'ok' : 'warn';
+}
+
+function renderHeader() {
+  byId('who').textContent = state.me ? `${state.me.user} · ${t(`role.${state.me.role}`)}` : '';
+  for (const a of byId('nav').querySelectorAll('a')) {
+    a.textContent = t(`nav.${a.dataset.view}`);
+    if (a.dataset.view === state.view) {
+      a.setAttribute('aria-current', 'page');
+      a.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    } else a.removeAttribute('aria-current');
+  }
+  for (const b of document.querySelectorAll('.lang-switch')) {
+    b.textContent = t('switchTo');
+    b.lang = currentLang() === 'es' ? 'en' : 'es';
+  }
+}
+
+const actions = {
+  can: (permission) => Boolean(state.me?.permissions.includes(permission)),
+  confirmClear,
+  override: async (group, levelPct, durationS) => {
+    const res = await api('POST', `/api/lighting/${encodeURIComponent(group)}/override`, {
+      levelPct,
+      durationS,
+    });
+    if (res.ok && res.json.ok)
+      toast(t('override.done', { group, level: levelPct, until: time(res.json.expiresMs) }), 'ok');
+    else toast(t('override.refused', { reason: res.json?.reason ?? res.json?.message ?? res.status }), 'bad');
+    void loadLighting();
+  },
+  endOverride: async (group) => {
+    const res = await api('POST', `/api/lighting/${encodeURIComponent(group)}/override/clear`);
+    toast(
+      res.ok && res.json.ok
+        ? t('override.ended', { group })
+        : t('override.refused', { reason: res.json?.reason ?? res.status }),
+      res.ok && res.json.ok ? 'ok' : 'bad',
+    );
+    void loadLighting();
+  },
+};
+
+// Groups come from /api/lighting: on opening the view, when a luminaire changes (an override
+// that expired changes the levels), and every LIGHTING_POLL_MS for the power chart.
+const LIGHTING_POLL_MS = 10_000;
+const POWER_HISTORY = 180;
+let lightingLoading = false;
+let lightingAgain = false;
+async function loadLighting() {
+  if (lightingLoading) {
+    lightingAgain = true;
+    return;
+  }
+  lightingLoading = true;
+  try {
+    const res = await api('GET', '/api/lighting');
+    if (!res.ok) return;
+    state.lighting = res.json;
+    const now = Date.now();
+    for (const g of res.json) {
+      const points = state.powerHistory.get(g.id) ?? [];
+      points.push([now, g.powerW]);
+      if (points.length > POWER_HISTORY) points.shift();
+      state.powerHistory.set(g.id, points);
     }
+    scheduleRender(false);
+  } finally {
+    lightingLoading = false;
+    if (lightingAgain) {
+      lightingAgain = false;
+      setTimeout(() => void loadLighting(), 500);
+    }
+  }
+}
+setInterval(() => {
+  if (state.me && state.view === 'lighting') void loadLighting();
+}, LIGHTING_POLL_MS);
+
+function renderView() {
+  const main = byId('view');
+  main.replaceChildren();
+  main.dataset.view = state.view;
+  switch (state.view) {
+    case 'overview':
+      return renderOverview(main, state);
+    case 'lighting':
+      return renderLighting(main, state, actions);
+    case 'intersections':
+      return renderIntersections(main, state, actions);
+    case 'containers':
+      return renderContainers(main, state);
+    case 'devices':
+      return renderDevices(main, state);
+    case 'policies':
+      if (state.records?.view === 'policies') renderPolicies(main, state.records.data);
+      return undefined;
+    case 'audit':
+      if (state.records?.view === 'audit')
+        renderAudit(main, state.records.data, state.auditFilters, (filters) => {
+          state.auditFilters = filters;
+          void loadRecords();
+        });
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+// Updates arrive up to four times a second; draw at most once per frame. The records views are
+// not redrawn by device updates: that would reset a filter form being typed in.
+// Nor is any view redrawn while the user is in one of its fields (an override level being typed):
+// the redraw waits until the field loses focus.
+let frame = 0;
+let deferred = false;
+function editing() {
+  const active = document.activeElement;
+  return Boolean(active && byId('view').contains(active) && active.matches('input, select, textarea'));
+}
+byId('view').addEventListener('focusout', () => {
+  if (!deferred) return;
+  deferred = false;
+  // After the focus has moved: a click on the form's own button must still land on it.
+  setTimeout(() => scheduleRender(false), 0);
+});
+function scheduleRender(devicesChanged) {
+  if (devicesChanged && (state.view === 'policies' || state.view === 'audit')) return;
+  if (editing()) {
+    deferred = true;
+    return;
+  }
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    renderView();
+  });
+}
+
+async function loadRecords() {
+  const view = state.view;
+  if (view === 'policies') {
+    const res = await api('GET', '/api/policies');
+    if (res.ok && state.view === view) state.records = { view, data: res.json };
+  } else if (view === 'audit') {
+    const q = new URLSearchParams({ limit: '200' });
+    for (const [k, v] of Object.entries(state.auditFilters)) if (v) q.set(k, v);
+    const [rows, verdict] = await Promise.all([
+      api('GET', `/api/audit?${q}`),
+      api('GET', '/api/audit/verify'),
+    ]);
+    if (rows.ok && verdict.ok && state.view === view)
+      state.records = { view, data: { rows: rows.json, verdict: verdict.json } };
+  }
+  scheduleRender(false);
+}
+
+function route() {
+  const wanted = location.hash.slice(1);
+  state.view = VIEWS.includes(wanted) ? wanted : 'overview';
+  state.records = null;
+  renderHeader();
+  renderView();
+  if (state.view === 'policies' || state.view === 'audit') void loadRecords();
+  if (state.view === 'lighting') void loadLighting();
+}
+window.addEventListener('hashchange', route);
+
+function applyLanguage() {
+  translatePage();
+  renderConn();
+  renderHeader();
+  renderStatus();
+  renderView();
+}
+
+for (const b of document.querySelectorAll('.lang-switch'))
+  b.addEventListener('click', () => {
+    setLang(currentLang() === 'es' ? 'en' : 'es');
     applyLanguage();
+  });
+
+// ---- confirmation of a latch clear -----------------------------------------------------------
+
+function confirmClear(id) {
+  const dialog = byId('confirm');
+  byId('confirm-title').textContent = t('clear.confirmTitle', { id });
+  byId('confirm-text').textContent = t('clear.confirmText', { id });
+  byId('confirm-error').textContent = '';
+  const input = byId('confirm-input');
+  input.value = '';
+  dialog.dataset.intersection = id;
+  dialog.showModal();
+  input.focus();
+}
+
+byId('confirm-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const dialog = byId('confirm');
+  const id = dialog.dataset.intersection;
+  const typed = byId('confirm-input').value.trim();
+  if (typed !== id) {
+    byId('confirm-error').textContent = t('clear.confirmText', { id });
+    return;
+  }
+  const res = await api('POST', `/api/intersections/${encodeURIComponent(id)}/clear-latch`, {
+    confirm: typed,
+  });
+  dialog.close();
+  const text = res.ok
+    ? res.json.cleared
+      ? t('clear.done', { id })
+      : t('clear.refused', { reason: res.json.reason ?? '—' })
+    : t('error', { message: res.json?.message ?? res.status });
+  toast(text, res.ok && res.json.cleared ? 'ok' : 'bad');
+});
+byId('confirm-cancel').addEventListener('click', () => byId('confirm').close());
+
+function toast(text, className) {
+  const box = byId('toast');
+  box.replaceChildren(el('p', className, text));
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (box.hidden = true), 6000);
+}
+
+// ---- live updates ----------------------------------------------------------------------------
+
+let source = null;
+let retryMs = RETRY_MIN_MS;
+let retryTimer = 0;
+let lastMessageMs = Date.now();
+
+function setConn(next) {
+  state.conn = next;
+  renderConn();
+}
+
+function parse(event) {
+  lastMessageMs = Date.now();
+  try {
+    return JSON.parse(event.data);
+  } catch {
+    return null;
+  }
+}
+
+function closeStream() {
+  clearTimeout(retryTimer);
+  if (source) source.close();
+  source = null;
+}
+
+async function reconnectLater() {
+  closeStream();
+  setConn('reconnecting');
+  // The server ends the stream of a session that locked: ask before trying again.
+  const res = await api('GET', '/api/session');
+  if (res.status === 401) return;
+  retryTimer = setTimeout(connect, retryMs);
+  retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+}
+
+function remember(views) {
+  for (const view of views) {
+    state.devices.set(view.id, view);
+    if (view.kind === 'fill-sensor' && typeof view.state.fill === 'number') {
+      const points = state.fillHistory.get(view.id) ?? [];
+      if (points.length === 0 || points[points.length - 1][0] !== view.updatedMs)
+        points.push([view.updatedMs, view.state.fill]);
+      if (points.length > FILL_HISTORY) points.shift();
+      state.fillHistory.set(view.id, points);
+    }
+  }
+}
+
+function connect() {
+  source = new EventSource('/api/events');
+  lastMessageMs = Date.now();
+  source.onopen = () => {
+    retryMs = RETRY_MIN_MS;
+    setConn('live');
+  };
+  source.onerror = () => {
+    // EventSource retries network errors by itself; after an HTTP error or a server that ended
+    // the stream it may give up (CLOSED), so then we check the session and start again.
+    if (source && source.readyState === EventSource.CLOSED) void reconnectLater();
+    else setConn('reconnecting');
+  };
+  source.addEventListener('snapshot', (event) => {
+    const views = parse(event);
+    if (!Array.isArray(views)) return;
+    state.devices.clear();
+    remember(views);
+    scheduleRender(true);
+  });
+  source.addEventListener('devices', (event) => {
+    const views = parse(event);
+    if (!Array.isArray(views)) return;
+    remember(views);
+    if (state.view === 'lighting' && views.some((v) => v.kind === 'luminaire')) void loadLighting();
+    scheduleRender(true);
+  });
+  source.addEventListener('status', (event) => {
+    const next = parse(event);
+    if (!next) return;
+    const policyChanged = state.status && state.status.policyVersion !== next.policyVersion;
+    state.status = next;
     renderStatus();
-    renderAll();
-  }
+    if (state.view === 'overview') scheduleRender(false);
+    if (policyChanged && state.view === 'policies') void loadRecords();
+  });
+}
 
-  function applyLanguage() {
-    document.documentElement.lang = lang;
-    for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-    const button = byId('lang');
-    button.textContent = t('switchTo');
-    button.lang = lang === 'es' ? 'en' : 'es';
-    document.title = `calle · ${t('title')}`;
-    renderConn();
-  }
+// A phone that changes network can leave a connection half-open for minutes without an error:
+// status arrives every 2 s, so silence means the stream is dead.
+setInterval(() => {
+  if (state.me && state.conn === 'live' && Date.now() - lastMessageMs > SILENCE_MS) void reconnectLater();
+}, 2000);
 
-  // ---- formatting ----------------------------------------------------------------------------
+// ---- start -----------------------------------------------------------------------------------
 
-  function byId(id) {
-    return document.getElementById(id);
-  }
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function number(value) {
-    return new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(value);
-  }
-
-  function age(seconds) {
-    const s = Math.max(0, Math.round(seconds));
-    if (s < 60) return `${s} s`;
-    if (s < 3600) return `${Math.floor(s / 60)} min`;
-    return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  }
-
-  function value(v, unit) {
-    if (v === undefined) return '—';
-    if (typeof v === 'boolean') return t(v ? 'yes' : 'no');
-    if (typeof v === 'number') return unit ? `${number(v)} ${unit}` : number(v);
-    return String(v);
-  }
-
-  // ---- rendering -----------------------------------------------------------------------------
-
-  function renderConn() {
-    const pill = byId('conn');
-    pill.textContent = t(conn);
-    pill.className = `conn conn-${conn === 'live' ? 'live' : 'reconnecting'}`;
-    // Old values stay on screen but are dimmed while they may be out of date.
-    document.body.classList.toggle('stale', conn !== 'live');
-  }
-
-  function renderStatus() {
-    if (!status) return;
-    byId('edge-id').textContent = status.edgeId;
-    byId('district').textContent = status.district;
-    byId('policy').textContent = `v${status.policyVersion}`;
-    for (const link of ['nats', 'coordinator']) {
-      const up = status.uplink[link] === 'connected';
-      const dd = byId(link);
-      dd.textContent = `${up ? '●' : '✕'} ${t(status.uplink[link])}`;
-      dd.className = up ? 'ok' : 'bad';
-    }
-    const { pending, oldestPendingAgeS } = status.outbox;
-    const outbox = byId('outbox');
-    outbox.textContent =
-      pending === 0
-        ? t('outboxNone')
-        : t('outboxPending', { n: number(pending), age: age(oldestPendingAgeS ?? 0) });
-    outbox.className = pending === 0 ? 'ok' : 'warn';
-  }
-
-  function cell(row, label, content, className) {
-    const td = el('td', className);
-    td.dataset.label = label;
-    if (typeof content === 'string') td.textContent = content;
-    else td.append(content);
-    row.append(td);
-    return td;
-  }
-
-  function aspectNode(v) {
-    const aspect = typeof v === 'string' ? ASPECTS[v] : undefined;
-    if (!aspect) return document.createTextNode(value(v));
-    const span = el('span', `aspect aspect-${aspect}`);
-    span.append(el('span', 'dot'), document.createTextNode(` ${t(`aspect.${aspect}`)}`));
-    span.title = String(v);
-    return span;
-  }
-
-  function row(view, points) {
-    const tr = el('tr', view.available ? '' : 'unavailable');
-    const id = el('div');
-    id.append(el('span', 'mono', view.id));
-    id.append(
-      el('small', 'muted', t('updated', { time: new Date(view.updatedMs).toLocaleTimeString(lang) })),
-    );
-    cell(tr, t('col.id'), id, 'id');
-    cell(tr, t('col.group'), view.group ?? '—');
-
-    const avail = el('div');
-    avail.append(
-      el(
-        'span',
-        `badge ${view.available ? 'ok' : 'bad'}`,
-        `${view.available ? '●' : '✕'} ${t(view.available ? 'available' : 'unavailable')}`,
-      ),
-    );
-    if (!view.available && view.lastError) avail.append(el('small', 'error', view.lastError));
-    cell(tr, t('col.availability'), avail);
-
-    const shown = new Set();
-    for (const point of points) {
-      shown.add(point.name);
-      const v = view.state[point.name];
-      cell(tr, t(`col.${point.name}`), point.name === 'aspect' ? aspectNode(v) : value(v, point.unit), 'num');
-    }
-    const other = Object.entries(view.state)
-      .filter(([name]) => !shown.has(name))
-      .map(([name, v]) => `${name}: ${value(v)}`)
-      .join(' · ');
-    cell(tr, t('col.other'), other || '—', 'other');
-    cell(tr, t('col.reason'), view.reason ?? '—', 'reason');
-    return tr;
-  }
-
-  function renderAll() {
-    const main = byId('devices');
-    for (const section of main.querySelectorAll('section')) section.remove();
-    byId('empty').hidden = devices.size > 0;
-    const collator = new Intl.Collator(lang, { numeric: true });
-    for (const { kind, points } of KINDS) {
-      const views = [...devices.values()]
-        .filter((v) => v.kind === kind)
-        .sort((a, b) => collator.compare(a.group ?? '', b.group ?? '') || collator.compare(a.id, b.id));
-      if (views.length === 0) continue;
-
-      const section = el('section', 'kind');
-      const h2 = el('h2', '', t(`kind.${kind}`));
-      const down = views.filter((v) => !v.available).length;
-      h2.append(el('span', 'count', t('count', { n: views.length })));
-      if (down > 0) h2.append(el('span', 'count bad', `✕ ${t('unavailableCount', { n: down })}`));
-      section.append(h2);
-
-      const table = el('table', 'devices');
-      const head = el('tr');
-      const columns = ['id', 'group', 'availability', ...points.map((p) => p.name), 'other', 'reason'];
-      for (const column of columns) {
-        const th = el('th', '', t(`col.${column}`));
-        th.scope = 'col';
-        head.append(th);
-      }
-      const thead = el('thead');
-      thead.append(head);
-      const tbody = el('tbody');
-      for (const view of views) tbody.append(row(view, points));
-      table.append(thead, tbody);
-      section.append(table);
-      main.append(section);
-    }
-  }
-
-  // Updates arrive up to four times a second; draw at most once per frame.
-  let frame = 0;
-  function scheduleRender() {
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      renderAll();
-    });
-  }
-
-  // ---- live updates --------------------------------------------------------------------------
-
-  let source = null;
-  let retryMs = RETRY_MIN_MS;
-  let retryTimer = 0;
-  let lastMessageMs = Date.now();
-
-  function setConn(next) {
-    conn = next;
-    renderConn();
-  }
-
-  function parse(event) {
-    lastMessageMs = Date.now();
-    try {
-      return JSON.parse(event.data);
-    } catch {
-      return null;
-    }
-  }
-
-  function reconnectLater() {
-    if (source) source.close();
-    source = null;
-    setConn('reconnecting');
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
-  }
-
-  function connect() {
-    source = new EventSource('/api/events');
-    lastMessageMs = Date.now();
-    source.onopen = () => {
-      retryMs = RETRY_MIN_MS;
-      setConn('live');
-    };
-    source.onerror = () => {
-      // EventSource retries network errors by itself; after an HTTP error it gives up (CLOSED),
-      // so then we start again ourselves, backing off.
-      if (source && source.readyState === EventSource.CLOSED) reconnectLater();
-      else setConn('reconnecting');
-    };
-    source.addEventListener('snapshot', (event) => {
-      const views = parse(event);
-      if (!Array.isArray(views)) return;
-      devices.clear();
-      for (const view of views) devices.set(view.id, view);
-      scheduleRender();
-    });
-    source.addEventListener('devices', (event) => {
-      const views = parse(event);
-      if (!Array.isArray(views)) return;
-      for (const view of views) devices.set(view.id, view);
-      scheduleRender();
-    });
-    source.addEventListener('status', (event) => {
-      const next = parse(event);
-      if (!next) return;
-      status = next;
-      renderStatus();
-    });
-  }
-
-  // A phone that changes network can leave a connection half-open for minutes without an error:
-  // status arrives every 2 s, so silence means the stream is dead.
-  setInterval(() => {
-    if (conn === 'live' && Date.now() - lastMessageMs > SILENCE_MS) reconnectLater();
-  }, 2000);
-
-  byId('lang').addEventListener('click', () => setLanguage(lang === 'es' ? 'en' : 'es'));
-  applyLanguage();
+function start(me) {
+  state.me = me;
+  lastActivityMs = Date.now();
+  byId('login').hidden = true;
+  byId('app').hidden = false;
+  retryMs = RETRY_MIN_MS;
+  setConn('connecting');
+  closeStream();
   connect();
-})();
+  route();
+}
+
+async function boot() {
+  translatePage();
+  renderHeader();
+  renderConn();
+  const res = await api('GET', '/api/session');
+  if (res.ok) start(res.json);
+  else
+    showLogin(
+      res.json?.code === 'CONSOLE_SESSION_LOCKED' ? t('login.idle') : '',
+      Boolean(res.json?.setupPending),
+    );
+}
+
+void boot();

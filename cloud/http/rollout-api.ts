@@ -1,0 +1,175 @@
+// The staged-rollout REST API that `calle policy push --staged` and `calle policy rollout status`
+// drive (cloud/rollouts/rollout-manager.ts has the gate's rules):
+//   POST /api/rollouts                { policy, stages?, windowMs?, stageTimeoutMs?, rollbackTo? }
+//                                     → 201 the rollout, its version published to stage 1 only
+//   GET  /api/rollouts                every rollout, newest first
+//   GET  /api/rollouts/:id            one rollout, with per-stage applied/refused/pending counts
+//   POST /api/rollouts/:id/halt       stop releasing stages
+//   POST /api/rollouts/:id/resume     continue a halted rollout (its stage gate starts afresh)
+//   POST /api/rollouts/:id/rollback   republish the previous content for the whole target
+// Same exposure as the policy API (no authentication yet, loopback by default).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { checkPolicyDocument, POLICY_INVALID } from '../policies/policy-document.js';
+import type { FieldProblem } from '../policies/schema-validator.js';
+import { StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';
+import { RolloutError, RolloutErrors, type RolloutManager } from '../rollouts/rollout-manager.js';
+import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
+
+export interface RolloutApiOptions {
+  readonly rollouts: RolloutManager;
+  /** Read side for per-stage ack counts. */
+  readonly store: RolloutStore;
+}
+
+export interface RolloutStageJson {
+  readonly stage: number;
+  readonly edges: number;
+  readonly released: boolean;
+  readonly applied: number;
+  readonly refused: number;
+  readonly pending: readonly string[];
+}
+
+export interface RolloutJson {
+  readonly id: number;
+  readonly version: number;
+  readonly state: RolloutRecord['state'];
+  readonly reason: string;
+  readonly stage: number;
+  readonly stages: readonly RolloutStageJson[];
+  readonly windowMs: number;
+  readonly stageTimeoutMs: number;
+  readonly rollbackTo: number | null;
+  readonly rollbackVersion: number | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const problem = (
+  reply: FastifyReply,
+  code: number,
+  error: string,
+  message: string,
+  problems?: FieldProblem[],
+) => {
+  void reply.code(code);
+  return { error, message, ...(problems ? { problems } : {}) };
+};
+
+/** A non-negative whole number of milliseconds, or undefined when absent. */
+function millis(body: Record<string, unknown>, field: string, problems: FieldProblem[]): number | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    problems.push({ field, reason: 'must be a whole number of milliseconds, 0 or more' });
+    return undefined;
+  }
+  return value;
+}
+
+export function rolloutJson(r: RolloutRecord, store: RolloutStore): RolloutJson {
+  const acks = new Map(store.acks(r.version).map((a) => [a.edgeId, a.applied]));
+  return {
+    id: r.id,
+    version: r.version,
+    state: r.state,
+    reason: r.reason,
+    stage: r.releasedStages,
+    stages: r.stages.map((edges, i) => ({
+      stage: i + 1,
+      edges: edges.length,
+      released: i < r.releasedStages,
+      applied: edges.filter((e) => acks.get(e) === true).length,
+      refused: edges.filter((e) => acks.get(e) === false).length,
+      pending: i < r.releasedStages ? edges.filter((e) => !acks.has(e)) : [],
+    })),
+    windowMs: r.windowMs,
+    stageTimeoutMs: r.stageTimeoutMs,
+    rollbackTo: r.rollbackTo,
+    rollbackVersion: r.rollbackVersion,
+    createdAt: new Date(r.createdMs).toISOString(),
+    updatedAt: new Date(r.updatedMs).toISOString(),
+  };
+}
+
+export function registerRolloutApi(app: FastifyInstance, { rollouts, store }: RolloutApiOptions): void {
+  const failure = (reply: FastifyReply, err: unknown) => {
+    if (!(err instanceof RolloutError)) throw err;
+    const code =
+      err.code === RolloutErrors.NOT_FOUND ? 404 : err.code === RolloutErrors.BAD_STATE ? 409 : 400;
+    return problem(reply, code, err.code, err.message);
+  };
+  const idOf = (raw: string): number => {
+    const id = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(id))
+      throw new RolloutError(RolloutErrors.NOT_FOUND, `rollout ${JSON.stringify(raw)} does not exist`);
+    return id;
+  };
+
+  app.post<{ Body: unknown }>('/api/rollouts', (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof body !== 'object' || Array.isArray(body))
+      return problem(reply, 400, POLICY_INVALID, 'the body must be an object with a "policy"');
+    const checked = checkPolicyDocument(body.policy);
+    const problems: FieldProblem[] = checked.ok
+      ? []
+      : checked.problems.map((p) => ({ ...p, field: p.field ? `policy.${p.field}` : 'policy' }));
+    let stages;
+    try {
+      stages = stageSpecOf(body.stages);
+    } catch (err) {
+      if (!(err instanceof StageSpecError)) throw err;
+      problems.push({ field: err.field, reason: err.message.slice(err.field.length + 2) });
+    }
+    const windowMs = millis(body, 'windowMs', problems);
+    const stageTimeoutMs = millis(body, 'stageTimeoutMs', problems);
+    const rollbackTo = millis(body, 'rollbackTo', problems);
+    if (!checked.ok || problems.length > 0)
+      return problem(
+        reply,
+        400,
+        POLICY_INVALID,
+        `the rollout has ${problems.length} problem(s): ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`,
+        problems,
+      );
+    try {
+      const r = rollouts.start(checked.draft, {
+        ...(stages ? { stages } : {}),
+        ...(windowMs !== undefined ? { windowMs } : {}),
+        ...(stageTimeoutMs !== undefined ? { stageTimeoutMs } : {}),
+        ...(rollbackTo !== undefined ? { rollbackTo } : {}),
+      });
+      void reply.code(201);
+      return rolloutJson(r, store);
+    } catch (err) {
+      return failure(reply, err);
+    }
+  });
+
+  app.get('/api/rollouts', () =>
+    rollouts
+      .list()
+      .reverse()
+      .map((r) => rolloutJson(r, store)),
+  );
+
+  app.get<{ Params: { id: string } }>('/api/rollouts/:id', (req, reply) => {
+    try {
+      const r = rollouts.get(idOf(req.params.id));
+      if (!r) throw new RolloutError(RolloutErrors.NOT_FOUND, `rollout ${req.params.id} does not exist`);
+      return rolloutJson(r, store);
+    } catch (err) {
+      return failure(reply, err);
+    }
+  });
+
+  for (const action of ['halt', 'resume', 'rollback'] as const) {
+    app.post<{ Params: { id: string } }>(`/api/rollouts/:id/${action}`, (req, reply) => {
+      try {
+        return rolloutJson(rollouts[action](idOf(req.params.id)), store);
+      } catch (err) {
+        return failure(reply, err);
+      }
+    });
+  }
+}
