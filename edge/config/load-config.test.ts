@@ -43,10 +43,10 @@ function problemsOf(t: import('ava').ExecutionContext, raw: unknown): { file: st
 test('config — the Madrid example loads, with store.path made absolute', (t) => {
   const cfg = loadEdgeConfig(EXAMPLE);
   t.is(cfg.edge.id, 'centro-atocha-01');
-  t.is(cfg.devices.length, 20);
-  t.is(cfg.lightingGroups.length, 2);
+  t.is(cfg.devices.length, 60); // 40 luminaires, 4 heads, 4 detectors, 12 fill sensors
+  t.is(cfg.lightingGroups.length, 3);
   t.is(cfg.intersections[0]?.signalGroups.length, 4);
-  t.is(cfg.containers.length, 4);
+  t.is(cfg.containers.length, 12);
   t.is(cfg.store.path, path.join(here, '../examples/.calle/edge.db'));
 });
 

@@ -82,8 +82,8 @@ test('site — the Madrid example runs: lights on at night, signals cycle, telem
 test('site — by day the lights are off and say why', async (t) => {
   const { run, view } = await exampleSite(t, '2025-01-15T12:00:00Z');
   run(2);
-  t.like(view('lum-05'), { state: { level: 0, power: 0.5 } });
-  t.regex(view('lum-05').reason ?? '', /^day: sunrise/);
+  t.like(view('lum-17'), { state: { level: 0, power: 0.5 } });
+  t.regex(view('lum-17').reason ?? '', /^day: sunrise/);
 });
 
 test('site — a failing device is unavailable with an event, the others carry on, and it clears', async (t) => {
