@@ -16,6 +16,7 @@ import { SOFTWARE_VERSION } from '../edge/version.js';
 import { runDemo } from './demo.js';
 import { runHilCommand } from './hil-command.js';
 import { runPolicyCommand } from './policy-command.js';
+import { runWasteCommand } from './waste-command.js';
 import { parseHostPort, withEdgeOverrides } from './overrides.js';
 
 const USAGE = `calle ${SOFTWARE_VERSION} — intelligent urban spaces: lighting, signals, waste
@@ -44,6 +45,8 @@ Usage:
   calle hil traffic (--sumocfg FILE | --net FILE --routes FILE [--additional FILE])
                     --controller adaptive|actuated|fixed|sumo [--seconds 3600] [--seed N] [--json]
       Runs a SUMO scenario closed-loop with calle's controller or SUMO's own program (calle hil).
+  calle waste predict --input READINGS.csv --containers CONTAINERS.csv --output PREDICTIONS.csv
+      Fill, emptying and predicted full time with its interval for every reading (calle waste).
   calle user add NAME --role viewer|technician|engineer | passwd NAME | list  --store FILE
       Manages the console's local users in an edge database; passwords are read from stdin.
   calle --version | --help
@@ -160,6 +163,8 @@ async function main(argv: string[]): Promise<number> {
         return await runUserCommand(rest);
       case 'hil':
         return await runHilCommand(rest);
+      case 'waste':
+        return runWasteCommand(rest);
       case '--version':
         console.log(SOFTWARE_VERSION);
         return 0;

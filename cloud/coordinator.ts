@@ -3,7 +3,7 @@
 // Startup order puts the store first (everything depends on it) and ingest last among the
 // background parts; shutdown runs in reverse so that nothing writes to a closed database.
 import type { Logger } from 'pino';
-import type { calle } from '../proto/index.js';
+import { FleetServiceDefinition, PolicyServiceDefinition, type calle } from '../proto/index.js';
 import { createFleetService } from './grpc/fleet-service.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
 import type { GrpcTlsFiles } from './grpc/grpc-tls.js';
@@ -14,6 +14,12 @@ import { buildStatusApi } from './http/status-api.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
 import { ed25519Signer, type PolicySigner } from './keys/policy-signer.js';
 import { loadSigningKey } from './keys/signing-key.js';
+import { createCoordinatorMetrics } from './metrics/coordinator-metrics.js';
+import { instrumentHandlers } from './metrics/grpc-call-metrics.js';
+import { registerMetricsRoute } from './metrics/metrics-route.js';
+import { EntitySource } from './ngsi/entity-source.js';
+import { registerNgsiApi } from './ngsi/ngsi-api.js';
+import type { SiteInventory } from './ngsi/site-inventory.js';
 import { PolicyHistory } from './policies/policy-history.js';
 import { PolicyPublisher, type PolicyDraft } from './policies/policy-publisher.js';
 import { RolloutManager } from './rollouts/rollout-manager.js';
@@ -46,6 +52,13 @@ export interface CoordinatorOptions {
   readonly rolloutTickMs?: number;
   /** gRPC over TLS, mutual when a client CA is given (cloud/grpc/grpc-tls.ts). */
   readonly grpcTls?: GrpcTlsFiles;
+  /**
+   * Cabinet and device positions and lighting groups for the NGSI-LD entities (cloud/ngsi/
+   * site-inventory.ts); without it only TrafficFlowObserved entities can be served.
+   */
+  readonly ngsiInventory?: SiteInventory;
+  /** How long one NGSI-LD snapshot of the live data is reused; default 5 s (tests use 0). */
+  readonly ngsiSnapshotTtlMs?: number;
 }
 
 export interface Coordinator {
@@ -107,11 +120,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       gate: rollouts,
     });
 
+    const metrics = createCoordinatorMetrics({
+      edgeStatus: () => db.listEdgeStatus(),
+      rolloutStates: () => rolloutStore.list().map((r) => r.state),
+    });
     const grpc: RunningGrpcServer = await startGrpcServer({
       host: options.grpcHost,
       port: options.grpcPort,
-      fleet: createFleetService({ db, log: log.child({ module: 'fleet-service' }) }),
-      policy: policyService.handlers,
+      fleet: instrumentHandlers(
+        'calle.v1.FleetService',
+        FleetServiceDefinition,
+        createFleetService({ db, log: log.child({ module: 'fleet-service' }) }),
+        metrics.grpc,
+      ),
+      policy: instrumentHandlers(
+        'calle.v1.PolicyService',
+        PolicyServiceDefinition,
+        policyService.handlers,
+        metrics.grpc,
+      ),
       log: log.child({ module: 'grpc' }),
       ...(options.grpcTls ? { tls: options.grpcTls } : {}),
     });
@@ -125,6 +152,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const http = buildStatusApi({ db, log: log.child({ module: 'http' }) });
     registerPolicyApi(http, { publisher, history });
     registerRolloutApi(http, { rollouts, store: rolloutStore });
+    registerMetricsRoute(http, metrics.registry);
+    const ngsi = new EntitySource({
+      db,
+      dbPath: options.dbPath,
+      inventory: options.ngsiInventory ?? new Map(),
+      ...(options.ngsiSnapshotTtlMs !== undefined ? { ttlMs: options.ngsiSnapshotTtlMs } : {}),
+    });
+    cleanups.push(() => ngsi.close());
+    registerNgsiApi(http, { entities: () => ngsi.entities() });
     if (!isLoopbackHost(options.httpHost))
       log.warn(
         { httpHost: options.httpHost },

@@ -8,6 +8,7 @@ import type { calle } from '../proto/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import type { EdgeConfig } from './config/edge-config.js';
 import { createConsole } from './console/console-server.js';
+import { createEdgeMetrics, timeTicks } from './metrics/edge-metrics.js';
 import { EdgeSite } from './site/edge-site.js';
 import { openDatabase } from './store/edge-db.js';
 import { Outbox } from './store/outbox.js';
@@ -201,6 +202,16 @@ export async function startEdgeNode(
   coordinator?.start();
   if (!coordinator) log.warn('uplink: no coordinator configured; running on local policy');
 
+  const metrics = createEdgeMetrics({
+    edgeId,
+    outboxStats: () => outbox.stats(),
+    devices: () => site.devices(),
+    natsConnected: () => nats?.connected ?? false,
+    coordinatorConnected: () => coordinator?.connected ?? false,
+    policyVersion: () => site.policyVersion,
+  });
+  timeTicks(site, metrics.tickSeconds);
+
   const consoleLog = log.child({ module: 'console' });
   // Wall-clock time for sessions and lockouts, whatever clock the street runs on.
   const access = openConsoleAccess({ db, audit, log: consoleLog });
@@ -214,6 +225,8 @@ export async function startEdgeNode(
       clearLightingOverride: (group, actor) => site.clearLightingOverride(group, actor),
     },
     lightingGroups: () => site.lightingGroups(),
+    metrics: () =>
+      metrics.registry.render((name, err) => consoleLog.warn({ err, name }, 'metrics: collector failed')),
     ...(config.store.path !== ':memory:' ? { diskPath: dirname(config.store.path) } : {}),
     source: {
       devices: () => site.devices(),

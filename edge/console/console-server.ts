@@ -56,6 +56,8 @@ export interface ConsoleOptions {
   lightingGroups?: () => LightingGroupView[];
   /** How often open event streams re-check their session; default SESSION_CHECK_MS (tests). */
   sessionCheckMs?: number;
+  /** Renders the node's Prometheus metrics (edge/metrics); without it there is no /metrics. */
+  metrics?: () => string;
 }
 
 /** How often open event streams re-check their session, so a locked session stops streaming. */
@@ -201,6 +203,19 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
   app.get('/healthz', async (_request, reply) =>
     reply.header('cache-control', 'no-store').send({ ok: true, edgeId: source.status().edgeId }),
   );
+
+  // Prometheus scrape. Unauthenticated on purpose: the console binds to the cabinet's local
+  // network, where the site's Prometheus (or an installer's laptop) scrapes it; the figures name
+  // no user and change nothing. A console exposed beyond the cabinet must put this behind the
+  // same proxy and access rules as the rest.
+  const metrics = opts.metrics;
+  if (metrics)
+    app.get('/metrics', { exposeHeadRoute: false }, async (_request, reply) =>
+      reply
+        .header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(metrics()),
+    );
 
   // Open event streams, so that close() ends them instead of waiting for phones to hang up.
   // Each with its session token: a stream whose session locked or ended is closed (CR 2.5), and

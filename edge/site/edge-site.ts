@@ -9,7 +9,8 @@ import type { DetectorReading } from '../control/detector-calls.js';
 import { IntersectionController } from '../control/intersection-controller.js';
 import { engineFromEnv, LightingController } from '../control/lighting-controller.js';
 import { CLOCK_SANE_AFTER_MS } from '../control/lighting-loop.js';
-import { WasteMonitor } from '../control/waste-monitor.js';
+import { FireWatch, TiltWatch } from '../control/waste-alarms.js';
+import { WasteController, type CollectionItem } from '../control/waste-controller.js';
 import { resolveDeviceTypes } from '../devices/catalogue.js';
 import { pointCode, pointValueProblem, type DeviceDefinition } from '../devices/definition.js';
 import type { DeviceView, PointValue } from '../devices/device-view.js';
@@ -37,11 +38,33 @@ export const SITE_EVENTS = {
   deviceUnavailable: 'DEVICE_UNAVAILABLE',
   signalFlash: 'SIGNAL_FLASH_LATCHED',
   containerFull: 'CONTAINER_FULL',
+  containerEmptied: 'CONTAINER_EMPTIED',
+  containerFire: 'CONTAINER_FIRE',
+  containerTilted: 'CONTAINER_TILTED',
   lightingOverride: 'LIGHTING_OVERRIDE',
 } as const;
 
 /** Default collection threshold until a policy sets one (FIWARE binFullnessThreshold style, 0..1). */
 export const DEFAULT_COLLECT_AT_FILL = 0.8;
+/**
+ * Fill fraction at which a container is full (the overflow alarm, the predicted full time) until
+ * the site configuration carries one per container: ultrasonic sensors cannot see the top ~10 %
+ * of their range (blind zone), so "full" is set below the sensor.
+ */
+export const DEFAULT_FULL_THRESHOLD = 0.9;
+/** Default look-ahead of the collection list. */
+export const COLLECTION_HORIZON_MS = 24 * 3_600_000;
+
+/** One container of the collection list, as the console and sync show it. */
+export interface CollectionEntry {
+  readonly containerId: string;
+  readonly sensorId: string;
+  readonly fillPct: number;
+  readonly fullAtMs?: number;
+  readonly fullLowMs?: number;
+  readonly fullHighMs?: number;
+  readonly reason: CollectionItem['reason'];
+}
 
 interface DeviceRecord {
   readonly id: string;
@@ -72,7 +95,10 @@ export class EdgeSite {
   readonly #changed = new Set<string>();
   readonly #lighting: LightingController;
   readonly #intersections: IntersectionController[];
-  readonly #waste = new Map<string, { monitor: WasteMonitor; containerId: string; full: boolean }>();
+  readonly #waste: WasteController;
+  /** Per fill-sensor device: its container and the alarms that are not about fill. */
+  readonly #wasteSensors = new Map<string, { containerId: string; fire: FireWatch; tilt: TiltWatch }>();
+  readonly #sensorOfContainer = new Map<string, string>();
   /** Lighting groups each detector gives presence to. */
   readonly #presenceGroups = new Map<string, string[]>();
   readonly #unsubscribe: (() => void)[] = [];
@@ -134,11 +160,12 @@ export class EdgeSite {
     }
 
     const paramsOf = new Map(cfg.devices.map((d) => [d.id, d.params]));
+    const engine = opts.engine ?? engineFromEnv();
     this.#lighting = new LightingController({
       latitude: cfg.edge.latitude,
       longitude: cfg.edge.longitude,
       groups: cfg.lightingGroups,
-      engine: opts.engine ?? engineFromEnv(),
+      engine,
       luminaire: (id) => {
         const def = this.#devices.get(id)!.def;
         const rated = paramsOf.get(id)?.ratedW;
@@ -161,12 +188,14 @@ export class EdgeSite {
       },
     });
     this.#intersections = cfg.intersections.map((x) => new IntersectionController(x, startMs));
+    // One kernel batch for all containers, allocated here and never again.
+    this.#waste = new WasteController(
+      cfg.containers.map((c) => ({ id: c.id, depthCm: c.depthCm, fullThreshold: DEFAULT_FULL_THRESHOLD })),
+      { engine },
+    );
     for (const c of cfg.containers) {
-      this.#waste.set(c.sensor, {
-        monitor: new WasteMonitor({ depthCm: c.depthCm }),
-        containerId: c.id,
-        full: false,
-      });
+      this.#wasteSensors.set(c.sensor, { containerId: c.id, fire: new FireWatch(), tilt: new TiltWatch() });
+      this.#sensorOfContainer.set(c.id, c.sensor);
     }
   }
 
@@ -320,6 +349,22 @@ export class EdgeSite {
     return this.#lighting.groupStates();
   }
 
+  /**
+   * Containers to collect: full, above the policy's collect_at_fill, or predicted full within
+   * `horizonMs` (default 24 h); soonest predicted full first.
+   */
+  collectionList(horizonMs = COLLECTION_HORIZON_MS): CollectionEntry[] {
+    return this.#waste.collectionList(this.#now(), horizonMs, this.#collectAtFill).map((c) => ({
+      containerId: c.containerId,
+      sensorId: this.#sensorOfContainer.get(c.containerId)!,
+      fillPct: fillPct(c.fill ?? 0),
+      ...(c.fullAtMs !== undefined ? { fullAtMs: c.fullAtMs } : {}),
+      ...(c.fullLowMs !== undefined ? { fullLowMs: c.fullLowMs } : {}),
+      ...(c.fullHighMs !== undefined ? { fullHighMs: c.fullHighMs } : {}),
+      reason: c.reason,
+    }));
+  }
+
   /** When the last control step began (wall clock), or undefined before the first; the systemd watchdog reads it. */
   get lastTickMs(): number | undefined {
     return this.#lastTickMs;
@@ -337,6 +382,7 @@ export class EdgeSite {
       }
     }
     this.#fenced('lighting', () => this.#runLighting(now));
+    this.#fenced('waste', () => this.#runWaste(now));
     for (const x of this.#intersections)
       this.#fenced(`intersection ${x.id}`, () => this.#runIntersection(x, now));
     if (
@@ -365,6 +411,47 @@ export class EdgeSite {
       const min = rec.def.limits.minLevelPct ?? 0;
       this.#command(rec, 'level', levelPct > 0 ? Math.max(min, levelPct) : 0, reason, now);
     });
+  }
+
+  /** Runs the waste kernel over the readings queued since the last tick. */
+  #runWaste(now: number): void {
+    for (const r of this.#waste.step(now)) {
+      const rec = this.#devices.get(this.#sensorOfContainer.get(r.containerId)!)!;
+      if (r.fill !== undefined) {
+        const state: Record<string, PointValue> = { ...rec.state, fill: fillPct(r.fill) };
+        // The console shows the prediction; absent keys mean "no prediction".
+        delete state.fullAtMs;
+        delete state.fullLowMs;
+        delete state.fullHighMs;
+        if (r.fullAtMs !== undefined) state.fullAtMs = r.fullAtMs;
+        if (r.fullLowMs !== undefined) state.fullLowMs = r.fullLowMs;
+        if (r.fullHighMs !== undefined) state.fullHighMs = r.fullHighMs;
+        rec.state = state;
+        this.#changed.add(rec.id);
+      } else if (r.outcome !== 'accepted') {
+        rec.log.debug({ outcome: r.outcome }, 'fill reading ignored');
+      }
+      if (r.emptied) {
+        this.#raise({
+          deviceId: rec.id,
+          code: SITE_EVENTS.containerEmptied,
+          severity: 'info',
+          message: `${r.containerId}: emptied (now ${fillPct(r.fill ?? 0)} %)`,
+          timeMs: now,
+          active: false,
+        });
+      }
+      if (r.fullChanged) {
+        this.#raise({
+          deviceId: rec.id,
+          code: SITE_EVENTS.containerFull,
+          severity: 'warning',
+          message: `${r.containerId}: ${fillPct(r.fill ?? 0)} % full (full at ${DEFAULT_FULL_THRESHOLD * 100} %)`,
+          timeMs: now,
+          active: r.full,
+        });
+      }
+    }
   }
 
   #runIntersection(x: IntersectionController, now: number): void {
@@ -412,6 +499,18 @@ export class EdgeSite {
         if (p.metric === undefined) continue;
         const value = pointCode(p, rec.state[p.name]);
         if (value !== undefined) readings.push({ deviceId: rec.id, metric: p.metric, value, timeMs: now });
+      }
+    }
+    // Container predictions go with the sensor's fill.pct; none while there is no prediction.
+    for (const [sensor, w] of this.#wasteSensors) {
+      const p = this.#waste.prediction(w.containerId);
+      if (!p || !this.#devices.get(sensor)!.available) continue;
+      for (const [metric, value] of [
+        ['full_at.ms', p.fullAtMs],
+        ['full_low.ms', p.fullLowMs],
+        ['full_high.ms', p.fullHighMs],
+      ] as const) {
+        if (value !== undefined) readings.push({ deviceId: sensor, metric, value, timeMs: now });
       }
     }
     // Lighting groups report as items of their own: power now and energy since start (a counter).
@@ -478,24 +577,53 @@ export class EdgeSite {
     const count = values.count;
     if (typeof count === 'number' && this.#presenceGroups.has(rec.id))
       this.#lighting.noteCount(rec.id, count);
-    const waste = this.#waste.get(rec.id);
-    if (waste && typeof values.distance === 'number') {
-      const r = waste.monitor.add(values.distance, timeMs);
-      if (!r.accepted) {
-        rec.log.debug({ distance: values.distance }, `fill reading ignored: ${r.reason}`);
-        return;
-      }
-      values.fill = r.fillPct;
-      const full = r.fillPct >= this.#collectAtFill * 100;
-      if (full !== waste.full) {
-        waste.full = full;
+    const waste = this.#wasteSensors.get(rec.id);
+    if (waste) this.#onContainerValues(rec, waste, values, timeMs);
+  }
+
+  /** Queues the fill reading for the next kernel step; fire and tilt are judged at once. */
+  #onContainerValues(
+    rec: DeviceRecord,
+    w: { containerId: string; fire: FireWatch; tilt: TiltWatch },
+    values: Record<string, PointValue>,
+    timeMs: number,
+  ): void {
+    // `fill` is derived here, never taken from a device.
+    delete values.fill;
+    const temperature = values.temperature ?? rec.state.temperature;
+    if (typeof values.distance === 'number') {
+      // A second reading before the tick: step the first so that none is lost.
+      if (this.#waste.isPending(w.containerId)) this.#runWaste(timeMs);
+      this.#waste.observe(
+        w.containerId,
+        values.distance,
+        typeof temperature === 'number' ? temperature : Number.NaN,
+      );
+    }
+    if (typeof values.temperature === 'number') {
+      const fire = w.fire.update(values.temperature, timeMs);
+      if (fire.change) {
         this.#raise({
           deviceId: rec.id,
-          code: SITE_EVENTS.containerFull,
-          severity: 'warning',
-          message: `${waste.containerId}: ${r.fillPct} % full (collect at ${this.#collectAtFill * 100} %)`,
+          code: SITE_EVENTS.containerFire,
+          severity: 'critical',
+          message: `${w.containerId}: ${fire.change === 'raised' ? 'possible fire' : 'fire alarm cleared'}, ${fire.reason}`,
           timeMs,
-          active: full,
+          active: fire.change === 'raised',
+        });
+      }
+    }
+    const tiltValue = values.tilt;
+    if (tiltValue !== undefined) {
+      const tilt = w.tilt.update(tiltValue);
+      if (tilt) {
+        this.#raise({
+          deviceId: rec.id,
+          code: SITE_EVENTS.containerTilted,
+          severity: 'warning',
+          message: `${w.containerId}: ${tilt === 'raised' ? 'tilted' : 'upright again'} (tilt ${String(tiltValue)})`,
+          timeMs,
+          active: tilt === 'raised',
         });
       }
     }
@@ -571,6 +699,11 @@ export class EdgeSite {
       this.#log.error({ err }, `${what} failed`);
     }
   }
+}
+
+/** Fill fraction → percent with one decimal (the sensor's 1 cm is ~0.7 % of a 150 cm container). */
+function fillPct(fill: number): number {
+  return Math.round(fill * 1000) / 10;
 }
 
 function toView(rec: DeviceRecord): DeviceView {

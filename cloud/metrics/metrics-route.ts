@@ -1,0 +1,14 @@
+// GET /metrics on the coordinator's HTTP server. Like /healthz it carries no authentication: the
+// figures name no user and change nothing, and the coordinator's HTTP port is meant for the
+// operations network (the policy API on the same port warns when bound beyond loopback).
+import type { FastifyInstance } from 'fastify';
+import { EXPOSITION_CONTENT_TYPE, type Registry } from '../../edge/metrics/prometheus-registry.js';
+
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
+  app.get('/metrics', { exposeHeadRoute: false }, async (request, reply) =>
+    reply
+      .header('content-type', EXPOSITION_CONTENT_TYPE)
+      .header('cache-control', 'no-store')
+      .send(registry.render((name, err) => request.log.warn({ err, name }, 'metrics: collector failed'))),
+  );
+}

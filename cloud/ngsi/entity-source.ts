@@ -1,0 +1,50 @@
+// One snapshot of every entity, rebuilt at most every `ttlMs`: the queries behind it scan the
+// readings table (live-readings.ts), and a context broker polling several entity types a second
+// must not turn into several scans a second. The snapshot is as fresh as the ingest plus ttlMs.
+import type { CoordinatorDb } from '../store/coordinator-db.js';
+import { buildEntities, type Entity } from './entity-builder.js';
+import { LiveReadings } from './live-readings.js';
+import type { SiteInventory } from './site-inventory.js';
+
+/** How far back fill history is read for emptying detection and the full-time prediction. */
+const FILL_HISTORY_MS = 30 * 86_400_000;
+export const DEFAULT_SNAPSHOT_TTL_MS = 5_000;
+
+export interface EntitySourceOptions {
+  readonly db: CoordinatorDb;
+  /** The same database file, opened again read-only. */
+  readonly dbPath: string;
+  readonly inventory: SiteInventory;
+  readonly ttlMs?: number;
+  readonly now?: () => number;
+}
+
+export class EntitySource {
+  readonly #o: EntitySourceOptions;
+  readonly #readings: LiveReadings;
+  #snapshot: { atMs: number; entities: readonly Entity[] } | undefined;
+
+  constructor(options: EntitySourceOptions) {
+    this.#o = options;
+    this.#readings = new LiveReadings(options.dbPath);
+  }
+
+  entities(): readonly Entity[] {
+    const now = (this.#o.now ?? Date.now)();
+    const ttl = this.#o.ttlMs ?? DEFAULT_SNAPSHOT_TTL_MS;
+    if (this.#snapshot && now - this.#snapshot.atMs < ttl) return this.#snapshot.entities;
+    const entities = buildEntities({
+      edges: this.#o.db.listEdgeStatus(),
+      devices: this.#readings.devices(),
+      fill: this.#readings.fillHistory(now - FILL_HISTORY_MS),
+      alarms: this.#readings.activeAlarms(),
+      inventory: this.#o.inventory,
+    });
+    this.#snapshot = { atMs: now, entities };
+    return entities;
+  }
+
+  close(): void {
+    this.#readings.close();
+  }
+}
