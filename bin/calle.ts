@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { startCoordinator } from '../cloud/coordinator.js';
+import { loadInventory } from '../cloud/ngsi/site-inventory.js';
 import { runKeysCommand } from '../cloud/keys/keys-command.js';
 import { SigningKeyError } from '../cloud/keys/signing-key.js';
 import { runAuditCommand } from '../edge/audit/audit-command.js';
@@ -26,7 +27,7 @@ Usage:
              [--console HOST:PORT]
       Runs an edge node: the site in FILE, its console, and the uplinks (flags override FILE).
   calle cloud [--db FILE] [--nats URL]... [--grpc HOST:PORT] [--http HOST:PORT]
-              [--signing-key FILE]
+              [--signing-key FILE] [--ngsi-inventory FILE]
       Runs the coordinator: gRPC control plane, JetStream ingest, status and policy API.
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
                 --http 127.0.0.1:8090 (no authentication yet: keep it on loopback)
@@ -103,9 +104,12 @@ async function cloud(args: string[]): Promise<void> {
       grpc: { type: 'string', default: '127.0.0.1:50051' },
       http: { type: 'string', default: '127.0.0.1:8090' },
       'signing-key': { type: 'string', default: './policy-signing.key' },
+      'ngsi-inventory': { type: 'string' },
     },
   });
   const grpcAt = parseHostPort('--grpc', values.grpc);
+  // Positions and lighting groups the NGSI-LD entities need and telemetry does not carry.
+  const ngsiInventory = values['ngsi-inventory'] ? loadInventory(values['ngsi-inventory']) : undefined;
   const httpAt = parseHostPort('--http', values.http);
   const log = logger().child({ service: 'coordinator' });
   const coordinator = await startCoordinator({
@@ -116,6 +120,7 @@ async function cloud(args: string[]): Promise<void> {
     httpHost: httpAt.host,
     httpPort: httpAt.port,
     signingKeyFile: values['signing-key'],
+    ...(ngsiInventory ? { ngsiInventory } : {}),
     log,
   });
   log.info({ grpcPort: coordinator.grpcPort, http: coordinator.httpUrl }, 'coordinator: running');

@@ -51,6 +51,16 @@ test('demo — a broker crash: the edge keeps controlling and queueing, then the
     async () => ((await coordinatorView(demo))?.received ?? 0) > 0 || undefined,
   );
 
+  // What the street reports is readable as FIWARE NGSI-LD entities at the coordinator.
+  const lights = await until('Streetlight entities', async () => {
+    const res = await fetch(
+      `${demo.coordinatorUrl}/ngsi-ld/v1/entities?type=Streetlight&limit=100&options=keyValues`,
+    );
+    const body = (await res.json()) as Array<{ id: string; type: string; illuminanceLevel?: number }>;
+    return res.ok && body.length === 40 ? body : undefined;
+  });
+  t.true(lights.every((e) => e.type === 'Streetlight' && e.id.startsWith('urn:ngsi-ld:Streetlight:')));
+
   await demo.nats.stop('SIGKILL');
   const seqAtCut = outbox.stats().highestSeq;
   let changesDuringCut = 0;

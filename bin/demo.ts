@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startCoordinator, type Coordinator } from '../cloud/coordinator.js';
+import type { SiteInventory } from '../cloud/ngsi/site-inventory.js';
 import { ensureKeyPair } from '../cloud/keys/signing-key.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode, type EdgeNodeHandle } from '../edge/edge-node.js';
@@ -65,6 +66,22 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     closers.push(async () => nats.close());
     log.info({ url: nats.url }, 'demo: nats-server started');
 
+    // The site file is read first: the coordinator's NGSI-LD view needs the cabinet's position
+    // and lighting groups, which telemetry does not carry.
+    const site = loadEdgeConfig(DEMO_SITE);
+    const ngsiInventory: SiteInventory = new Map([
+      [
+        site.edge.id,
+        {
+          location: [site.edge.longitude, site.edge.latitude],
+          lightingGroups: site.lightingGroups.map((g) => ({
+            id: g.id,
+            name: g.name,
+            luminaires: g.luminaires,
+          })),
+        },
+      ],
+    ]);
     const coordinator = await startCoordinator({
       dbPath: join(stateDir, 'coordinator.db'),
       natsServers: [nats.url],
@@ -73,11 +90,11 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       httpHost: '127.0.0.1',
       httpPort: options.coordinatorPort ?? 0,
       signingKeyFile: keys.privateFile,
+      ngsiInventory,
       log: log.child({ service: 'coordinator' }),
     });
     closers.push(async () => coordinator.close());
 
-    const site = loadEdgeConfig(DEMO_SITE);
     const config = {
       ...site,
       store: { ...site.store, path: join(stateDir, 'edge.db') },
