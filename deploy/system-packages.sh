@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
 # Installs the Debian packages calle needs, when they are missing. Idempotent.
-#   deploy/system-packages.sh            install what is missing (as root with apt), else say how
-#   deploy/system-packages.sh --ensure   the same, used by `npm start` and `npm test`
-#   deploy/system-packages.sh --print    only print what is missing and the command to install it
-# Each entry: a command that must be on PATH, and the Debian package that provides it.
+#   deploy/system-packages.sh [--ensure|--print] [demo|test]
+#     --ensure (default)  install what is missing (as root with apt), else say how and fail
+#     --print             only print what is missing and the command to install it
+#     demo                only what `npm start` needs (the broker)
+#     test (default)      everything the test suite drives (simulators, browser, SUMO)
+# `npm start` calls it with `--ensure demo`, `npm test` and CI with `--ensure test`.
 set -euo pipefail
 
+# command on PATH : Debian package : needed by (demo = start and tests, test = tests only)
 needs=(
-  "nats-server:nats-server"   # JetStream broker for the data plane (demo, tests, a hub)
-  "mosquitto:mosquitto"       # MQTT broker: LoRaWAN sensors arrive through one (driver tests, HIL)
-  "systemd-analyze:systemd"   # verifies the systemd units in deploy/ (tests)
-  "sumo:sumo"                 # SUMO traffic simulator: hardware-in-the-loop traffic tests (TraCI)
-  "chromium:chromium"         # headless browser for the console's end-to-end tests
+  "nats-server:nats-server:demo"      # JetStream broker for the data plane (demo, tests, a hub)
+  "mosquitto:mosquitto:test"          # MQTT broker: LoRaWAN sensors arrive through one (driver tests, HIL)
+  "systemd-analyze:systemd:test"      # verifies the systemd units in deploy/ (tests)
+  "sumo:sumo:test"                    # SUMO traffic simulator: hardware-in-the-loop traffic tests (TraCI)
+  "chromium:chromium:test"            # headless browser for the console's end-to-end tests
 )
 
-mode="${1:---ensure}"
+mode="--ensure"
+scope="test"
+for arg in "$@"; do
+  case "$arg" in
+    --ensure|--print) mode="$arg" ;;
+    demo|test) scope="$arg" ;;
+    *) echo "usage: $0 [--ensure|--print] [demo|test]" >&2; exit 2 ;;
+  esac
+done
+
 missing=()
 for entry in "${needs[@]}"; do
-  cmd="${entry%%:*}"; pkg="${entry##*:}"
+  IFS=: read -r cmd pkg purpose <<<"$entry"
+  [ "$scope" = test ] || [ "$purpose" = demo ] || continue
   # Daemons live in /usr/sbin, which is not on every user's PATH.
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done
