@@ -7,8 +7,13 @@
 //     stored and acked them all;
 //   - beside it, in the same run and with the same payloads, the raw rate of core NATS publishes
 //     (no stream, no ack) and of acked JetStream publishes: the ceilings ingest is measured against.
+//     That concurrent figure can never exceed the publish rate, so each round also measures
+//   - backlog drain: the coordinator is stopped, the same number of messages is published into
+//     the stream, the coordinator is restarted on its database and timed from its first delivery
+//     until everything is stored and acked: the coordinator's own ingest capacity.
 // Ingest rounds are repeated and the median printed. --json FILE writes
-// { rollouts: [{ edges, p50Ms, p99Ms, allMs }], ingestPerSec, natsRawPerSec, jetstreamPublishPerSec }.
+// { rollouts: [{ edges, p50Ms, p99Ms, allMs, setupMs }], ingestPerSec, ingestBacklogPerSec,
+//   natsRawPerSec, jetstreamPublishPerSec }.
 //
 // Usage: tsx cloud/bench/fleet-bench.ts [--edges 1000,10000] [--messages 20000] [--rounds 3]
 //        [--channels 16] [--json FILE]
@@ -33,6 +38,8 @@ interface RolloutFigure {
   p50Ms: number;
   p99Ms: number;
   allMs: number;
+  /** Registering all edges and opening their Watch streams. */
+  setupMs: number;
 }
 
 const { values: args } = parseArgs({
@@ -142,6 +149,7 @@ async function rollout(n: number, grpcPort: number, httpUrl: string): Promise<Ro
       p50Ms: Math.round(quantile(latencies, 0.5)),
       p99Ms: Math.round(quantile(latencies, 0.99)),
       allMs: Math.round(latencies.at(-1)!),
+      setupMs: Math.round(setupMs),
     };
     console.log(
       `rollout to ${n} edges: all acked in ${figure.allMs} ms (p50 ${figure.p50Ms} ms, p99 ${figure.p99Ms} ms); ` +
@@ -178,21 +186,16 @@ async function rawRate(nc: NatsConnection): Promise<number> {
   return messages / ((performance.now() - t0) / 1000);
 }
 
-/** Publishes `messages` batches from 100 edges; returns JetStream publish and coordinator ingest rates. */
-async function ingestRate(
-  nc: NatsConnection,
-  round: number,
-): Promise<{ jsPerSec: number; ingestPerSec: number }> {
+/** Publishes `messages` batches from 100 edges (ids prefixed `prefix`); returns how many. */
+async function publishTelemetry(nc: NatsConnection, prefix: string): Promise<number> {
   const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc);
   const edgesN = 100;
   const perEdge = Math.ceil(messages / edgesN);
-  const t0 = performance.now();
   const window = 512;
   let inFlight: Promise<unknown>[] = [];
   for (let k = 0; k < perEdge; k++) {
     for (let e = 0; e < edgesN; e++) {
-      const edgeId = `ingest-${round}-${String(e).padStart(3, '0')}`;
+      const edgeId = `${prefix}-${String(e).padStart(3, '0')}`;
       const seq = k * 5 + 1;
       inFlight.push(
         js.publish(telemetrySubject(edgeId), payloadFor(edgeId, seq), { msgID: messageId(edgeId, seq) }),
@@ -204,18 +207,49 @@ async function ingestRate(
     }
   }
   await Promise.all(inFlight);
+  return perEdge * edgesN;
+}
+
+async function drained(nc: NatsConnection): Promise<boolean> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.consumers.info(TELEMETRY_STREAM, TELEMETRY_SPEC.durable);
+  return info.num_pending === 0 && info.num_ack_pending === 0;
+}
+
+/** Publishes while the coordinator ingests; returns JetStream publish and coordinator ingest rates. */
+async function ingestRate(
+  nc: NatsConnection,
+  round: number,
+): Promise<{ jsPerSec: number; ingestPerSec: number }> {
+  const t0 = performance.now();
+  const total = await publishTelemetry(nc, `ingest-${round}`);
   const published = performance.now();
-  await until(
-    'the coordinator to ingest everything',
-    async () => {
-      const info = await jsm.consumers.info(TELEMETRY_STREAM, TELEMETRY_SPEC.durable);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    },
-    300_000,
-  );
+  await until('the coordinator to ingest everything', async () => drained(nc), 300_000);
   const done = performance.now();
-  const total = perEdge * edgesN;
   return { jsPerSec: total / ((published - t0) / 1000), ingestPerSec: total / ((done - t0) / 1000) };
+}
+
+/**
+ * Backlog drain: publishes with the coordinator stopped, restarts it, and times from the first
+ * delivery (num_pending drops; polled every 5 ms) to everything stored and acked.
+ */
+async function backlogRate(nc: NatsConnection, round: number, restart: () => Promise<void>): Promise<number> {
+  const total = await publishTelemetry(nc, `backlog-${round}`);
+  const jsm = await jetstreamManager(nc);
+  const pending = async (): Promise<number> =>
+    (await jsm.consumers.info(TELEMETRY_STREAM, TELEMETRY_SPEC.durable)).num_pending;
+  if ((await pending()) < total) throw new Error('backlog consumed while the coordinator was stopped');
+  await restart();
+  const end = Date.now() + 300_000;
+  let t0: number | undefined;
+  for (;;) {
+    const info = await jsm.consumers.info(TELEMETRY_STREAM, TELEMETRY_SPEC.durable);
+    const now = performance.now();
+    if (t0 === undefined && info.num_pending < total) t0 = now;
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return total / ((now - (t0 ?? now)) / 1000);
+    if (Date.now() > end) throw new Error('timed out waiting for the backlog to drain');
+    await sleep(5);
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'calle-bench-'));
@@ -224,10 +258,11 @@ const figures: RolloutFigure[] = [];
 const raw: number[] = [];
 const jsPub: number[] = [];
 const ingest: number[] = [];
+const backlog: number[] = [];
 try {
   for (const [i, n] of sizes.entries()) {
-    const runDir = join(dir, `run-${n}`);
-    const coordinator = await startCoordinatorProcess(mkdtempSync(`${runDir}-`), nats.url);
+    const runDir = mkdtempSync(join(dir, `run-${n}-`));
+    let coordinator = await startCoordinatorProcess(runDir, nats.url);
     try {
       figures.push(await rollout(n, coordinator.grpcPort, coordinator.httpUrl));
       if (i === 0) {
@@ -238,9 +273,16 @@ try {
             const rates = await ingestRate(nc, r);
             jsPub.push(rates.jsPerSec);
             ingest.push(rates.ingestPerSec);
+            await stopProcess(coordinator.child);
+            backlog.push(
+              await backlogRate(nc, r, async () => {
+                coordinator = await startCoordinatorProcess(runDir, nats.url);
+              }),
+            );
             console.log(
               `ingest round ${r + 1}: core NATS ${Math.round(raw.at(-1)!)} msg/s, JetStream publish ` +
-                `${Math.round(rates.jsPerSec)} msg/s, coordinator ingest ${Math.round(rates.ingestPerSec)} msg/s`,
+                `${Math.round(rates.jsPerSec)} msg/s, coordinator ingest while publishing ` +
+                `${Math.round(rates.ingestPerSec)} msg/s, backlog drain ${Math.round(backlog.at(-1)!)} msg/s`,
             );
           }
         } finally {
@@ -254,6 +296,7 @@ try {
   const result = {
     rollouts: figures,
     ingestPerSec: Math.round(median(ingest)),
+    ingestBacklogPerSec: Math.round(median(backlog)),
     natsRawPerSec: Math.round(median(raw)),
     jetstreamPublishPerSec: Math.round(median(jsPub)),
     messages,
@@ -261,12 +304,14 @@ try {
   };
   console.log(
     `\nmedians over ${rounds} rounds of ${messages} messages (5 readings each): coordinator ingest ` +
-      `${result.ingestPerSec} msg/s; raw core NATS publish ${result.natsRawPerSec} msg/s; ` +
+      `${result.ingestPerSec} msg/s while publishing, ${result.ingestBacklogPerSec} msg/s draining a ` +
+      `backlog; raw core NATS publish ${result.natsRawPerSec} msg/s; ` +
       `acked JetStream publish ${result.jetstreamPublishPerSec} msg/s`,
   );
   for (const f of figures)
     console.log(
-      `policy acked by all ${f.edges} edges in ${f.allMs} ms (p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms)`,
+      `policy acked by all ${f.edges} edges in ${f.allMs} ms (p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms); ` +
+        `registered and watching in ${f.setupMs} ms`,
     );
   if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
 } finally {

@@ -64,3 +64,22 @@ test('fleet — Heartbeat before Register is NOT_FOUND, telling the edge to regi
   const bad = await t.throwsAsync(unary(fleet, 'heartbeat', { edgeId: 'BAD' }));
   t.is((bad as unknown as { code: number }).code, status.INVALID_ARGUMENT);
 });
+
+test('fleet — concurrent Registers share commits, and each is answered with its row on disk', async (t) => {
+  const { fleet, db } = await startServices(t);
+  const ids = Array.from({ length: 40 }, (_, i) => `madrid-centro-${String(i).padStart(4, '0')}`);
+  // A bad id among them fails its own call only.
+  const calls = [...ids, 'Not Valid'].map(async (edgeId) => {
+    await unary<calle.v1.RegisterResponse>(fleet, 'register', { ...registration, edgeId });
+    // The row is stored by the time the answer arrives (commit visibility: group-committer.test.ts).
+    return db.getEdge(edgeId) !== undefined;
+  });
+  const results = await Promise.allSettled(calls);
+  t.deepEqual(
+    results.slice(0, -1).map((r) => r.status === 'fulfilled' && r.value),
+    ids.map(() => true),
+  );
+  t.like(results.at(-1), { status: 'rejected', reason: { code: status.INVALID_ARGUMENT } });
+  t.is(db.grouped.writes, ids.length);
+  t.true(db.grouped.groups < ids.length, `${db.grouped.groups} commits for ${ids.length} Registers`);
+});

@@ -22,47 +22,47 @@ export interface FleetServiceOptions {
 
 export function createFleetService({ db, log, now = Date.now }: FleetServiceOptions): FleetServiceHandlers {
   return {
+    // Both writes go through the database's group committer: calls arriving together share one
+    // commit (issue #5), and each is answered only after the commit holding its row.
     register(call, callback) {
       const req = call.request;
-      try {
+      void (async () => {
         const id = requireEdgeId(req.edgeId);
         const nowMs = now();
         // Enrolment (public_key, enrolment_token) is a later issue; until then any well-formed id
         // may register, which is acceptable only because the listener is not exposed publicly.
-        db.upsertEdge({
+        const edge = {
           id,
           district: req.district,
           tags: [...new Set(req.tags)],
           softwareVersion: req.softwareVersion,
           nowMs,
-        });
+        };
+        await db.grouped.submit(() => db.upsertEdge(edge));
         log.info({ edgeId: id, district: req.district, version: req.softwareVersion }, 'edge registered');
         callback(null, { accepted: true, serverTimeMs: nowMs, heartbeatIntervalS: HEARTBEAT_INTERVAL_S });
-      } catch (err) {
-        callback(rpcFailure(log, 'Register', err));
-      }
+      })().catch((err: unknown) => callback(rpcFailure(log, 'Register', err)));
     },
 
     heartbeat(call, callback) {
       const req = call.request;
-      try {
+      void (async () => {
         const id = requireEdgeId(req.edgeId);
         const nowMs = now();
-        const known = db.recordHeartbeat({
+        const beat = {
           id,
           nowMs,
           highestSeq: u64(req.highestSeq),
           outboxPending: u64(req.outboxPending),
           policyVersion: u64(req.policyVersion),
           devicesUnavailable: req.devicesUnavailable,
-        });
+        };
+        const known = await db.grouped.submit(() => db.recordHeartbeat(beat));
         // NOT_FOUND tells the edge to call Register again: the usual cause is a coordinator whose
         // database was restored from a backup older than the edge's registration.
         if (!known) throw notRegistered(id);
         callback(null, { serverTimeMs: nowMs });
-      } catch (err) {
-        callback(rpcFailure(log, 'Heartbeat', err));
-      }
+      })().catch((err: unknown) => callback(rpcFailure(log, 'Heartbeat', err)));
     },
   };
 }

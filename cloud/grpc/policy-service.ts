@@ -130,21 +130,22 @@ export function createPolicyService({
   const ack: PolicyServiceHandlers['ack'] = (call, callback) => {
     const req = call.request;
     const version = u64(req.version);
-    try {
+    void (async () => {
       const edgeId = requireEdgeId(req.edgeId);
-      if (!db.getEdge(edgeId)) throw notRegistered(edgeId);
-      const published = db.policyExists(version);
-      // A refusal of a version never published is kept, not bounced: it is how an operator learns
-      // that an edge was handed a forged bundle (its version field is whatever the forger wrote).
-      if (!published && req.applied) {
-        throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${version} was never published`);
-      }
-      db.recordPolicyAck({
-        edgeId,
-        version,
-        applied: req.applied,
-        reason: req.reason,
-        timeMs: now(),
+      const timeMs = now();
+      // Checked inside the grouped write, so that they see the rows committed or queued before it;
+      // a throw fails this call only (group-committer.ts). Answered after the group's commit.
+      const published = await db.grouped.submit(() => {
+        if (!db.getEdge(edgeId)) throw notRegistered(edgeId);
+        const exists = db.policyExists(version);
+        // A refusal of a version never published is kept, not bounced: it is how an operator
+        // learns that an edge was handed a forged bundle (its version field is whatever the forger
+        // wrote).
+        if (!exists && req.applied) {
+          throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${version} was never published`);
+        }
+        db.recordPolicyAck({ edgeId, version, applied: req.applied, reason: req.reason, timeMs });
+        return exists;
       });
       // A refusal is what an operator needs to see during a rollout; an application is routine.
       if (req.applied) log.info({ edgeId, version }, 'policy applied');
@@ -155,9 +156,7 @@ export function createPolicyService({
           'edge refused a policy this coordinator never published',
         );
       callback(null, { recorded: true });
-    } catch (err) {
-      callback(rpcFailure(log, 'Ack', err));
-    }
+    })().catch((err: unknown) => callback(rpcFailure(log, 'Ack', err)));
   };
 
   return {

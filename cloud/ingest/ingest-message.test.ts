@@ -1,10 +1,12 @@
+import Database from 'better-sqlite3';
 import test from 'ava';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { encodeMessage, v1 } from '../../proto/index.js';
 import { ErrorCodes } from '../errors.js';
 import { CoordinatorDb } from '../store/coordinator-db.js';
 import { tempDir } from '../testing/harness.js';
-import { ingestMessage } from './ingest-message.js';
+import { ingestBatch, ingestMessage } from './ingest-message.js';
 
 function openDb(t: import('ava').ExecutionContext): CoordinatorDb {
   const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
@@ -53,4 +55,119 @@ test('ingest message — an empty batch is acknowledged and changes nothing', (t
   const db = openDb(t);
   t.like(ingestMessage(db, 'telemetry', 'calle.telemetry.edge-a', batch([])), { kind: 'ack', stored: 0 });
   t.deepEqual(db.listEdgeStatus(), []);
+});
+
+const telemetry = (edgeId: string, ...seqs: number[]) => ({
+  subject: `calle.telemetry.${edgeId}`,
+  data: batch(
+    seqs.map((seq) => ({ seq, deviceId: 'lum-07', metric: 'level.pct', value: seq, timeMs: seq })),
+    edgeId,
+  ),
+});
+
+test('ingest batch — messages of one edge out of order in one batch advance the contiguous seq right', (t) => {
+  const db = openDb(t);
+  const outcomes = ingestBatch(db, 'telemetry', [
+    telemetry('edge-a', 4, 5),
+    telemetry('edge-b', 2),
+    telemetry('edge-a', 7),
+    telemetry('edge-a', 1, 2),
+    telemetry('edge-a', 3),
+  ]);
+  t.deepEqual(
+    outcomes.map((o) => o.kind),
+    ['ack', 'ack', 'ack', 'ack', 'ack'],
+  );
+  t.like(db.ingestStats('edge-a'), {
+    readingsReceived: 6,
+    duplicates: 0,
+    highestSeq: 7,
+    highestContiguousSeq: 5,
+    gaps: 1,
+  });
+  t.like(db.ingestStats('edge-b'), { readingsReceived: 1, highestSeq: 2, highestContiguousSeq: 0, gaps: 1 });
+});
+
+test('ingest batch — duplicates inside one batch are counted, including rows first seen in it', (t) => {
+  const db = openDb(t);
+  const outcomes = ingestBatch(db, 'telemetry', [
+    telemetry('edge-a', 1, 2),
+    telemetry('edge-a', 2, 3),
+    telemetry('edge-a', 1, 2),
+  ]);
+  t.like(outcomes, [
+    { kind: 'ack', stored: 2, duplicates: 0 },
+    { kind: 'ack', stored: 1, duplicates: 1 },
+    { kind: 'ack', stored: 0, duplicates: 2 },
+  ]);
+  t.like(db.ingestStats('edge-a'), { readingsReceived: 3, duplicates: 3, highestContiguousSeq: 3, gaps: 0 });
+});
+
+test('ingest batch — a malformed message is terminated and the rest of its batch is stored', (t) => {
+  const db = openDb(t);
+  const outcomes = ingestBatch(db, 'telemetry', [
+    telemetry('edge-a', 1),
+    { subject: 'calle.telemetry.edge-a', data: new Uint8Array([0x0a, 0xff]) },
+    telemetry('edge-a', 2),
+  ]);
+  t.like(outcomes, [
+    { kind: 'ack', stored: 1 },
+    { kind: 'term', error: { code: ErrorCodes.MALFORMED_PAYLOAD } },
+    { kind: 'ack', stored: 1 },
+  ]);
+  t.like(db.ingestStats('edge-a'), { readingsReceived: 2, highestContiguousSeq: 2 });
+});
+
+test('ingest batch — a message whose rows fail to store is retried alone; the others commit', (t) => {
+  const file = join(tempDir(t), 'coordinator.db');
+  const db = new CoordinatorDb(file);
+  t.teardown(() => db.close());
+  // A storage failure on one row only, as a constraint or a corrupt page would give.
+  const admin = new Database(file);
+  admin.exec(`CREATE TRIGGER refuse_13 BEFORE INSERT ON readings WHEN NEW.seq = 13
+    BEGIN SELECT RAISE(ABORT, 'seq 13 refused'); END`);
+  admin.close();
+  const outcomes = ingestBatch(db, 'telemetry', [
+    telemetry('edge-a', 1),
+    telemetry('edge-a', 12, 13),
+    telemetry('edge-a', 2),
+  ]);
+  t.like(outcomes, [
+    { kind: 'ack' },
+    { kind: 'retry', error: { message: 'seq 13 refused' } },
+    { kind: 'ack' },
+  ]);
+  // seq 12 went out with its message's savepoint: the redelivery will store both.
+  t.like(db.ingestStats('edge-a'), { readingsReceived: 2, highestSeq: 2, highestContiguousSeq: 2, gaps: 0 });
+});
+
+test('ingest batch — any split of a message sequence into batches gives the same figures as one by one', (t) => {
+  const dir = tempDir(t);
+  let run = 0;
+  const message = fc.record({
+    edge: fc.constantFrom('edge-a', 'edge-b'),
+    seqs: fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 4 }),
+  });
+  fc.assert(
+    fc.property(fc.array(message, { maxLength: 20 }), fc.array(fc.nat(20)), (msgs, cuts) => {
+      const one = new CoordinatorDb(join(dir, `one-${run}.db`));
+      const many = new CoordinatorDb(join(dir, `many-${run++}.db`));
+      try {
+        const wire = msgs.map((m) => telemetry(m.edge, ...m.seqs));
+        const expected = wire.map((w) => ingestMessage(one, 'telemetry', w.subject, w.data));
+        const bounds = [...new Set([0, ...cuts.filter((c) => c < wire.length), wire.length])].sort(
+          (a, b) => a - b,
+        );
+        const got = bounds
+          .slice(1)
+          .flatMap((end, i) => ingestBatch(many, 'telemetry', wire.slice(bounds[i], end)));
+        t.deepEqual(got, expected);
+        for (const edge of ['edge-a', 'edge-b']) t.deepEqual(many.ingestStats(edge), one.ingestStats(edge));
+      } finally {
+        one.close();
+        many.close();
+      }
+    }),
+    { numRuns: 25 },
+  );
 });

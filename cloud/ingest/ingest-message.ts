@@ -1,10 +1,10 @@
-// Turning one JetStream message into rows: decode, check against the contract, store in one
-// transaction, and say what the consumer should answer. Kept apart from the NATS plumbing so the
-// rules can be read (and tested) without a broker.
+// Turning JetStream messages into rows: decode, check against the contract, store a whole pull
+// batch in one transaction, and say what the consumer should answer for each message. Kept apart
+// from the NATS plumbing so the rules can be read (and tested) without a broker.
 import { v1, type calle } from '../../proto/index.js';
 import { EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
-import type { CoordinatorDb, ReadingRow } from '../store/coordinator-db.js';
+import type { CoordinatorDb, IngestItem, ReadingRow } from '../store/coordinator-db.js';
 import { u64 } from '../wire-numbers.js';
 
 export type IngestKind = 'telemetry' | 'events';
@@ -18,6 +18,13 @@ export type IngestKind = 'telemetry' | 'events';
 export type IngestVerdict =
   | { readonly kind: 'ack'; readonly edgeId: string; readonly stored: number; readonly duplicates: number }
   | { readonly kind: 'term'; readonly error: CoordinatorError };
+
+/** A batch's answer for one message: a verdict, or a storage failure to nak (retry later). */
+export type IngestOutcome = IngestVerdict | { readonly kind: 'retry'; readonly error: unknown };
+
+/** What decoding one message gives: rows to store, or the verdict to answer without storing. */
+type Decoded =
+  { readonly kind: 'store'; readonly edgeId: string; readonly item: IngestItem | undefined } | IngestVerdict;
 
 const SUBJECT_PREFIX: Readonly<Record<IngestKind, string>> = {
   telemetry: 'calle.telemetry.',
@@ -35,21 +42,65 @@ function refuse(
 /** A seq is a positive safe integer: the edge counts from 1 and we key rows on it. */
 const validSeq = (seq: number): boolean => Number.isSafeInteger(seq) && seq >= 1;
 
+/** Decodes, checks and stores one message in its own transaction. Storage failures throw. */
 export function ingestMessage(
   db: CoordinatorDb,
   kind: IngestKind,
   subject: string,
   data: Uint8Array,
 ): IngestVerdict {
+  const [outcome] = ingestBatch(db, kind, [{ subject, data }]);
+  if (outcome!.kind === 'retry') throw outcome!.error;
+  return outcome!;
+}
+
+/**
+ * Decodes and checks every message, then stores all the valid ones in ONE transaction (one fsync
+ * for the batch instead of one per message). Outcomes are in message order. A message refused by
+ * the checks gets 'term' and does not touch the others; a message whose rows fail to store gets
+ * 'retry' alone (its savepoint is rolled back); if the commit itself fails, every message that
+ * was to be stored gets 'retry' — nothing of the batch is on disk, so none may be acked.
+ */
+export function ingestBatch(
+  db: CoordinatorDb,
+  kind: IngestKind,
+  messages: readonly { readonly subject: string; readonly data: Uint8Array }[],
+): IngestOutcome[] {
+  const decoded = messages.map((m) => decodeMessage(kind, m.subject, m.data));
+  const items: IngestItem[] = [];
+  for (const d of decoded) if (d.kind === 'store' && d.item) items.push(d.item);
+  let stored: ReturnType<CoordinatorDb['ingestMany']> = [];
+  let commitError: unknown;
+  if (items.length > 0) {
+    try {
+      stored = db.ingestMany(items);
+    } catch (err) {
+      commitError = err;
+    }
+  }
+  let next = 0;
+  return decoded.map((d): IngestOutcome => {
+    if (d.kind !== 'store') return d;
+    // An empty batch is pointless but harmless: ack it so it does not come back.
+    const { edgeId } = d;
+    if (!d.item) return { kind: 'ack', edgeId, stored: 0, duplicates: 0 };
+    const r = stored[next++];
+    if (commitError !== undefined || !r) return { kind: 'retry', error: commitError };
+    if (!r.ok) return { kind: 'retry', error: r.error };
+    return { kind: 'ack', edgeId, stored: r.stored, duplicates: r.duplicates };
+  });
+}
+
+function decodeMessage(kind: IngestKind, subject: string, data: Uint8Array): Decoded {
   const prefix = SUBJECT_PREFIX[kind];
   const subjectEdge = subject.startsWith(prefix) ? subject.slice(prefix.length) : '';
   if (!EDGE_ID_PATTERN.test(subjectEdge)) {
     return refuse(ErrorCodes.INVALID_EDGE_ID, `subject ${subject} does not end in a valid edge id`);
   }
-  return kind === 'telemetry' ? ingestTelemetry(db, subjectEdge, data) : ingestEvent(db, subjectEdge, data);
+  return kind === 'telemetry' ? decodeTelemetry(subjectEdge, data) : decodeEvent(subjectEdge, data);
 }
 
-function ingestTelemetry(db: CoordinatorDb, subjectEdge: string, data: Uint8Array): IngestVerdict {
+function decodeTelemetry(subjectEdge: string, data: Uint8Array): Decoded {
   let batch: ReturnType<typeof v1.TelemetryBatch.decode>;
   try {
     batch = v1.TelemetryBatch.decode(data);
@@ -78,12 +129,14 @@ function ingestTelemetry(db: CoordinatorDb, subjectEdge: string, data: Uint8Arra
     }
     rows.push({ seq, deviceId: r.deviceId, metric: r.metric, value: r.value, timeMs: u64(r.timeMs) });
   }
-  // An empty batch is pointless but harmless: ack it so it does not come back.
-  const result = rows.length > 0 ? db.ingestReadings(subjectEdge, rows) : { stored: 0, duplicates: 0 };
-  return { kind: 'ack', edgeId: subjectEdge, ...result };
+  return {
+    kind: 'store',
+    edgeId: subjectEdge,
+    item: rows.length > 0 ? { edgeId: subjectEdge, readings: rows } : undefined,
+  };
 }
 
-function ingestEvent(db: CoordinatorDb, subjectEdge: string, data: Uint8Array): IngestVerdict {
+function decodeEvent(subjectEdge: string, data: Uint8Array): Decoded {
   let event: ReturnType<typeof v1.Event.decode>;
   try {
     event = v1.Event.decode(data);
@@ -98,7 +151,7 @@ function ingestEvent(db: CoordinatorDb, subjectEdge: string, data: Uint8Array): 
   }
   const seq = u64(event.seq);
   if (!validSeq(seq)) return refuse(ErrorCodes.MALFORMED_PAYLOAD, `event seq ${seq} is not >= 1`);
-  const result = db.ingestEvent({
+  const row = {
     edgeId: subjectEdge,
     seq,
     code: event.code,
@@ -107,6 +160,6 @@ function ingestEvent(db: CoordinatorDb, subjectEdge: string, data: Uint8Array): 
     message: event.message,
     timeMs: u64(event.timeMs),
     active: event.active,
-  });
-  return { kind: 'ack', edgeId: subjectEdge, ...result };
+  };
+  return { kind: 'store', edgeId: subjectEdge, item: { edgeId: subjectEdge, event: row } };
 }

@@ -71,8 +71,9 @@ function consumerUpdateConfig(): Partial<ConsumerConfig> {
     // Re-deliver forever: a message that fails only because our disk is full must not be dropped.
     // Payloads that can never succeed are terminated (term) instead, so they do not loop.
     max_deliver: -1,
-    // Bounds memory and the size of a redelivery burst after a restart.
-    max_ack_pending: 1_000,
+    // Bounds memory and the size of a redelivery burst after a restart. Room for a few pulls of
+    // PULL_BATCH (telemetry-ingest.ts) in flight, so the next batch arrives while one commits.
+    max_ack_pending: 4_096,
   };
 }
 

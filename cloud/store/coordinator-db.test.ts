@@ -129,3 +129,18 @@ test('store — the fleet overview lists registered edges and edges that only se
     },
   ]);
 });
+
+test('store — a message with more rows than one INSERT takes is stored whole, its own duplicates counted', (t) => {
+  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
+  t.teardown(() => db.close());
+  const seqs = Array.from({ length: 70 }, (_, i) => i + 1);
+  // seq 40 twice in one message: the second copy is a duplicate, as if it came later.
+  t.deepEqual(db.ingestReadings('edge-a', rows(...seqs, 40)), { stored: 70, duplicates: 1 });
+  t.is(db.countReadings('edge-a'), 70);
+  t.like(db.ingestStats('edge-a'), {
+    readingsReceived: 70,
+    duplicates: 1,
+    highestSeq: 70,
+    highestContiguousSeq: 70,
+  });
+});

@@ -1,8 +1,9 @@
 // The coordinator's SQLite store: fleet registry, ingested telemetry and events with their
 // delivery accounting, policies and acknowledgements. Every method is synchronous and every write
-// is one transaction, so a caller can ack a NATS message right after a method returns and know the
-// data is on disk.
+// is one transaction (or part of the caller's, see transaction() and `grouped`), so a caller can
+// ack a NATS message right after a method returns and know the data is on disk.
 import Database from 'better-sqlite3';
+import { GroupCommitter } from './group-committer.js';
 import { migrate } from './migrations.js';
 
 export interface EdgeRegistration {
@@ -51,6 +52,15 @@ export interface EventRow {
   readonly active: boolean;
 }
 
+/** One ingested message: a batch of readings or one event, from one edge. */
+export type IngestItem =
+  | { readonly edgeId: string; readonly readings: readonly ReadingRow[] }
+  | { readonly edgeId: string; readonly event: EventRow };
+
+export type IngestItemResult =
+  | { readonly ok: true; readonly stored: number; readonly duplicates: number }
+  | { readonly ok: false; readonly error: unknown };
+
 export interface IngestStats {
   readonly readingsReceived: number;
   readonly eventsReceived: number;
@@ -95,10 +105,27 @@ const statsColumns = (t: string): string => `
   COALESCE(${t}.highest_contiguous_seq, 0) AS highestContiguousSeq,
   MAX(0, COALESCE(${t}.highest_seq - ${t}.readings_received - ${t}.events_received, 0)) AS gaps`;
 
+/** Rows per multi-row INSERT: 6 parameters each, far below SQLite's 32,766-parameter limit. */
+const MAX_ROWS_PER_INSERT = 32;
+
+/** Carries one message's storage failure out of the fast path of ingestMany. */
+class ItemFailed extends Error {
+  constructor(cause: unknown) {
+    super('a message failed to store', { cause });
+  }
+}
+
 export class CoordinatorDb {
   readonly #db: Database.Database;
+  /**
+   * Shared group committer for small unary writes (Register, Heartbeat, Ack): writes submitted in
+   * the same event-loop turn share one transaction and one fsync (group-committer.ts).
+   */
+  readonly grouped: GroupCommitter;
   // Statements are prepared once here; preparing per call costs a parse each time on a hot path.
   readonly #s;
+  /** Multi-row reading inserts, by row count (1..MAX_ROWS_PER_INSERT), prepared on first use. */
+  readonly #insertReadingsBy: Database.Statement[] = [];
 
   /** Opens (creating if needed) and migrates the database file. Throws on a newer schema. */
   constructor(file: string) {
@@ -115,6 +142,7 @@ export class CoordinatorDb {
       throw err;
     }
     this.#db = db;
+    this.grouped = new GroupCommitter(this);
     this.#s = {
       upsertEdge: db.prepare(`
         INSERT INTO edges (id, district, tags, software_version, registered_ms, last_seen_ms)
@@ -130,9 +158,6 @@ export class CoordinatorDb {
         SELECT id, district, tags, software_version AS softwareVersion, registered_ms AS registeredMs,
           last_seen_ms AS lastSeenMs, policy_version AS policyVersion
         FROM edges WHERE id = ?`),
-      insertReading: db.prepare(`
-        INSERT OR IGNORE INTO readings (edge_id, seq, device_id, metric, value, time_ms)
-        VALUES (@edgeId, @seq, @deviceId, @metric, @value, @timeMs)`),
       insertEvent: db.prepare(`
         INSERT OR IGNORE INTO events (edge_id, seq, code, severity, device_id, message, time_ms, active)
         VALUES (@edgeId, @seq, @code, @severity, @deviceId, @message, @timeMs, @active)`),
@@ -214,54 +239,124 @@ export class CoordinatorDb {
 
   /** Stores one batch of readings in one transaction; readings already held count as duplicates. */
   ingestReadings(edgeId: string, readings: readonly ReadingRow[]): { stored: number; duplicates: number } {
-    return this.#ingest(edgeId, () => {
-      let stored = 0;
-      let maxSeq = 0;
-      for (const r of readings) {
-        stored += this.#s.insertReading.run({ edgeId, ...r }).changes;
-        if (r.seq > maxSeq) maxSeq = r.seq;
-      }
-      return { stored, seen: readings.length, maxSeq, events: false };
-    });
+    return this.#one(this.ingestMany([{ edgeId, readings }])[0]!);
   }
 
   /** Stores one event; an event already held counts as a duplicate. */
   ingestEvent(event: EventRow): { stored: number; duplicates: number } {
-    return this.#ingest(event.edgeId, () => {
-      const stored = this.#s.insertEvent.run({ ...event, active: event.active ? 1 : 0 }).changes;
-      return { stored, seen: 1, maxSeq: event.seq, events: true };
-    });
+    return this.#one(this.ingestMany([{ edgeId: event.edgeId, event }])[0]!);
   }
 
-  #ingest(
-    edgeId: string,
-    insert: () => { stored: number; seen: number; maxSeq: number; events: boolean },
-  ): { stored: number; duplicates: number } {
-    return this.#db.transaction(() => {
-      this.#s.ensureStats.run(edgeId);
-      const { stored, seen, maxSeq, events } = insert();
-      const duplicates = seen - stored;
-      this.#s.addStats.run({
-        edgeId,
-        readings: events ? 0 : stored,
-        events: events ? stored : 0,
-        duplicates,
-        highestSeq: stored > 0 ? maxSeq : 0,
-      });
-      if (stored > 0) this.#advanceContiguous(edgeId);
-      return { stored, duplicates };
-    })();
+  #one(r: IngestItemResult): { stored: number; duplicates: number } {
+    if (!r.ok) throw r.error;
+    return { stored: r.stored, duplicates: r.duplicates };
   }
 
   /**
-   * Moves highest_contiguous_seq forward while the next seq is stored. Each stored seq is passed
-   * over at most once in the edge's lifetime, so the cost is one indexed lookup per stored row plus
-   * one per message, never a scan of the edge's history.
+   * Stores many messages in ONE transaction (one fsync), each in its own savepoint: a message
+   * whose rows fail to insert is rolled back alone and reported as failed, the others commit.
+   * Rows already held, including ones stored earlier in the same call, count as duplicates.
+   * Stats are summed per edge and the contiguous seq advanced once per edge after all inserts,
+   * so several messages of one edge, in any order, give the same figures as one at a time.
+   * Throws only if the transaction as a whole fails; then nothing was stored.
    */
-  #advanceContiguous(edgeId: string): void {
+  ingestMany(items: readonly IngestItem[]): IngestItemResult[] {
+    // Fast path: the whole batch without savepoints (two statements per message saved). A row
+    // that fails to insert is rare (the decoder refuses what the schema would), so on any failure
+    // the transaction is rolled back and redone with one savepoint per message to isolate it.
+    try {
+      return this.#db.transaction(() => this.#ingestAll(items, false))();
+    } catch (err) {
+      if (!(err instanceof ItemFailed)) throw err;
+    }
+    return this.#db.transaction(() => this.#ingestAll(items, true))();
+  }
+
+  #ingestAll(items: readonly IngestItem[], isolate: boolean): IngestItemResult[] {
+    type Sums = { readings: number; events: number; duplicates: number; highestSeq: number };
+    // Seqs held after this batch (stored now, or duplicates of rows stored before), per edge: lets
+    // the contiguous-seq walk skip a database lookup for each of them.
+    const held = new Map<string, Set<number>>();
+    const perEdge = new Map<string, Sums>();
+    const results = items.map((item): IngestItemResult => {
+      let counted: { stored: number; seen: number; maxSeq: number };
+      try {
+        counted = isolate ? this.#db.transaction(() => this.#insertItem(item))() : this.#insertItem(item);
+      } catch (error) {
+        if (!isolate) throw new ItemFailed(error);
+        // Some errors (SQLITE_FULL, I/O) make SQLite roll back the whole transaction: carrying on
+        // would run the next messages in autocommit, outside the batch. Fail the batch instead.
+        if (!this.#db.inTransaction) throw error;
+        return { ok: false, error };
+      }
+      const { stored, seen, maxSeq } = counted;
+      let seqs = held.get(item.edgeId);
+      if (!seqs) held.set(item.edgeId, (seqs = new Set()));
+      if ('event' in item) seqs.add(item.event.seq);
+      else for (const r of item.readings) seqs.add(r.seq);
+      let sums = perEdge.get(item.edgeId);
+      if (!sums) perEdge.set(item.edgeId, (sums = { readings: 0, events: 0, duplicates: 0, highestSeq: 0 }));
+      if ('event' in item) sums.events += stored;
+      else sums.readings += stored;
+      sums.duplicates += seen - stored;
+      if (stored > 0 && maxSeq > sums.highestSeq) sums.highestSeq = maxSeq;
+      return { ok: true, stored, duplicates: seen - stored };
+    });
+    for (const [edgeId, sums] of perEdge) {
+      this.#s.ensureStats.run(edgeId);
+      this.#s.addStats.run({ edgeId, ...sums });
+      if (sums.readings + sums.events > 0) this.#advanceContiguous(edgeId, held.get(edgeId));
+    }
+    return results;
+  }
+
+  #insertReadings(n: number): Database.Statement {
+    let statement = this.#insertReadingsBy[n];
+    if (!statement) {
+      const values = Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ');
+      statement = this.#db.prepare(
+        `INSERT OR IGNORE INTO readings (edge_id, seq, device_id, metric, value, time_ms) VALUES ${values}`,
+      );
+      this.#insertReadingsBy[n] = statement;
+    }
+    return statement;
+  }
+
+  #insertItem(item: IngestItem): { stored: number; seen: number; maxSeq: number } {
+    const { edgeId } = item;
+    if ('event' in item) {
+      const e = item.event;
+      const stored = this.#s.insertEvent.run({ ...e, edgeId, active: e.active ? 1 : 0 }).changes;
+      return { stored, seen: 1, maxSeq: e.seq };
+    }
+    let stored = 0;
+    let maxSeq = 0;
+    const rows = item.readings;
+    // Several rows per INSERT: each statement run crosses into SQLite once, and that crossing, not
+    // the B-tree work, dominates at a few µs per row. Any row stored means every row is now held,
+    // so the highest seq of the message is the highest stored (a duplicate was stored before).
+    for (let at = 0; at < rows.length; at += MAX_ROWS_PER_INSERT) {
+      const chunk = rows.slice(at, at + MAX_ROWS_PER_INSERT);
+      const args: (string | number)[] = [];
+      for (const r of chunk) {
+        args.push(edgeId, r.seq, r.deviceId, r.metric, r.value, r.timeMs);
+        if (r.seq > maxSeq) maxSeq = r.seq;
+      }
+      stored += this.#insertReadings(chunk.length).run(args).changes;
+    }
+    return { stored, seen: item.readings.length, maxSeq };
+  }
+
+  /**
+   * Moves highest_contiguous_seq forward while the next seq is stored (in `known`, seqs the caller
+   * knows to be held, or else in either table). Each stored seq is passed over at most once in
+   * the edge's lifetime, so the cost is at most one indexed lookup per stored row (none for rows
+   * of the batch in `known`) plus one per edge and batch, never a scan of the edge's history.
+   */
+  #advanceContiguous(edgeId: string, known?: ReadonlySet<number>): void {
     const start = this.#s.getContiguous.get(edgeId) as number;
     let seq = start;
-    while (this.#s.seqStored.get({ edgeId, seq: seq + 1 }) === 1) seq++;
+    while (known?.has(seq + 1) || this.#s.seqStored.get({ edgeId, seq: seq + 1 }) === 1) seq++;
     if (seq !== start) this.#s.setContiguous.run(seq, edgeId);
   }
 
@@ -321,7 +416,23 @@ export class CoordinatorDb {
     };
   }
 
+  /**
+   * Runs `fn` in one transaction and returns its result; nested calls become savepoints. For
+   * writes that span several methods and for the group committer.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  /** Whether a transaction is open on this connection (false after SQLite rolled one back). */
+  get inTransaction(): boolean {
+    return this.#db.inTransaction;
+  }
+
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    // Writes still queued for a group would otherwise be lost with their callers never answered.
+    this.grouped.flush();
+    this.#db.close();
   }
 }
