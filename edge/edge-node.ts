@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { calle } from '../proto/index.js';
 import { AuditLog } from './audit/audit-log.js';
+import { auditedSink } from './audit/audited-sink.js';
 import type { EdgeConfig } from './config/edge-config.js';
 import { createConsole } from './console/console-server.js';
 import { createEdgeMetrics, timeTicks } from './metrics/edge-metrics.js';
@@ -78,7 +79,12 @@ export async function startEdgeNode(
     });
     return { applied: false, reason };
   };
-  const site = new EdgeSite({ config, sink: outbox, log: log.child({ module: 'site' }), now });
+  const site = new EdgeSite({
+    config,
+    sink: auditedSink(outbox, audit, edgeId),
+    log: log.child({ module: 'site' }),
+    now,
+  });
 
   // Autonomy first: a cold boot runs the last policy this node applied, before any network.
   const stored = policies.latest();
