@@ -16,10 +16,21 @@ root=$(mktemp -d /tmp/calle-chroot-XXXXXX)
 # It becomes "/" in the chroot: mktemp makes it 0700, which would lock the calle user out.
 chmod 0755 "$root"
 port=18${RANDOM:0:3}
+edge_pid=""
 cleanup() {
-  pkill -f "calle edge --config /etc/calle/site.json --console 127.0.0.1:$port" 2>/dev/null || true
-  for m in dev/pts dev proc; do umount "$root/$m" 2>/dev/null || true; done
-  rm -rf "$root"
+  # The edge inside the root holds /dev/null open: it must be gone before /dev can be unmounted.
+  if [ -n "$edge_pid" ]; then kill "$edge_pid" 2>/dev/null || true; wait "$edge_pid" 2>/dev/null || true; fi
+  for m in dev/pts dev proc; do umount "$root/$m" 2>/dev/null || umount -l "$root/$m" 2>/dev/null || true; done
+  # HAZARD: removing the root while the host's /dev is still bind-mounted inside it deletes the
+  # host's device nodes (this happened once). Remove nothing unless every mount is gone, and never
+  # cross into another file system.
+  for m in dev/pts dev proc; do
+    if mountpoint -q "$root/$m"; then
+      echo "cleanup: $root/$m is still mounted; leaving $root in place" >&2
+      return
+    fi
+  done
+  rm -rf --one-file-system "$root"
 }
 trap cleanup EXIT
 
@@ -50,6 +61,7 @@ time chroot "$root" /bin/sh /opt/calle/deploy/install-edge.sh "/tmp/$pkg"
 echo "== calle edge in the fresh root, as the calle user"
 chroot --userspec=calle:calle "$root" /usr/bin/calle edge --config /etc/calle/site.json --console "127.0.0.1:$port" \
   > "$root/tmp/edge.log" 2>&1 &
+edge_pid=$!
 for _ in $(seq 1 30); do
   if health=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null); then
     echo "healthz: $health"
