@@ -3,7 +3,6 @@
 import type { Logger } from 'pino';
 import type { FleetServiceHandlers } from '../../proto/index.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
-import { u64 } from '../wire-numbers.js';
 import { notRegistered, requireEdgeId, rpcFailure } from './rpc-guards.js';
 
 /**
@@ -52,9 +51,9 @@ export function createFleetService({ db, log, now = Date.now }: FleetServiceOpti
         const beat = {
           id,
           nowMs,
-          highestSeq: u64(req.highestSeq),
-          outboxPending: u64(req.outboxPending),
-          policyVersion: u64(req.policyVersion),
+          highestSeq: req.highestSeq,
+          outboxPending: req.outboxPending,
+          policyVersion: req.policyVersion,
           devicesUnavailable: req.devicesUnavailable,
         };
         const known = await db.grouped.submit(() => db.recordHeartbeat(beat));

@@ -11,7 +11,6 @@ import type { PolicyPublisher } from '../policies/policy-publisher.js';
 import type { DeliveryGate } from '../rollouts/rollout-manager.js';
 import { targetMatches } from '../policies/policy-target.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
-import { u64 } from '../wire-numbers.js';
 import { notRegistered, requireEdgeId, rpcFailure } from './rpc-guards.js';
 
 type WatchCall = ServerWritableStream<calle.v1.WatchRequest, calle.v1.IPolicyBundle>;
@@ -57,7 +56,7 @@ export function createPolicyService({
     }
     const watchLog = log.child({ edgeId });
     // Highest version this stream has dealt with (sent, or skipped as not targeted at the edge).
-    const from = u64(call.request.lastAppliedVersion);
+    const from = call.request.lastAppliedVersion;
     let cursor = from;
     // Versions targeted at this edge but held back by a rollout stage not yet released to it. A
     // newer version sent meanwhile supersedes them: the edge would refuse a lower one anyway.
@@ -129,7 +128,7 @@ export function createPolicyService({
 
   const ack: PolicyServiceHandlers['ack'] = (call, callback) => {
     const req = call.request;
-    const version = u64(req.version);
+    const version = req.version;
     void (async () => {
       const edgeId = requireEdgeId(req.edgeId);
       const timeMs = now();

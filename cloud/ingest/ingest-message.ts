@@ -5,7 +5,6 @@ import { v1, type calle } from '../../proto/index.js';
 import { EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
 import type { CoordinatorDb, IngestItem, ReadingRow } from '../store/coordinator-db.js';
-import { u64 } from '../wire-numbers.js';
 
 export type IngestKind = 'telemetry' | 'events';
 
@@ -120,14 +119,14 @@ function decodeTelemetry(subjectEdge: string, data: Uint8Array): Decoded {
   // the prototype; the generated type only promises the optional $Properties shape.
   const readings = batch.readings as calle.v1.Reading[];
   for (const [i, r] of readings.entries()) {
-    const seq = u64(r.seq);
+    const seq = r.seq;
     if (!validSeq(seq)) return refuse(ErrorCodes.MALFORMED_PAYLOAD, `readings[${i}].seq ${seq} is not >= 1`);
     // SQLite stores NaN as NULL, which the NOT NULL column refuses: that would fail the commit on
     // every redelivery. A non-finite measurement is a broken driver; refuse the batch, loudly.
     if (!Number.isFinite(r.value)) {
       return refuse(ErrorCodes.MALFORMED_PAYLOAD, `readings[${i}].value (seq ${seq}) is not a finite number`);
     }
-    rows.push({ seq, deviceId: r.deviceId, metric: r.metric, value: r.value, timeMs: u64(r.timeMs) });
+    rows.push({ seq, deviceId: r.deviceId, metric: r.metric, value: r.value, timeMs: r.timeMs });
   }
   return {
     kind: 'store',
@@ -149,7 +148,7 @@ function decodeEvent(subjectEdge: string, data: Uint8Array): Decoded {
       `event edge_id ${JSON.stringify(event.edgeId)} differs from subject edge ${JSON.stringify(subjectEdge)}`,
     );
   }
-  const seq = u64(event.seq);
+  const seq = event.seq;
   if (!validSeq(seq)) return refuse(ErrorCodes.MALFORMED_PAYLOAD, `event seq ${seq} is not >= 1`);
   const row = {
     edgeId: subjectEdge,
@@ -158,7 +157,7 @@ function decodeEvent(subjectEdge: string, data: Uint8Array): Decoded {
     severity: event.severity,
     deviceId: event.deviceId,
     message: event.message,
-    timeMs: u64(event.timeMs),
+    timeMs: event.timeMs,
     active: event.active,
   };
   return { kind: 'store', edgeId: subjectEdge, item: { edgeId: subjectEdge, event: row } };
