@@ -9,8 +9,13 @@
 //               "district": "centro", "tags": ["pilot"],
 //               "latitude": 40.4125, "longitude": -3.6995 },  // for the astronomical clock
 //     "store": { "path": "./.calle/edge.db" },  // optional; relative to this file's folder
-//     "nats": { "servers": ["nats://127.0.0.1:4222"] },        // optional
-//     "coordinator": { "grpc": "coordinator.example:50051" }, // optional, host:port
+//     "nats": { "servers": ["nats://127.0.0.1:4222"],        // optional
+//               "nkeySeedFile": "./nats.nk" },  // optional: this edge's NATS nkey seed (0600),
+//                                              // from `calle fleet token`; relative to this file
+//     "coordinator": { "grpc": "coordinator.example:50051",  // optional, host:port
+//                      "enrolmentToken": "…",   // optional: one-time, for the first Register
+//                      "tls": { "ca": "./coordinator-ca.pem",      // optional: TLS; with cert and
+//                               "cert": "./edge.pem", "key": "./edge.key" } },  // key, mutual
 //     "trust": { "coordinatorKey": "./policy-signing.pub" },  // the coordinator's Ed25519 public
 //                                     // key (PEM), relative to this file; without it every remote
 //                                     // policy is refused (edge/trust/pinned-key.ts)
@@ -93,7 +98,7 @@ export interface LightingAdaptiveConfig {
   readonly otherWeights: number;
   /** Capacity the traffic-volume bands are fractions of, veh/h (all the group's detectors). */
   readonly capacityVehPerHour: number;
-  /** Flow is measured and the class chosen per period of this many minutes (default 15). */
+  /** Flow is measured over a trailing window of this many minutes (default 15), minute by minute. */
   readonly periodMin?: number;
   /** Fractions of capacity: ≥ high weighs +1, < low −1 (default 0.45 / 0.15, two-lane roads). */
   readonly trafficBands?: { readonly high: number; readonly low: number };
@@ -168,8 +173,18 @@ export interface EdgeConfig {
   readonly edge: EdgeIdentity;
   /** store.path resolved to an absolute path. */
   readonly store: { readonly path: string };
-  readonly nats?: { readonly servers: readonly string[] };
-  readonly coordinator?: { readonly grpc: string };
+  readonly nats?: {
+    readonly servers: readonly string[];
+    /** Absolute path of the edge's NATS nkey seed file (`calle fleet token`); absent = no auth. */
+    readonly nkeySeedFile?: string;
+  };
+  readonly coordinator?: {
+    readonly grpc: string;
+    /** One-time token for the first Register (`calle fleet token`); ignored once enrolled. */
+    readonly enrolmentToken?: string;
+    /** TLS towards the coordinator, absolute paths (edge/sync/grpc-credentials.ts). */
+    readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
+  };
   /** coordinatorKey resolved to an absolute path: the pinned key that policies must be signed by. */
   readonly trust?: { readonly coordinatorKey: string };
   readonly console: { readonly host: string; readonly port: number };

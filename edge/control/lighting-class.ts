@@ -59,52 +59,80 @@ export function trafficWeight(
 export const trafficBandName = (w: number): string => (w > 0 ? 'high' : w < 0 ? 'low' : 'moderate');
 
 /**
- * Vehicles counted over fixed periods, giving the flow of the last complete period. A detector
- * lost during a period, or a counter that went backwards (replaced device, wrap), makes that
- * period's flow unknown: unknown traffic keeps the design class, never a dimmer one.
+ * Vehicles counted over a trailing window (the configured period, 15 minutes by default), kept
+ * as BUCKETS sub-buckets so that the flow follows the traffic within one bucket (a minute) rather
+ * than one whole period. The estimate errs bright, never dim: it counts the buckets of the full
+ * window plus the current partial one over the length of the window alone, so a rise shows at once
+ * and a fall only once the busy minutes have left the window (the HIL KPI's under-lit minutes
+ * came from a fixed-period count that lagged rising traffic by up to a period).
+ *
+ * A detector lost during a bucket, or a counter that went backwards (replaced device, wrap),
+ * taints that bucket: the flow is unknown until it leaves the window, and unknown traffic keeps
+ * the design class, never a dimmer one. So does a window not yet observed in full, and a gap of
+ * more than a window between calls (the process was stopped: not a measurement of now).
  */
-export class PeriodFlow {
-  readonly #periodMs: number;
-  #periodStartMs: number | undefined;
-  #vehicles = 0;
-  #tainted = false;
-  #flow: number | undefined;
+export class TrailingFlow {
+  static readonly BUCKETS = 15;
+  readonly #windowMs: number;
+  readonly #bucketMs: number;
+  /** Vehicles per bucket, a ring; index = bucket number modulo BUCKETS + 1 (the partial one too). */
+  readonly #counts = new Float64Array(TrailingFlow.BUCKETS + 1);
+  readonly #tainted = new Uint8Array(TrailingFlow.BUCKETS + 1);
+  /** Bucket number (time / bucketMs) of the current, partial bucket. */
+  #bucket: number | undefined;
+  /** First bucket observed since the last restart: the window is complete BUCKETS after it. */
+  #firstBucket = 0;
 
-  constructor(periodS: number) {
-    this.#periodMs = periodS * 1000;
+  constructor(windowS: number) {
+    this.#windowMs = windowS * 1000;
+    this.#bucketMs = this.#windowMs / TrailingFlow.BUCKETS;
   }
 
-  /** Flow of the last complete period, veh/h; undefined until one completes cleanly. */
+  /** Flow over the trailing window, veh/h; undefined until a whole window is observed cleanly. */
   get flowVehPerHour(): number | undefined {
-    return this.#flow;
+    // The first bucket was entered part-way: a complete window is the 15 buckets after it.
+    if (this.#bucket === undefined || this.#bucket - this.#firstBucket <= TrailingFlow.BUCKETS)
+      return undefined;
+    let vehicles = 0;
+    for (let i = 0; i < this.#counts.length; i++) {
+      if (this.#tainted[i]) return undefined;
+      vehicles += this.#counts[i]!;
+    }
+    return (vehicles * 3_600_000) / this.#windowMs;
   }
 
   add(vehicles: number): void {
-    this.#vehicles += vehicles;
+    if (this.#bucket !== undefined) this.#counts[this.#slot(this.#bucket)]! += vehicles;
   }
 
-  /** This period's count cannot be trusted. */
+  /** The current bucket's count cannot be trusted. */
   taint(): void {
-    this.#tainted = true;
+    if (this.#bucket !== undefined) this.#tainted[this.#slot(this.#bucket)] = 1;
   }
 
-  /** Closes the period when due. The first period starts at the first call. */
+  /** Moves the window to `nowMs`. The first call starts observing. */
   advance(nowMs: number): void {
-    if (this.#periodStartMs === undefined || nowMs < this.#periodStartMs) {
-      this.#restart(nowMs);
+    const bucket = Math.floor(nowMs / this.#bucketMs);
+    if (
+      this.#bucket === undefined ||
+      bucket < this.#bucket ||
+      nowMs - this.#bucket * this.#bucketMs > 2 * this.#windowMs
+    ) {
+      this.#counts.fill(0);
+      this.#tainted.fill(0);
+      this.#bucket = bucket;
+      this.#firstBucket = bucket;
       return;
     }
-    const elapsed = nowMs - this.#periodStartMs;
-    if (elapsed < this.#periodMs) return;
-    // A period much longer than planned (the process was stopped) is not a measurement of now.
-    this.#flow =
-      this.#tainted || elapsed > 2 * this.#periodMs ? undefined : (this.#vehicles * 3_600_000) / elapsed;
-    this.#restart(nowMs);
+    // Clear every bucket the window slid past (at most the whole ring).
+    for (let b = this.#bucket + 1; b <= Math.min(bucket, this.#bucket + this.#counts.length); b++) {
+      this.#counts[this.#slot(b)] = 0;
+      this.#tainted[this.#slot(b)] = 0;
+    }
+    this.#bucket = bucket;
   }
 
-  #restart(nowMs: number): void {
-    this.#periodStartMs = nowMs;
-    this.#vehicles = 0;
-    this.#tainted = false;
+  #slot(bucket: number): number {
+    return bucket % this.#counts.length;
   }
 }

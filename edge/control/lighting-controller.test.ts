@@ -80,31 +80,36 @@ test('lighting controller — CALLE_WASM=off selects the twins, anything else th
 });
 
 for (const engine of ENGINES) {
-  test(`lighting controller (${engine}) — class per period from measured traffic: M3, M4 75 %, M5 50 %`, (t) => {
+  test(`lighting controller (${engine}) — class from the trailing window of traffic: M3, M4 75 %, M5 50 %`, (t) => {
     // Σ other weights 2: high traffic (+1) gives 6 − 3 = M3, moderate (0) M4, low (−1) M5.
     const r = rig(engine, { adaptive: { otherWeights: 2, capacityVehPerHour: 1000, periodMin: 1 } });
     r.run(60, 5);
-    t.is(r.level(), 100, 'no complete period yet: the design class');
+    t.is(r.level(), 100, 'no complete window yet: the design class');
     t.is(r.reason(), 'default: sunset+0 → 100 %');
-    r.run(60, 10); // closes a period of 5 veh/min = 300 veh/h = 30 %: moderate
+    r.run(60, 5); // 5 veh/min ≈ 300 veh/h = 30 %: moderate
     t.is(r.level(), 75);
-    t.is(
+    t.regex(
       r.reason(),
-      'class M4 for moderate traffic (300 veh/h of 1000; design M3) → 75 % of default: sunset+0 → 100 %',
+      /^class M4 for moderate traffic \(3\d\d veh\/h of 1000; design M3\) → 75 % of default: sunset\+0 → 100 %$/,
     );
     t.is(r.ctl.groupStates()[0]!.lightingClass, 'M4');
-    r.run(60, 1); // 10 veh/min = 600 veh/h = 60 %: high
-    t.is(r.level(), 100);
+    // A burst: the estimate counts it at once (brighten fast), not at the end of a period.
+    r.run(8, 10);
+    t.is(r.level(), 100, 'high traffic within seconds of the rise');
     t.is(r.reason(), 'default: sunset+0 → 100 %');
-    r.run(60); // 1 veh/min = 6 %: low
+    r.run(40);
+    t.is(r.level(), 100, 'dims only once the busy minute has left the window');
+    r.run(30); // nothing for more than a window: low
     t.is(r.level(), 50);
-    t.regex(r.reason(), /^class M5 for low traffic \(60 veh\/h of 1000; design M3\) → 50 % of default/);
-    // A detector lost during a period: that period's flow is unknown, back to the design class.
+    t.regex(r.reason(), /^class M5 for low traffic \(0 veh\/h of 1000; design M3\) → 50 % of default/);
+    // A detector lost for a moment: the window holding that moment is unknown, back to the design class.
     r.site.down.add('det-a');
-    r.run(60);
+    r.run(2);
     r.site.down.delete('det-a');
-    r.run(1);
+    r.run(30);
     t.is(r.level(), 100, 'unknown traffic never dims');
+    r.run(40);
+    t.is(r.level(), 50, 'known again once the lost moment left the window');
   });
 
   test(`lighting controller (${engine}) — presence boosts for the hold time, not by day`, (t) => {

@@ -17,7 +17,7 @@ import {
   classRatio,
   classSpec,
   DEFAULT_TRAFFIC_BANDS,
-  PeriodFlow,
+  TrailingFlow,
   trafficBandName,
   trafficWeight,
   type ClassSpec,
@@ -57,7 +57,7 @@ interface GroupRuntime {
   readonly cls: ClassSpec;
   readonly luminaires: readonly LuminaireSpec[];
   readonly batch: LightingBatch;
-  readonly flow: PeriodFlow | undefined;
+  readonly flow: TrailingFlow | undefined;
   readonly offLux: number;
   /** A detector counted a vehicle since the last tick. */
   presence: boolean;
@@ -122,7 +122,7 @@ export class LightingController {
         cls,
         luminaires,
         batch,
-        flow: cfg.adaptive ? new PeriodFlow((cfg.adaptive.periodMin ?? DEFAULT_PERIOD_MIN) * 60) : undefined,
+        flow: cfg.adaptive ? new TrailingFlow((cfg.adaptive.periodMin ?? DEFAULT_PERIOD_MIN) * 60) : undefined,
         offLux: photocell.offLux,
         presence: false,
         presenceSource: '',
