@@ -116,6 +116,8 @@ test('sumo net — x1 drives the controller: actuated and adaptive for an hour o
   t.deepEqual(modelProblems(modelFromConfig(cfg)), []);
   t.is(cfg.plan.stages.length, 4);
   t.is(cfg.detectors.length, 12, 'the lane-area detectors on the incoming lanes');
+  // The program's short protected lefts cap their maximum green unless one is given (the HIL runs
+  // give SUMO's actuated maxDur; before that, calle's lefts starved on 2way-single-intersection).
   let seed = 42;
   const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (const mode of ['actuated', 'adaptive'] as const) {
@@ -135,4 +137,18 @@ test('sumo net — x1 drives the controller: actuated and adaptive for an hour o
     }
     t.is(served.size, 20, `${mode}: every link served`);
   }
+});
+
+test('sumo net — a given maximum green replaces the short program greens that starved protected lefts', (t) => {
+  // 2way-single-intersection: 6 s protected lefts carrying 300 veh/h each. With the program's
+  // green as their maximum (7 s after the minimum), calle's actuated control could not clear them
+  // (HIL: 254 s mean delay against SUMO actuated's 22 s, which may extend every phase to 50 s).
+  const xml = readFileSync(path.join(DATA, '2way-single-intersection/single-intersection.net.xml'), 'utf8');
+  const m = sumoSignalModel(xml, 't');
+  const plain = modelFromConfig(sumoIntersectionConfig(m, { id: 'tl' })).groups;
+  const lefts = plain.filter((g) => g.maxGreenS < 10);
+  t.is(lefts.length, 4, 'the four protected lefts are capped at their minimum green');
+  const extended = modelFromConfig(sumoIntersectionConfig(m, { id: 'tl', maxGreenS: 50 })).groups;
+  for (const [i, g] of extended.entries())
+    t.is(g.maxGreenS, g.kind === 'pedestrian' ? plain[i]!.maxGreenS : 50, g.id);
 });

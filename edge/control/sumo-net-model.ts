@@ -301,6 +301,12 @@ export function sumoIntersectionConfig(
     yellowS?: number;
     allRedS?: number;
     minGreenS?: number;
+    /**
+     * Maximum green of every vehicle group under actuated and adaptive control. Without it the
+     * maximum is the program's green (intersection-model.ts), which starves a movement whose
+     * static green is short — a 6 s protected left with 300 veh/h cannot clear at 7 s.
+     */
+    maxGreenS?: number;
     detectors?: readonly SumoDetector[];
   },
 ): IntersectionConfig {
@@ -326,6 +332,7 @@ export function sumoIntersectionConfig(
       head: `${opts.id}-${g.id}`,
       kind: g.kind,
       detectors: detectors.filter((d) => g.lanes.includes(d.lane)).map((d) => d.id),
+      ...(opts.maxGreenS !== undefined && g.kind !== 'pedestrian' ? { maxGreenS: opts.maxGreenS } : {}),
       ...(g.crossingM !== undefined ? { crossingM: g.crossingM } : {}),
     })),
     conflicts: m.conflicts,

@@ -36,6 +36,13 @@ const MODE: Record<Exclude<TrafficController, 'sumo'>, SignalMode> = {
 };
 
 /** Lane variable: halting vehicles (speed < 0.1 m/s) in the last step. */
+/**
+ * calle's actuated and adaptive maximum green in these runs: the maxDur that SUMO's actuated
+ * baseline gives every green phase (x1's actuated net; traffic-kpi.ts writes the same into the
+ * other scenarios), so that both controllers may extend a movement equally far.
+ */
+export const SUMO_ACTUATED_MAX_GREEN_S = 50;
+
 const LANE_HALTING = 0x14;
 /** Simulation variables: ids loaded this step, ids waiting for insertion. */
 const SIM_LOADED_IDS = 0x72;
@@ -72,7 +79,12 @@ export interface TrafficRunOptions {
    * Timing floors for calle's plan (sumoIntersectionConfig's defaults: yellow 3 s, all-red 2 s,
    * min green 7 s). For experiments only: the defaults are the safety-reviewed values.
    */
-  readonly timing?: { readonly yellowS?: number; readonly allRedS?: number; readonly minGreenS?: number };
+  readonly timing?: {
+    readonly yellowS?: number;
+    readonly allRedS?: number;
+    readonly minGreenS?: number;
+    readonly maxGreenS?: number;
+  };
   /** First violation texts are logged; this collects them for tests. */
   readonly onViolation?: (text: string) => void;
 }
@@ -169,7 +181,12 @@ export async function runTraffic(o: TrafficRunOptions): Promise<TrafficResult> {
       const devices: DriverDevice[] = [];
       const controllers = models.map((m, i) => {
         const cfg = {
-          ...sumoIntersectionConfig(m, { id: `tl${i}`, detectors, ...o.timing }),
+          ...sumoIntersectionConfig(m, {
+            id: `tl${i}`,
+            detectors,
+            maxGreenS: SUMO_ACTUATED_MAX_GREEN_S,
+            ...o.timing,
+          }),
           control: { mode: MODE[o.controller as keyof typeof MODE], passageS: 3, adaptEveryCycles: 3 },
         };
         const yielding = new Set(m.permissive.map(([y]) => y));
