@@ -1,14 +1,25 @@
-// The console's routes beyond devices and status: the audit log and its verification, policy
-// history, the intersections and the local clear of a latched fault; lighting in console-lighting.ts. Every route declares the
-// permission it needs (console-auth.ts) and its schemas, which also make /api/openapi.json.
+// The console's routes beyond devices and status: the audit log and its verification, and the
+// policies (active, staged, history, last refusal); lighting in console-lighting.ts, intersections
+// in console-signals.ts, containers in console-waste.ts. Every route declares the permission it
+// needs (console-auth.ts) and its schemas, which also make /api/openapi.json.
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { DeviceView } from '../devices/device-view.js';
 import type { ConsoleSource } from './console-server.js';
-import { ERROR_SCHEMA } from './console-auth.js';
 import { registerLightingRoutes, type LightingGroupView } from './console-lighting.js';
+import { registerSignalRoutes, type SignalStateView } from './console-signals.js';
+import { registerWasteRoutes, type CollectionEntryView } from './console-waste.js';
+import { REASON_PARTS_SCHEMA, reasonCodes } from './reason-codes.js';
 
 export type { LightingGroupView } from './console-lighting.js';
+export type { IntersectionView, SignalStateView } from './console-signals.js';
+export { intersectionsOf } from './console-signals.js';
+export type { CollectionEntryView } from './console-waste.js';
+
+/** A policy applied whose signal timing still waits for a cycle boundary (EdgeSite.stagedPolicy). */
+export interface StagedPolicyView {
+  version: number;
+  waitingFor: readonly string[];
+}
 
 /** What the console may change on the node. Each call is audited here, by the console. */
 export interface ConsoleActions {
@@ -23,6 +34,10 @@ export interface ConsoleActions {
   ): { ok: true; expiresMs: number } | { ok: false; reason: string };
   /** EdgeSite.clearLightingOverride. */
   clearLightingOverride?(groupId: string, actor: string): { ok: boolean; reason?: string };
+  /** EdgeSite.flashIntersection: drains the stage, then flashing amber until restored. */
+  flashIntersection?(intersectionId: string, actor: string): { ok: boolean; reason?: string };
+  /** EdgeSite.restoreIntersection: all red for the full intergreen, then the plan. */
+  restoreIntersection?(intersectionId: string, actor: string): { ok: boolean; reason?: string };
 }
 
 const AUDIT_ROW_SCHEMA = {
@@ -40,58 +55,6 @@ const AUDIT_ROW_SCHEMA = {
   },
 } as const;
 
-const INTERSECTION_SCHEMA = {
-  type: 'object',
-  required: ['id', 'latched', 'heads', 'detectors'],
-  properties: {
-    id: { type: 'string' },
-    latched: { type: 'boolean' },
-    reason: { type: 'string' },
-    heads: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'aspect', 'available'],
-        properties: { id: { type: 'string' }, aspect: { type: 'string' }, available: { type: 'boolean' } },
-      },
-    },
-    detectors: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
-
-export interface IntersectionView {
-  id: string;
-  latched: boolean;
-  reason?: string;
-  heads: { id: string; aspect: string; available: boolean }[];
-  detectors: string[];
-}
-
-/**
- * Intersections as the devices show them. A latched intersection commands "flash" with a reason
- * starting "flash:" (intersection-controller.ts); the site has no other read-out of its latch.
- */
-export function intersectionsOf(devices: readonly DeviceView[]): IntersectionView[] {
-  const byId = new Map<string, IntersectionView>();
-  for (const d of devices) {
-    if ((d.kind !== 'signal-head' && d.kind !== 'detector') || d.group === undefined) continue;
-    let x = byId.get(d.group);
-    if (!x) byId.set(d.group, (x = { id: d.group, latched: false, heads: [], detectors: [] }));
-    if (d.kind === 'detector') {
-      x.detectors.push(d.id);
-      continue;
-    }
-    x.heads.push({ id: d.id, aspect: String(d.state.aspect ?? 'off'), available: d.available });
-    if (d.reason !== undefined) x.reason ??= d.reason;
-    if (d.reason?.startsWith('flash:')) {
-      x.latched = true;
-      x.reason = d.reason;
-    }
-  }
-  // A group with detectors only is a lighting presence group, not an intersection.
-  return [...byId.values()].filter((x) => x.heads.length > 0);
-}
-
 const POLICY_ACTIONS = new Set(['policy.applied', 'policy.refused', 'policy.restored']);
 
 export function registerConsoleApi(
@@ -101,11 +64,16 @@ export function registerConsoleApi(
     audit: AuditLog;
     actions?: ConsoleActions;
     lightingGroups?: () => LightingGroupView[];
+    signals?: () => SignalStateView[];
+    collectionList?: (horizonMs?: number) => CollectionEntryView[];
+    stagedPolicy?: () => StagedPolicyView | undefined;
   },
 ): void {
-  const { source, audit, actions } = deps;
+  const { source, audit } = deps;
 
   registerLightingRoutes(app, deps);
+  registerSignalRoutes(app, deps);
+  registerWasteRoutes(app, deps);
 
   app.get<{ Querystring: { limit?: number; actor?: string; action?: string; target?: string } }>(
     '/api/audit',
@@ -173,7 +141,8 @@ export function registerConsoleApi(
     {
       config: { permission: 'view' },
       schema: {
-        summary: 'Active policy version, its history, and the last refusal with its reason',
+        summary:
+          'Active policy version, the staged one (applied, its signal timing waiting for a cycle boundary), its history, and the last refusal with its reason',
         tags: ['policies'],
         response: {
           200: {
@@ -181,8 +150,18 @@ export function registerConsoleApi(
             required: ['active', 'history'],
             properties: {
               active: { type: 'number' },
+              staged: {
+                type: 'object',
+                required: ['version', 'waitingFor'],
+                properties: {
+                  version: { type: 'number' },
+                  waitingFor: { type: 'array', items: { type: 'string' }, description: 'intersection ids' },
+                },
+              },
               history: { type: 'array', items: AUDIT_ROW_SCHEMA },
               lastRefusal: AUDIT_ROW_SCHEMA,
+              lastRefusalReason: { type: 'string' },
+              lastRefusalCode: REASON_PARTS_SCHEMA,
             },
           },
         },
@@ -196,77 +175,26 @@ export function registerConsoleApi(
         .filter((r) => POLICY_ACTIONS.has(r.action))
         .slice(0, 50);
       const lastRefusal = history.find((r) => r.action === 'policy.refused');
-      return reply
-        .header('cache-control', 'no-store')
-        .send({ active: source.status().policyVersion, history, ...(lastRefusal ? { lastRefusal } : {}) });
-    },
-  );
-
-  app.get(
-    '/api/intersections',
-    {
-      config: { permission: 'view' },
-      schema: {
-        summary: 'Intersections, their signal heads and whether they are latched in flash',
-        tags: ['signals'],
-        response: { 200: { type: 'array', items: INTERSECTION_SCHEMA } },
-      },
-    },
-    async (_request, reply) =>
-      reply.header('cache-control', 'no-store').send(intersectionsOf(source.devices())),
-  );
-
-  app.post<{ Params: { id: string }; Body: { confirm: string } }>(
-    '/api/intersections/:id/clear-latch',
-    {
-      config: { permission: 'signal.clear' },
-      schema: {
-        summary: 'Clears a latched flash at the cabinet (engineer; the body repeats the id to confirm)',
-        tags: ['signals'],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
-        body: {
-          type: 'object',
-          required: ['confirm'],
-          additionalProperties: false,
-          properties: { confirm: { type: 'string', maxLength: 64 } },
-        },
-        response: {
-          200: {
-            type: 'object',
-            required: ['cleared'],
-            properties: { cleared: { type: 'boolean' }, reason: { type: 'string' } },
-          },
-          400: ERROR_SCHEMA,
-          404: ERROR_SCHEMA,
-          409: ERROR_SCHEMA,
-          501: ERROR_SCHEMA,
-        },
-      },
-    },
-    async (request, reply) => {
-      const { id } = request.params;
-      const actor = request.session!.user;
-      // The confirmation is checked here, not only in the page: a script calling the API must
-      // also say which intersection it means.
-      if (request.body.confirm !== id)
-        return reply
-          .code(400)
-          .send({ code: 'CONSOLE_NOT_CONFIRMED', message: `confirm: must repeat the id "${id}"` });
-      if (!actions)
-        return reply.code(501).send({ code: 'CONSOLE_NO_ACTIONS', message: 'this node takes no actions' });
-      const before = intersectionsOf(source.devices()).find((x) => x.id === id);
-      if (!before)
-        return reply.code(404).send({ code: 'CONSOLE_NOT_FOUND', message: `intersection "${id}": unknown` });
-      const result = actions.clearSignalLatch(id, 'local');
-      audit.append({
-        actor,
-        action: result.cleared ? 'signal.latch_cleared' : 'signal.latch_clear_refused',
-        target: `intersection:${id}`,
-        before: { latched: before.latched, reason: before.reason ?? null },
-        after: result,
+      const staged = deps.stagedPolicy?.();
+      const reason = refusalReason(lastRefusal?.afterJson);
+      return reply.header('cache-control', 'no-store').send({
+        active: source.status().policyVersion,
+        ...(staged ? { staged } : {}),
+        history,
+        ...(lastRefusal ? { lastRefusal } : {}),
+        ...(reason !== undefined ? { lastRefusalReason: reason, lastRefusalCode: reasonCodes(reason) } : {}),
       });
-      request.log.warn({ actor, intersectionId: id, ...result }, 'console: local latch clear');
-      return reply.send(result);
     },
   );
+}
+
+/** The `reason` of a refusal's audit row (its after-JSON), if it has one. */
+function refusalReason(afterJson: string | null | undefined): string | undefined {
+  if (!afterJson) return undefined;
+  try {
+    const after = JSON.parse(afterJson) as { reason?: unknown };
+    return typeof after.reason === 'string' ? after.reason : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ConsoleActions } from './console-api.js';
 import { ERROR_SCHEMA } from './console-auth.js';
+import { withCode } from './console-signals.js';
+import { REASON_PARTS_SCHEMA, reasonCodes } from './reason-codes.js';
 
 /** One lighting group as the site reports it (EdgeSite.lightingGroups). */
 export interface LightingGroupView {
@@ -21,6 +23,7 @@ const LIGHTING_GROUP_SCHEMA = {
   properties: {
     id: { type: 'string' },
     reason: { type: 'string', description: 'the rule that decided the level' },
+    reasonCode: REASON_PARTS_SCHEMA,
     lightingClass: { type: 'string', description: 'EN 13201 class in force' },
     powerW: { type: 'number' },
     energyWh: { type: 'number', description: 'since the node started' },
@@ -46,7 +49,10 @@ export function registerLightingRoutes(
         response: { 200: { type: 'array', items: LIGHTING_GROUP_SCHEMA } },
       },
     },
-    async (_request, reply) => reply.header('cache-control', 'no-store').send(deps.lightingGroups?.() ?? []),
+    async (_request, reply) =>
+      reply
+        .header('cache-control', 'no-store')
+        .send((deps.lightingGroups?.() ?? []).map((g) => ({ ...g, reasonCode: reasonCodes(g.reason) }))),
   );
 
   const groupParams = {
@@ -84,6 +90,7 @@ export function registerLightingRoutes(
               ok: { type: 'boolean' },
               expiresMs: { type: 'number' },
               reason: { type: 'string' },
+              reasonCode: REASON_PARTS_SCHEMA,
             },
           },
           501: ERROR_SCHEMA,
@@ -107,7 +114,7 @@ export function registerLightingRoutes(
         before,
         after: { levelPct, durationS: durationS ?? null, ...result },
       });
-      return reply.send(result);
+      return reply.send(withCode(result));
     },
   );
 
@@ -123,7 +130,11 @@ export function registerLightingRoutes(
           200: {
             type: 'object',
             required: ['ok'],
-            properties: { ok: { type: 'boolean' }, reason: { type: 'string' } },
+            properties: {
+              ok: { type: 'boolean' },
+              reason: { type: 'string' },
+              reasonCode: REASON_PARTS_SCHEMA,
+            },
           },
           501: ERROR_SCHEMA,
         },
@@ -145,7 +156,7 @@ export function registerLightingRoutes(
         before,
         after: result,
       });
-      return reply.send(result);
+      return reply.send(withCode(result));
     },
   );
 }

@@ -15,11 +15,19 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { DeviceView } from '../devices/device-view.js';
 import type { ConsoleAccess } from '../users/console-access.js';
-import { registerConsoleApi, type ConsoleActions, type LightingGroupView } from './console-api.js';
+import {
+  registerConsoleApi,
+  type CollectionEntryView,
+  type ConsoleActions,
+  type LightingGroupView,
+  type SignalStateView,
+  type StagedPolicyView,
+} from './console-api.js';
 import { readCookie, registerAccess, SESSION_COOKIE } from './console-auth.js';
 import { openEventStream, type EventStream } from './event-stream.js';
 import { NODE_HEALTH_SCHEMA, readNodeHealth, type NodeHealth } from './node-health.js';
 import { collectOpenApi } from './openapi.js';
+import { REASON_PARTS_SCHEMA, reasonCodes } from './reason-codes.js';
 import { registerStaticAssets } from './static-assets.js';
 
 /** Status of the edge node as shown in the console header. */
@@ -54,6 +62,12 @@ export interface ConsoleOptions {
   diskPath?: string;
   /** Per lighting group: deciding rule, class, power, energy (EdgeSite.lightingGroups). */
   lightingGroups?: () => LightingGroupView[];
+  /** Per intersection: plan, manual flash or latched, mode, plan step (EdgeSite.signalStates). */
+  signals?: () => SignalStateView[];
+  /** The containers to collect, soonest full first (EdgeSite.collectionList). */
+  collectionList?: (horizonMs?: number) => CollectionEntryView[];
+  /** The applied policy whose signal timing waits for a cycle boundary (EdgeSite.stagedPolicy). */
+  stagedPolicy?: () => StagedPolicyView | undefined;
   /** How often open event streams re-check their session; default SESSION_CHECK_MS (tests). */
   sessionCheckMs?: number;
   /** Renders the node's Prometheus metrics (edge/metrics); without it there is no /metrics. */
@@ -102,9 +116,24 @@ const DEVICE_VIEW_SCHEMA = {
     lastError: { type: 'string' },
     state: { type: 'object', additionalProperties: { type: ['number', 'string', 'boolean'] } },
     reason: { type: 'string' },
+    reasonCode: REASON_PARTS_SCHEMA,
+    lastErrorCode: REASON_PARTS_SCHEMA,
     updatedMs: { type: 'number' },
   },
 } as const;
+
+/**
+ * The view with its reason and last error also as codes (reason-codes.ts), for the page to
+ * translate. The English fields stay as they were.
+ */
+function withCodes(view: DeviceView): DeviceView {
+  if (view.reason === undefined && view.lastError === undefined) return view;
+  return {
+    ...view,
+    ...(view.reason !== undefined ? { reasonCode: reasonCodes(view.reason) } : {}),
+    ...(view.lastError !== undefined ? { lastErrorCode: reasonCodes(view.lastError) } : {}),
+  };
+}
 
 const STATUS_SCHEMA = {
   type: 'object',
@@ -134,8 +163,8 @@ const STATUS_SCHEMA = {
 /** Builds the console; the caller decides where it listens and closes it. */
 export function createConsole(opts: ConsoleOptions): FastifyInstance {
   const source: ConsoleSource = {
-    devices: () => opts.source.devices(),
-    onChange: (listener) => opts.source.onChange(listener),
+    devices: () => opts.source.devices().map(withCodes),
+    onChange: (listener) => opts.source.onChange((changed) => listener(changed.map(withCodes))),
     status: () => ({ ...opts.source.status(), health: readNodeHealth(opts.diskPath) }),
   };
   // Widened to fastify's logger type, else the instance is typed FastifyInstance<…, pino.Logger>,
@@ -164,6 +193,9 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
     audit: opts.access.audit,
     ...(opts.actions ? { actions: opts.actions } : {}),
     ...(opts.lightingGroups ? { lightingGroups: opts.lightingGroups } : {}),
+    ...(opts.signals ? { signals: opts.signals } : {}),
+    ...(opts.collectionList ? { collectionList: opts.collectionList } : {}),
+    ...(opts.stagedPolicy ? { stagedPolicy: opts.stagedPolicy } : {}),
   });
 
   app.get(

@@ -11,6 +11,20 @@ import { StagePlanner, type PlannerSettings } from './stage-planner.js';
 /** Actuation settings when the site file gives none. */
 export const CONTROL_DEFAULTS: PlannerSettings = { mode: 'fixed-time', passageS: 3, adaptEveryCycles: 3 };
 
+/**
+ * How the intersection runs: its plan; draining its stage on the way into a manual flash; held in
+ * a manual flash by an engineer; or latched into flash by the supervisor (a fault).
+ */
+export type SignalOperation = 'plan' | 'entering-flash' | 'manual-flash' | 'latched';
+
+/** Who asked for the manual flash, and when. */
+export interface ManualFlashRequest {
+  readonly actor: string;
+  readonly requestedMs: number;
+  /** When the heads went to flash; absent while the stage drains. */
+  readonly flashingMs?: number;
+}
+
 export interface IntersectionStep {
   /** Aspect per signal group id. */
   readonly aspects: Readonly<Record<string, SignalAspect>>;
@@ -18,6 +32,8 @@ export interface IntersectionStep {
   readonly reason: string;
   /** Set on the tick the intersection latched. */
   readonly latched?: Latch;
+  /** Set on the tick a manual flash began flashing. */
+  readonly manualFlashStarted?: ManualFlashRequest;
 }
 
 export class IntersectionController {
@@ -26,6 +42,8 @@ export class IntersectionController {
   readonly #planner: StagePlanner;
   readonly #supervisor: SignalSupervisor;
   #settings: PlannerSettings;
+  #lastLabel = 'start-up all-red';
+  #manual: ManualFlashRequest | undefined;
 
   /** Throws a RangeError when the configuration makes an unusable model or plan. */
   constructor(cfg: IntersectionConfig, nowMs: number) {
@@ -39,6 +57,27 @@ export class IntersectionController {
 
   get latch(): Latch | undefined {
     return this.#supervisor.latch;
+  }
+
+  /** The manual flash asked for (draining or flashing), or undefined. */
+  get manualFlash(): ManualFlashRequest | undefined {
+    return this.#manual;
+  }
+
+  get operation(): SignalOperation {
+    if (this.#supervisor.latch) return 'latched';
+    if (!this.#manual) return 'plan';
+    return this.#supervisor.manualFlash ? 'manual-flash' : 'entering-flash';
+  }
+
+  /** What the plan is doing, as the last step's reason said it. */
+  get planLabel(): string {
+    return this.#lastLabel;
+  }
+
+  /** True while a policy's timing waits for this intersection's next cycle boundary. */
+  get timingPending(): boolean {
+    return this.#planner.timingPending;
   }
 
   /** The mode in force, or queued for the next cycle boundary. */
@@ -90,22 +129,73 @@ export class IntersectionController {
     if (unavailableHeads.length > 0)
       this.#supervisor.trip(`head ${unavailableHeads.join(', ')} unavailable`, nowMs);
     let reason: string;
+    let started: ManualFlashRequest | undefined;
     if (this.#supervisor.latch) {
       reason = `flash: ${this.#supervisor.latch.reason}`;
+    } else if (this.#supervisor.manualFlash) {
+      reason = `manual flash: by ${this.#manual?.actor ?? '?'}`;
     } else {
       const proposal = this.#planner.step(nowMs, detectors);
       const result = this.#supervisor.propose(proposal.aspects, nowMs);
       // The model changes after the boundary step is checked: that step ended the old timing's
       // intergreens, which the old model describes.
       if (result.ok && proposal.modelApplied) this.#supervisor.setModel(proposal.modelApplied);
+      this.#lastLabel = proposal.label;
       reason = result.ok ? `plan: ${proposal.label}` : `flash: ${result.latch.reason}`;
+      if (result.ok && this.#manual) {
+        // The supervisor, not the planner, decides that all red was reached.
+        if (this.#planner.drained && this.#supervisor.enterManualFlash(nowMs) === undefined) {
+          this.#manual = started = { ...this.#manual, flashingMs: nowMs };
+          reason = `manual flash: by ${this.#manual.actor}`;
+        } else reason = `plan: ${proposal.label} → entering manual flash (by ${this.#manual.actor})`;
+      }
     }
     const latch = this.#supervisor.latch;
     return {
       aspects: this.#supervisor.aspects(),
       reason,
       ...(latch && !wasLatched ? { latched: latch } : {}),
+      ...(started ? { manualFlashStarted: started } : {}),
     };
+  }
+
+  /**
+   * Asks for a manual flash (an engineer at the console). The running stage ends as any stage
+   * change would, then every head flashes; until then the heads keep the plan's safe sequence.
+   * Refused while latched (the fault's own flash is already on and must be cleared, not masked).
+   */
+  requestFlash(actor: string, nowMs: number): { ok: boolean; reason?: string } {
+    if (this.#supervisor.latch)
+      return { ok: false, reason: `latched (${this.#supervisor.latch.reason}): clear the fault first` };
+    if (this.#manual)
+      return {
+        ok: false,
+        reason: this.#supervisor.manualFlash ? 'already in manual flash' : 'already entering flash',
+      };
+    this.#manual = { actor, requestedMs: nowMs };
+    this.#planner.drain();
+    return { ok: true };
+  }
+
+  /**
+   * Ends a manual flash: all red for the full intergreen, then the plan from its first stage.
+   * Refused while the stage still drains (the heads are mid-sequence; there is nothing to undo
+   * safely sooner than the flash itself) and while latched.
+   */
+  restore(nowMs: number): { ok: boolean; reason?: string } {
+    if (this.#supervisor.latch)
+      return {
+        ok: false,
+        reason: `latched (${this.#supervisor.latch.reason}): clear the fault locally instead`,
+      };
+    if (!this.#manual) return { ok: false, reason: 'not in manual flash' };
+    if (!this.#supervisor.manualFlash)
+      return { ok: false, reason: 'still entering flash: restore once the heads flash' };
+    const problem = this.#supervisor.leaveManualFlash(nowMs);
+    if (problem !== undefined) return { ok: false, reason: problem };
+    this.#manual = undefined;
+    this.#planner.restart(nowMs, true);
+    return { ok: true };
   }
 
   /**
@@ -117,6 +207,8 @@ export class IntersectionController {
       return { cleared: false, reason: 'a latched flash can only be cleared locally, at the cabinet' };
     if (!this.#supervisor.latch) return { cleared: false, reason: 'not latched' };
     this.#supervisor.clearLocal(nowMs);
+    // A local clear returns to the plan, whatever manual flash was asked for before the fault.
+    this.#manual = undefined;
     this.#planner.restart(nowMs);
     return { cleared: true };
   }

@@ -20,6 +20,11 @@ export interface Latch {
   readonly atMs: number;
 }
 
+/** A flash an engineer asked for (not a fault): entered from all red, left through all red. */
+export interface ManualFlash {
+  readonly atMs: number;
+}
+
 export type SupervisorResult =
   | { readonly ok: true; readonly aspects: Readonly<Record<string, SignalAspect>> }
   | { readonly ok: false; readonly aspects: Readonly<Record<string, SignalAspect>>; readonly latch: Latch };
@@ -32,6 +37,7 @@ export class SignalSupervisor {
   /** When each group last ended its green (entered yellow): the start of its intergreens. */
   #greenEndMs: Record<string, number>;
   #latch: Latch | undefined;
+  #manual: ManualFlash | undefined;
 
   /** Throws a RangeError listing every problem of an unusable model. */
   constructor(model: IntersectionModel, nowMs: number) {
@@ -48,6 +54,11 @@ export class SignalSupervisor {
 
   get model(): IntersectionModel {
     return this.#index.model;
+  }
+
+  /** Set while an engineer holds the intersection in flash; a latch overrides it. */
+  get manualFlash(): ManualFlash | undefined {
+    return this.#manual;
   }
 
   /**
@@ -68,7 +79,7 @@ export class SignalSupervisor {
 
   /** What the heads show now. */
   aspects(): Readonly<Record<string, SignalAspect>> {
-    return this.#latch ? this.#flash() : { ...this.#aspects };
+    return this.#latch || this.#manual ? this.#flash() : { ...this.#aspects };
   }
 
   /**
@@ -77,6 +88,8 @@ export class SignalSupervisor {
    */
   propose(next: Readonly<Record<string, string>>, nowMs: number): SupervisorResult {
     if (this.#latch) return { ok: false, aspects: this.#flash(), latch: this.#latch };
+    // A planner still stepping during a manual flash is a bug: treat it as any other violation.
+    if (this.#manual) return this.trip('a state was proposed during a manual flash', nowMs);
     const violation = this.#check(next, nowMs);
     if (violation !== undefined) return this.trip(violation, nowMs);
     for (const g of this.#index.ids) {
@@ -102,15 +115,52 @@ export class SignalSupervisor {
    */
   clearLocal(nowMs: number): void {
     this.#latch = undefined;
+    this.#manual = undefined;
     this.#allRed(nowMs);
   }
 
-  /** All red, as if every group had just ended its yellow: a first green waits intergreen − yellow. */
-  #allRed(nowMs: number): void {
+  /**
+   * Enters a manual flash. Only from all red, every yellow already run to its end (the planner
+   * drains the stage first): a programmed change into flash never cuts a green or a yellow short
+   * (MUTCD 2009 §4D.31 lets only a fault or a manual switch in the cabinet go to flash at any
+   * time). Returns why it cannot, or undefined.
+   */
+  enterManualFlash(nowMs: number): string | undefined {
+    if (this.#latch) return `latched (${this.#latch.reason}): clear the fault first`;
+    if (this.#manual) return 'already in manual flash';
+    const notRed = this.#index.ids.filter((g) => this.#aspects[g] !== 'red');
+    if (notRed.length > 0)
+      return `not all red: ${notRed.map((g) => `"${g}" ${this.#aspects[g]}`).join(', ')}`;
+    // The common red must be seen: at least the plan's all-red, and never less than a second.
+    const needMs = Math.max(sToMs(this.#index.model.allRedS), 1000);
+    const redMs = Math.min(...this.#index.ids.map((g) => nowMs - this.#sinceMs[g]!));
+    if (redMs < needMs) return `all red for ${redMs / 1000} s, below ${needMs / 1000} s`;
+    this.#manual = { atMs: nowMs };
+    return undefined;
+  }
+
+  /**
+   * Leaves a manual flash into all red, timed as if every group had just ended its green: flashing
+   * amber lets traffic proceed with caution, so no conflicting green may start until the full
+   * intergreen (yellow or clearance, then all-red) has run. Returns why it cannot, or undefined.
+   */
+  leaveManualFlash(nowMs: number): string | undefined {
+    if (this.#latch) return `latched (${this.#latch.reason}): clear the fault locally instead`;
+    if (!this.#manual) return 'not in manual flash';
+    this.#manual = undefined;
+    this.#allRed(nowMs, 0);
+    return undefined;
+  }
+
+  /**
+   * All red. By default as if every group had just ended its yellow: a first green waits
+   * intergreen − yellow. `changeDoneS` 0: as if every group had just ended its green.
+   */
+  #allRed(nowMs: number, changeDoneS?: number): void {
     for (const g of this.#index.model.groups) {
       this.#aspects[g.id] = 'red';
       this.#sinceMs[g.id] = nowMs;
-      this.#greenEndMs[g.id] = nowMs - sToMs(g.changeS);
+      this.#greenEndMs[g.id] = nowMs - sToMs(changeDoneS ?? g.changeS);
     }
   }
 

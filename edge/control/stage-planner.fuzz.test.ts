@@ -90,8 +90,8 @@ export function randomIntersection(r: () => number, seed: number): IntersectionC
   return { ...draft, intergreen, plan: { ...plan, stages: timed, cycleS } };
 }
 
-test('planner fuzz — actuated, adaptive and fixed-time never trip the supervisor over long random detector runs', (t) => {
-  const served = { groups: 0, never: 0, modeChanges: 0, retimes: 0, ticks: 0 };
+test('planner fuzz — actuated, adaptive and fixed-time never trip the supervisor over long random detector runs, manual flashes included', (t) => {
+  const served = { groups: 0, never: 0, modeChanges: 0, retimes: 0, ticks: 0, flashes: 0, restores: 0 };
   for (let k = 0; k < INTERSECTIONS; k++) {
     const r = prng(7919 * (k + 1));
     const cfg = randomIntersection(r, k);
@@ -101,8 +101,12 @@ test('planner fuzz — actuated, adaptive and fixed-time never trip the supervis
     const counts = new Map(cfg.detectors.map((d) => [d, Math.floor(r() * 2 ** 32)]));
     const rate = new Map(cfg.detectors.map((d) => [d, r() * 0.6]));
     const greens = new Set<string>();
+    // Manual flashes from their own generator, so the detector and timing sequences stay as they were.
+    const f = prng(104_729 * (k + 1));
     for (let i = 0; i < TICKS; i++) {
       now += 200 + Math.floor(r() * 1300);
+      if (f() < 0.002 && x.requestFlash('fuzz', now).ok) served.flashes++;
+      if (x.operation === 'manual-flash' && f() < 0.05 && x.restore(now).ok) served.restores++;
       if (r() < 0.002) {
         served.modeChanges++;
         t.is(x.setMode(MODES[Math.floor(r() * 3)]!, { passageS: 1 + Math.floor(r() * 5) }), undefined);
@@ -140,4 +144,5 @@ test('planner fuzz — actuated, adaptive and fixed-time never trip the supervis
   t.log(served);
   t.is(served.never, 0, 'every group is served');
   t.true(served.modeChanges > 100 && served.retimes > 50);
+  t.true(served.flashes > 300 && served.restores > 300, 'flashes entered and left mid-stage, mid-change');
 });

@@ -30,7 +30,9 @@ export interface PlannerSettings {
 type Phase =
   | { kind: 'startup' }
   | { kind: 'green'; stage: number; startMs: number }
-  | { kind: 'clearing'; from: number; to: number; endGreenMs: Map<string, number>; why: string };
+  | { kind: 'clearing'; from: number; to: number; endGreenMs: Map<string, number>; why: string }
+  /** Drained for a manual flash: every group red, yellows run out; nothing more is proposed. */
+  | { kind: 'held' };
 
 export class StagePlanner {
   #index: ModelIndex;
@@ -41,6 +43,8 @@ export class StagePlanner {
   readonly #calls: DetectorCalls;
   readonly #detectors: readonly string[];
   #phase: Phase = { kind: 'startup' };
+  /** A manual flash was asked for: end the stage (minimum green kept) and hold all red. */
+  #draining = false;
   #startMs = 0;
   #cycles = 0;
   readonly #aspect = new Map<string, ProposedAspect>();
@@ -66,6 +70,11 @@ export class StagePlanner {
     return this.#pending.timing ?? this.#timing;
   }
 
+  /** True while new timing waits for the next cycle boundary. */
+  get timingPending(): boolean {
+    return this.#pending.timing !== undefined;
+  }
+
   /** Completed cycles since start (adaptive re-optimises every few). */
   get cycles(): number {
     return this.#cycles;
@@ -82,14 +91,33 @@ export class StagePlanner {
     this.#pending.settings = settings;
   }
 
-  /** Starts again from all red (after a latch is cleared): as the supervisor does. */
-  restart(nowMs: number): void {
+  /**
+   * Ends the running stage as any stage change would (minimum green, yellow or clearance), then
+   * holds every group red instead of entering the next stage: the way into a manual flash. Only
+   * restart() undoes it.
+   */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  /** Every group is red with its yellow complete, and stays so: the supervisor may flash. */
+  get drained(): boolean {
+    return this.#phase.kind === 'held';
+  }
+
+  /**
+   * Starts again from all red, as the supervisor does: after a latch is cleared as if every group
+   * had just ended its yellow; after a manual flash (`fullIntergreen`) as if every group had just
+   * ended its green, so the first green waits the whole intergreen.
+   */
+  restart(nowMs: number, fullIntergreen = false): void {
+    this.#draining = false;
     this.#phase = { kind: 'startup' };
     this.#startMs = nowMs;
     for (const g of this.#index.model.groups) {
       this.#aspect.set(g.id, 'red');
       this.#sinceMs.set(g.id, nowMs);
-      this.#greenEndMs.set(g.id, nowMs - sToMs(g.changeS));
+      this.#greenEndMs.set(g.id, nowMs - (fullIntergreen ? 0 : sToMs(g.changeS)));
     }
   }
 
@@ -99,7 +127,8 @@ export class StagePlanner {
     let applied: PlanStep['timingApplied'];
     let model: IntersectionModel | undefined;
     const ph = this.#phase;
-    if (ph.kind === 'startup') {
+    if (this.#draining) this.#drainStep(nowMs);
+    else if (ph.kind === 'startup') {
       if (nowMs - this.#startMs >= 1000 && this.#mayEnter(this.#timing.stages[0]!.groups, nowMs)) {
         ({ applied, model } = this.#enter(0, undefined, nowMs));
       }
@@ -119,6 +148,11 @@ export class StagePlanner {
     }
     if (this.#phase.kind === 'clearing') {
       const cl = this.#phase;
+      if (this.#draining) {
+        // Groups that were to stay green into the next stage leave too, with the same lead.
+        for (const [g, a] of this.#aspect)
+          if (a === 'green' && !cl.endGreenMs.has(g)) cl.endGreenMs.set(g, nowMs);
+      }
       for (const [g, endMs] of cl.endGreenMs) {
         const group = this.#index.group(g);
         const a = this.#aspect.get(g);
@@ -129,7 +163,9 @@ export class StagePlanner {
         }
       }
       const allRed = [...cl.endGreenMs.keys()].every((g) => this.#aspect.get(g) === 'red');
-      if (allRed && this.#mayEnter(this.#timing.stages[cl.to]!.groups, nowMs)) {
+      if (allRed && this.#draining) {
+        if ([...this.#aspect.values()].every((a) => a === 'red')) this.#phase = { kind: 'held' };
+      } else if (allRed && this.#mayEnter(this.#timing.stages[cl.to]!.groups, nowMs)) {
         ({ applied, model } = this.#enter(cl.to, cl.from, nowMs));
       }
     }
@@ -139,6 +175,26 @@ export class StagePlanner {
       ...(applied ? { timingApplied: applied } : {}),
       ...(model ? { modelApplied: model } : {}),
     };
+  }
+
+  /** While draining: start the clearing of the green stage once its minimum greens allow it. */
+  #drainStep(nowMs: number): void {
+    const ph = this.#phase;
+    if (ph.kind === 'startup') {
+      this.#phase = { kind: 'held' };
+    } else if (ph.kind === 'green') {
+      const leaving = this.#timing.stages[ph.stage]!.groups.filter((g) => this.#aspect.get(g) === 'green');
+      const longest = Math.max(
+        this.#index.model.yellowS,
+        ...leaving.map((g) => this.#index.group(g).changeS),
+      );
+      // Each leaving group's green ends early by (longest change − its own): all reach red together,
+      // and none before its minimum green (checked again in the clearing step).
+      const endGreenMs = new Map(
+        leaving.map((g) => [g, nowMs + sToMs(longest) - sToMs(this.#index.group(g).changeS)]),
+      );
+      this.#phase = { kind: 'clearing', from: ph.stage, to: ph.stage, endGreenMs, why: 'manual flash' };
+    }
   }
 
   #set(g: string, a: ProposedAspect, nowMs: number): void {
@@ -255,6 +311,7 @@ export class StagePlanner {
     const n = this.#timing.stages.length;
     const tag = this.#settings.mode === 'fixed-time' ? '' : `, ${this.#settings.mode}`;
     if (ph.kind === 'startup') return 'start-up all-red';
+    if (ph.kind === 'held') return 'all red, held for a manual flash';
     const stage = ph.kind === 'green' ? ph.stage : ph.from;
     const groups = this.#timing.stages[stage]!.groups.join(', ');
     if (ph.kind === 'green') return `stage ${stage + 1}/${n} green (${groups})${tag}`;

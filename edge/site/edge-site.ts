@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { EdgeConfig } from '../config/edge-config.js';
 import type { DetectorReading } from '../control/detector-calls.js';
-import { IntersectionController } from '../control/intersection-controller.js';
+import { IntersectionController, type SignalOperation } from '../control/intersection-controller.js';
 import { engineFromEnv, LightingController } from '../control/lighting-controller.js';
 import { CLOCK_SANE_AFTER_MS } from '../control/lighting-loop.js';
 import { FireWatch, TiltWatch } from '../control/waste-alarms.js';
@@ -37,6 +37,7 @@ export interface EdgeSiteOptions {
 export const SITE_EVENTS = {
   deviceUnavailable: 'DEVICE_UNAVAILABLE',
   signalFlash: 'SIGNAL_FLASH_LATCHED',
+  signalManualFlash: 'SIGNAL_MANUAL_FLASH',
   containerFull: 'CONTAINER_FULL',
   containerEmptied: 'CONTAINER_EMPTIED',
   containerFire: 'CONTAINER_FIRE',
@@ -64,6 +65,29 @@ export interface CollectionEntry {
   readonly fullLowMs?: number;
   readonly fullHighMs?: number;
   readonly reason: CollectionItem['reason'];
+}
+
+/** One intersection's operation, for the console (EdgeSite.signalStates). */
+export interface SignalState {
+  readonly id: string;
+  readonly operation: SignalOperation;
+  readonly mode: string;
+  /** What the plan does now, or did last before a flash. */
+  readonly plan: string;
+  readonly latchReason?: string;
+  readonly manualFlash?: {
+    readonly actor: string;
+    readonly requestedMs: number;
+    readonly flashingMs?: number;
+  };
+  /** A policy's timing waits for this intersection's next cycle boundary. */
+  readonly timingPending: boolean;
+}
+
+/** A policy applied but not yet in force everywhere: its signal timing waits for cycle boundaries. */
+export interface StagedPolicy {
+  readonly version: number;
+  readonly waitingFor: readonly string[];
 }
 
 interface DeviceRecord {
@@ -104,6 +128,8 @@ export class EdgeSite {
   readonly #unsubscribe: (() => void)[] = [];
   #collectAtFill = DEFAULT_COLLECT_AT_FILL;
   #policyVersion = 0;
+  /** The version whose traffic timing was queued last (see stagedPolicy). */
+  #timingVersion = 0;
   #timer: NodeJS.Timeout | undefined;
   #lastTelemetryMs: number | undefined;
   #lastTickMs: number | undefined;
@@ -264,6 +290,7 @@ export class EdgeSite {
       const timing = p.traffic?.get(x.id);
       if (timing) x.setTiming(timing);
     }
+    if (p.traffic) this.#timingVersion = p.version;
     if (p.waste) this.#collectAtFill = p.waste.collectAtFill;
     this.#policyVersion = p.version;
     const sections = ['lighting', 'traffic', 'waste'].filter((s) => s in p);
@@ -296,6 +323,56 @@ export class EdgeSite {
       });
     }
     return result;
+  }
+
+  /**
+   * Puts an intersection into flashing amber at an engineer's request (the console checks the
+   * role and the confirmation). The running stage ends through its minimum green, yellow and a
+   * common red first; the supervisor refuses the flash until all red has been shown.
+   */
+  flashIntersection(intersectionId: string, actor: string): { ok: boolean; reason?: string } {
+    const x = this.#intersections.find((i) => i.id === intersectionId);
+    if (!x) return { ok: false, reason: `unknown intersection "${intersectionId}"` };
+    const result = x.requestFlash(actor, this.#now());
+    this.#log.warn({ intersectionId, actor, ...result }, 'manual flash requested');
+    return result;
+  }
+
+  /** Ends a manual flash: all red for the full intergreen, then the plan from its first stage. */
+  restoreIntersection(intersectionId: string, actor: string): { ok: boolean; reason?: string } {
+    const x = this.#intersections.find((i) => i.id === intersectionId);
+    if (!x) return { ok: false, reason: `unknown intersection "${intersectionId}"` };
+    const now = this.#now();
+    const result = x.restore(now);
+    this.#log.warn({ intersectionId, actor, ...result }, 'restore from manual flash requested');
+    if (result.ok)
+      this.#raise({
+        code: SITE_EVENTS.signalManualFlash,
+        severity: 'warning',
+        message: `${intersectionId}: manual flash ended by ${actor}; all red, then the plan`,
+        timeMs: now,
+        active: false,
+      });
+    return result;
+  }
+
+  /** Every intersection's operation, mode and plan step (console). */
+  signalStates(): SignalState[] {
+    return this.#intersections.map((x) => ({
+      id: x.id,
+      operation: x.operation,
+      mode: x.mode,
+      plan: x.planLabel,
+      ...(x.latch ? { latchReason: x.latch.reason } : {}),
+      ...(x.manualFlash ? { manualFlash: x.manualFlash } : {}),
+      timingPending: x.timingPending,
+    }));
+  }
+
+  /** The applied policy whose signal timing still waits for a cycle boundary somewhere, if any. */
+  stagedPolicy(): StagedPolicy | undefined {
+    const waitingFor = this.#intersections.filter((x) => x.timingPending).map((x) => x.id);
+    return waitingFor.length > 0 ? { version: this.#timingVersion, waitingFor } : undefined;
   }
 
   /**
@@ -482,6 +559,15 @@ export class EdgeSite {
         code: SITE_EVENTS.signalFlash,
         severity: 'critical',
         message: `${x.id}: flashing amber, ${step.latched.reason}; clear locally at the cabinet`,
+        timeMs: now,
+        active: true,
+      });
+    }
+    if (step.manualFlashStarted) {
+      this.#raise({
+        code: SITE_EVENTS.signalManualFlash,
+        severity: 'warning',
+        message: `${x.id}: flashing amber at the request of ${step.manualFlashStarted.actor}`,
         timeMs: now,
         active: true,
       });

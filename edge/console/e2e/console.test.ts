@@ -19,9 +19,11 @@ async function serve(t: ExecutionContext, now?: () => number) {
   fixture.audit.append({
     actor: 'coordinator',
     action: 'policy.refused',
-    target: 'policy:8',
-    after: { reason: 'lighting: step 2 out of order' },
+    target: 'policy:9',
+    after: { reason: 'lighting.steps[1].level_pct: 120 is outside 0..100' },
   });
+  // Version 8 applied, its signal timing waiting for int-sol's cycle end.
+  fixture.source.staged = { version: 8, waitingFor: ['int-sol'] };
   const url = await fixture.app.listen({ host: '127.0.0.1', port: 0 });
   return { ...fixture, url };
 }
@@ -45,6 +47,8 @@ for (const [label, viewport] of [
       const row = page.locator('tr[data-device="lum-001"]');
       await row.waitFor();
       t.regex(await row.innerText(), /60 %/);
+      // The rule that decided the level, in Spanish from its code (the API keeps the English).
+      t.regex(await row.innerText(), /horario: ocaso\+0 → 60 %/);
       t.regex(
         await page.locator('tr[data-device="fill-017"]').innerText(),
         /timeout after 3 s/,
@@ -66,9 +70,27 @@ for (const [label, viewport] of [
           t.regex(await page.locator('.chain').innerText(), /Cadena íntegra: 3 registros/);
           t.regex(await page.locator('table.records').innerText(), /login\.ok/);
         }
-        if (view === 'policies') t.regex(await page.locator('.refusal').innerText(), /step 2 out of order/);
-        if (view === 'intersections')
-          t.is(await page.locator('figure.head').count(), 2, 'both heads of the latched intersection drawn');
+        if (view === 'policies') {
+          t.regex(
+            await page.locator('.refusal').innerText(),
+            /lighting\.steps\[1\]\.level_pct: 120 fuera de 0\.\.100/,
+          );
+          t.regex(await page.locator('.staged').innerText(), /v8 aplicada.*int-sol/s);
+        }
+        if (view === 'intersections') {
+          t.is(await page.locator('figure.head').count(), 4, 'the heads of both intersections drawn');
+          const sol = page.locator('section[data-intersection="int-sol"]');
+          await sol.locator('p.muted', { hasText: 'tiempos fijos' }).waitFor();
+          t.regex(await sol.innerText(), /plan: fase 1\/2 verde \(veh-ew, walk-ew\)/);
+          t.regex(await sol.innerText(), /política 8: se aplica al final del ciclo/);
+        }
+        if (view === 'containers') {
+          const first = page.locator('.collection-list li').first();
+          await first.waitFor();
+          t.is(await first.getAttribute('data-container'), 'cont-018', 'soonest predicted full first');
+          t.regex(await first.innerText(), /Lleno hacia .*entre .* y /);
+          t.is(await page.locator('.collection-list li').count(), 2);
+        }
         await screenshot(t, page, `${label}-${view}`);
       }
     },
@@ -122,6 +144,71 @@ test.serial(
     await page.locator('figure[data-device="sh-atocha-1"][data-aspect="red"]').waitFor({ timeout: 3000 });
     t.deepEqual(source.clears, ['int-atocha:local']);
     t.like(audit.recent(1)[0], { actor: 'eva', action: 'signal.latch_cleared' });
+  },
+);
+
+test.serial(
+  'console e2e — an engineer flashes an intersection and restores it, each after typing its id; a technician may not',
+  async (t) => {
+    const { url, addUser, source, audit } = await serve(t);
+    await addUser('eva', 'engineer');
+    await addUser('tom', 'technician');
+    const { page } = await openPage(t, LAPTOP, 'en-GB');
+    await signInPage(page, url, 'eva', PASSWORD);
+    await page.goto(`${url}/#intersections`);
+    const sol = page.locator('section[data-intersection="int-sol"]');
+    const dialog = page.locator('dialog#confirm');
+
+    await sol.locator('button[data-flash="int-sol"]').click();
+    await dialog.waitFor({ state: 'visible' });
+    t.regex(await dialog.innerText(), /minimum green, yellow and all red/);
+    await page.locator('#confirm-input').fill('int-atocha');
+    await page.locator('#confirm-submit').click();
+    await page.locator('#confirm-error', { hasText: 'Type exactly “int-sol”' }).waitFor();
+    t.deepEqual(source.flashes, [], 'another id flashes nothing');
+    await page.locator('#confirm-input').fill('int-sol');
+    await page.locator('#confirm-submit').click();
+    await page.locator('#toast', { hasText: 'int-sol: entering flash.' }).waitFor();
+    // Live: first the stage drains (yellow), then every head flashes.
+    await page
+      .locator('section[data-intersection="int-sol"][data-operation="entering-flash"]')
+      .waitFor({ timeout: 3000 });
+    await page.locator('figure[data-device="sh-sol-1"][data-aspect="flash"]').waitFor({ timeout: 3000 });
+    await page.locator('section[data-intersection="int-sol"][data-operation="manual-flash"]').waitFor();
+    t.regex(await sol.innerText(), /In manual flash\s*· asked by eva/);
+    t.like(audit.recent(1)[0], { actor: 'eva', action: 'signal.flash', target: 'intersection:int-sol' });
+    await screenshot(t, page, 'laptop-intersections-manual-flash');
+
+    await sol.locator('button[data-restore="int-sol"]').click();
+    await dialog.waitFor({ state: 'visible' });
+    await page.locator('#confirm-input').fill('int-sol');
+    await page.locator('#confirm-submit').click();
+    await page.locator('#toast', { hasText: 'int-sol: plan restored.' }).waitFor();
+    await page.locator('figure[data-device="sh-sol-1"][data-aspect="red"]').waitFor({ timeout: 3000 });
+    await page.locator('section[data-intersection="int-sol"][data-operation="plan"]').waitFor();
+    t.deepEqual(source.flashes, ['flash:int-sol:eva', 'restore:int-sol:eva']);
+    t.like(audit.recent(1)[0], { actor: 'eva', action: 'signal.restore' });
+
+    // The technician sees the button but may not use it, in the page or through the API.
+    await page.locator('#logout').click();
+    await page.locator('#login').waitFor({ state: 'visible' });
+    await signInPage(page, url, 'tom', PASSWORD);
+    await page.goto(`${url}/#intersections`);
+    const button = page.locator('button[data-flash="int-sol"]');
+    await button.waitFor();
+    t.true(await button.isDisabled());
+    const status = await page.evaluate(async () => {
+      const me = (await (await fetch('/api/session')).json()) as { csrf: string };
+      const res = await fetch('/api/intersections/int-sol/flash', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf },
+        body: JSON.stringify({ confirm: 'int-sol' }),
+      });
+      return res.status;
+    });
+    t.is(status, 403);
+    t.is(source.flashes.length, 2, 'nothing more flashed');
+    t.like(audit.recent(1)[0], { actor: 'tom', action: 'access.denied' });
   },
 );
 

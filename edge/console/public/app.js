@@ -6,7 +6,7 @@
 // which also hands over the CSRF token sent back in x-csrf-token on every POST. Any 401 means
 // the session locked or ended: the page drops what it shows and asks for a sign-in.
 import { age, byId, el, number, time } from './dom.js';
-import { currentLang, setLang, t, translatePage } from './i18n.js';
+import { currentLang, reasonText, setLang, t, translatePage } from './i18n.js';
 import { renderAudit, renderPolicies } from './views-records.js';
 import {
   renderContainers,
@@ -37,6 +37,12 @@ const state = {
   /** EdgeSite.lightingGroups, refreshed while the lighting view is open. */
   lighting: [],
   powerHistory: new Map(),
+  /** /api/intersections by id (mode, timing waiting for the cycle end), while that view is open. */
+  signals: new Map(),
+  /** /api/containers/collection, while the containers view is open; null until loaded. */
+  collection: null,
+  /** The staged policy from /api/policies, for the intersections view. */
+  staged: null,
 };
 
 // ---- API -------------------------------------------------------------------------------------
@@ -176,9 +182,11 @@ function renderHeader() {
   }
 }
 
+const refusal = (json, fallback) => reasonText(json?.reasonCode, json?.reason ?? json?.message ?? fallback);
+
 const actions = {
   can: (permission) => Boolean(state.me?.permissions.includes(permission)),
-  confirmClear,
+  confirm,
   override: async (group, levelPct, durationS) => {
     const res = await api('POST', `/api/lighting/${encodeURIComponent(group)}/override`, {
       levelPct,
@@ -186,7 +194,7 @@ const actions = {
     });
     if (res.ok && res.json.ok)
       toast(t('override.done', { group, level: levelPct, until: time(res.json.expiresMs) }), 'ok');
-    else toast(t('override.refused', { reason: res.json?.reason ?? res.json?.message ?? res.status }), 'bad');
+    else toast(t('override.refused', { reason: refusal(res.json, res.status) }), 'bad');
     void loadLighting();
   },
   endOverride: async (group) => {
@@ -194,7 +202,7 @@ const actions = {
     toast(
       res.ok && res.json.ok
         ? t('override.ended', { group })
-        : t('override.refused', { reason: res.json?.reason ?? res.status }),
+        : t('override.refused', { reason: refusal(res.json, res.status) }),
       res.ok && res.json.ok ? 'ok' : 'bad',
     );
     void loadLighting();
@@ -236,6 +244,59 @@ async function loadLighting() {
 setInterval(() => {
   if (state.me && state.view === 'lighting') void loadLighting();
 }, LIGHTING_POLL_MS);
+
+/**
+ * A loader that never runs twice at once, nor more often than every `minGapMs`; a call in
+ * between runs it once more afterwards (many fill readings make one request).
+ */
+function coalesced(load, minGapMs) {
+  let busy = false;
+  let queued = false;
+  let lastMs = 0;
+  const run = async () => {
+    if (busy || Date.now() - lastMs < minGapMs) {
+      if (!queued) {
+        queued = true;
+        setTimeout(() => {
+          queued = false;
+          void run();
+        }, minGapMs);
+      }
+      return;
+    }
+    busy = true;
+    lastMs = Date.now();
+    try {
+      await load();
+    } finally {
+      busy = false;
+    }
+  };
+  return run;
+}
+
+const loadSignals = coalesced(async () => {
+  const [list, policies] = await Promise.all([api('GET', '/api/intersections'), api('GET', '/api/policies')]);
+  if (!list.ok) return;
+  state.signals = new Map(list.json.map((x) => [x.id, x]));
+  state.staged = policies.ok ? (policies.json.staged ?? null) : null;
+  scheduleRender(false);
+}, 500);
+
+const loadCollection = coalesced(async () => {
+  const res = await api('GET', '/api/containers/collection');
+  if (!res.ok) return;
+  state.collection = res.json;
+  scheduleRender(false);
+}, 3000);
+
+// The collection list follows the fill readings, which change slowly: refresh on a reading (at
+// most every 3 s) and every 30 s while the view is open.
+setInterval(() => {
+  if (!state.me) return;
+  if (state.view === 'containers') void loadCollection();
+  if (state.view === 'intersections') void loadSignals();
+}, 30_000);
 
 function renderView() {
   const main = byId('view');
@@ -322,6 +383,8 @@ function route() {
   renderView();
   if (state.view === 'policies' || state.view === 'audit') void loadRecords();
   if (state.view === 'lighting') void loadLighting();
+  if (state.view === 'intersections') void loadSignals();
+  if (state.view === 'containers') void loadCollection();
 }
 window.addEventListener('hashchange', route);
 
@@ -339,16 +402,26 @@ for (const b of document.querySelectorAll('.lang-switch'))
     applyLanguage();
   });
 
-// ---- confirmation of a latch clear -----------------------------------------------------------
+// ---- confirmation of a change to an intersection ----------------------------------------------
+// Clear a latch, flash, restore: each needs the id typed again. The server checks it as well
+// (`confirm` in the body), so this dialog is a help, not the guard.
 
-function confirmClear(id) {
+const CHANGES = {
+  clear: { path: 'clear-latch', done: (json) => json.cleared },
+  flash: { path: 'flash', done: (json) => json.ok },
+  restore: { path: 'restore', done: (json) => json.ok },
+};
+
+function confirm(kind, id) {
   const dialog = byId('confirm');
-  byId('confirm-title').textContent = t('clear.confirmTitle', { id });
-  byId('confirm-text').textContent = t('clear.confirmText', { id });
+  byId('confirm-title').textContent = t(`${kind}.confirmTitle`, { id });
+  byId('confirm-text').textContent = t(`${kind}.confirmText`, { id });
+  byId('confirm-submit').textContent = t(`${kind}.confirm`);
   byId('confirm-error').textContent = '';
   const input = byId('confirm-input');
   input.value = '';
   dialog.dataset.intersection = id;
+  dialog.dataset.kind = kind;
   dialog.showModal();
   input.focus();
 }
@@ -357,21 +430,25 @@ byId('confirm-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const dialog = byId('confirm');
   const id = dialog.dataset.intersection;
+  const kind = dialog.dataset.kind;
+  const change = CHANGES[kind];
   const typed = byId('confirm-input').value.trim();
-  if (typed !== id) {
-    byId('confirm-error').textContent = t('clear.confirmText', { id });
+  if (typed !== id || !change) {
+    byId('confirm-error').textContent = t('confirm.mismatch', { id });
     return;
   }
-  const res = await api('POST', `/api/intersections/${encodeURIComponent(id)}/clear-latch`, {
+  const res = await api('POST', `/api/intersections/${encodeURIComponent(id)}/${change.path}`, {
     confirm: typed,
   });
   dialog.close();
+  const done = res.ok && change.done(res.json);
   const text = res.ok
-    ? res.json.cleared
-      ? t('clear.done', { id })
-      : t('clear.refused', { reason: res.json.reason ?? '—' })
+    ? done
+      ? t(`${kind}.done`, { id })
+      : t(`${kind}.refused`, { reason: refusal(res.json, '—') })
     : t('error', { message: res.json?.message ?? res.status });
-  toast(text, res.ok && res.json.cleared ? 'ok' : 'bad');
+  toast(text, done ? 'ok' : 'bad');
+  if (state.view === 'intersections') void loadSignals();
 });
 byId('confirm-cancel').addEventListener('click', () => byId('confirm').close());
 
@@ -420,6 +497,14 @@ async function reconnectLater() {
   retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
 }
 
+/** A head whose intersection changed operation (plan, flash…): its mode and timing may differ too. */
+function operationChanged(view) {
+  if (view.kind !== 'signal-head') return false;
+  const before = state.devices.get(view.id);
+  const first = (v) => v?.reasonCode?.[0]?.code;
+  return first(before) !== first(view);
+}
+
 function remember(views) {
   for (const view of views) {
     state.devices.set(view.id, view);
@@ -456,8 +541,12 @@ function connect() {
   source.addEventListener('devices', (event) => {
     const views = parse(event);
     if (!Array.isArray(views)) return;
+    // Compared with what is held before it is replaced.
+    const signalsChanged = state.view === 'intersections' && views.some((v) => operationChanged(v));
     remember(views);
     if (state.view === 'lighting' && views.some((v) => v.kind === 'luminaire')) void loadLighting();
+    if (state.view === 'containers' && views.some((v) => v.kind === 'fill-sensor')) void loadCollection();
+    if (signalsChanged) void loadSignals();
     scheduleRender(true);
   });
   source.addEventListener('status', (event) => {

@@ -79,6 +79,7 @@ const STRINGS = {
     noAlarms: 'Sin alarmas.',
     'alarm.unavailable': '{id} no disponible: {error}',
     'alarm.flash': '{id} en ámbar intermitente: {reason}',
+    'alarm.manualFlash': '{id} en intermitente manual ({actor})',
     'alarm.full': 'Contenedor {id} al {fill} %',
     'alarm.uplink': 'Enlace {link} caído',
     health: 'Estado del nodo',
@@ -89,8 +90,6 @@ const STRINGS = {
     uplinks: 'Enlaces',
     group: 'Grupo {id}',
     decidedBy: 'Decidido por: {reason}',
-    latched: 'BLOQUEADO en intermitente',
-    normal: 'En funcionamiento',
     detectors: 'Detectores',
     'clear.button': 'Desbloquear en local',
     'clear.needsRole': 'Necesita el rol de ingeniero',
@@ -126,6 +125,117 @@ const STRINGS = {
     'override.done': '{group} forzado al {level} % hasta {until}.',
     'override.ended': '{group} vuelve al horario.',
     'override.refused': 'No aplicado: {reason}',
+    'flash.button': 'Poner en intermitente',
+    'restore.button': 'Restablecer el plan',
+    'flash.confirmTitle': 'Intermitente en {id}',
+    'flash.confirmText':
+      'La fase en curso terminará con su verde mínimo, ámbar y todo rojo; después todos los semáforos quedarán en ámbar intermitente. Escriba «{id}» para confirmar.',
+    'flash.confirm': 'Poner en intermitente',
+    'flash.done': '{id}: pasando a intermitente.',
+    'flash.refused': 'No puesto en intermitente: {reason}',
+    'restore.confirmTitle': 'Restablecer {id}',
+    'restore.confirmText':
+      'Todo rojo durante el entreverde completo y después el plan desde su primera fase. Escriba «{id}» para confirmar.',
+    'restore.confirm': 'Restablecer',
+    'restore.done': '{id}: plan restablecido.',
+    'restore.refused': 'No restablecido: {reason}',
+    'confirm.mismatch': 'Escriba exactamente «{id}».',
+    'op.plan': 'Funcionando según el plan',
+    'op.entering-flash': 'Pasando a intermitente (terminando la fase)…',
+    'op.manual-flash': 'En intermitente manual',
+    'op.latched': 'BLOQUEADO en intermitente por avería',
+    'op.by': 'pedido por {actor}',
+    'mode.label': 'Modo',
+    'modeName.fixed-time': 'tiempos fijos',
+    'modeName.actuated': 'semiactuado',
+    'modeName.adaptive': 'adaptativo',
+    planStep: 'Paso del plan',
+    timingPending: 'Nueva temporización de la política {version}: se aplica al final del ciclo',
+    collection: 'Recogida',
+    collectionHint:
+      'Llenos, por encima del umbral de la política o que se llenarán en 24 h; el primero, el que antes se llenará.',
+    noCollection: 'Nada que recoger en las próximas 24 h.',
+    fullAt: 'Lleno hacia las {time}',
+    fullBetween: 'entre {low} y {high}',
+    noPrediction: 'Sin predicción todavía',
+    'collect.full': 'lleno',
+    'collect.above collect_at_fill': 'sobre el umbral',
+    'collect.due within horizon': 'se llenará pronto',
+    'col.container': 'Contenedor',
+    'col.fullAt': 'Lleno hacia',
+    'col.interval': 'Intervalo',
+    'col.why': 'Por qué',
+    stagedPolicy: 'Política en espera',
+    stagedText: 'v{version} aplicada; su temporización de semáforos espera el final del ciclo en: {where}',
+    noStaged: 'Nada en espera.',
+    'rule.schedule': 'horario',
+    'rule.default': 'por defecto',
+    'at.sunset': 'ocaso',
+    'at.sunrise': 'orto',
+    'band.high': 'alto',
+    'band.low': 'bajo',
+    'band.moderate': 'moderado',
+    'interval.green': 'verde',
+    'interval.yellow': 'ámbar',
+    'interval.clearance': 'despeje',
+    'interval.all-red': 'todo rojo',
+    'mode.': '',
+    'mode.actuated': ', semiactuado',
+    'mode.adaptive': ', adaptativo',
+    'why.': '',
+    'why.gap-out': ': hueco sin vehículos',
+    'why.max-out': ': verde máximo',
+    'why.end of planned green': ': fin del verde programado',
+    'why.manual flash': ': intermitente manual',
+    'reason.light.undecided': 'aún sin decidir',
+    'reason.light.failOn.clock': 'encendido por seguridad: reloj sin ajustar (anterior a 2020)',
+    'reason.light.failOn.sun': 'encendido por seguridad: sin orto ni ocaso para este lugar y día',
+    'reason.light.failOn.schedule': 'encendido por seguridad: horario desconocido ({detail})',
+    'reason.light.day': 'de día: orto {sunrise}, ocaso {sunset} (Madrid) → apagado',
+    'reason.light.beforeFirst': '{rule}: de noche, antes del primer paso → 100 %',
+    'reason.light.step': '{rule}: {at}{offset} → {level} %',
+    'reason.light.override': 'forzado por {actor} hasta las {until} → {level} %',
+    'reason.light.presence': 'presencia: {detector} (mantiene {hold} s) → {level} %',
+    'reason.light.photocell': 'fotocélula: hay luz (≥ {lux} lx) → apagado',
+    'reason.light.class':
+      'clase {label} por tráfico {band} ({flow} veh/h de {capacity}; diseño {design}) → {pct} % de',
+    'reason.light.ramp': '(en rampa hacia {level} %)',
+    'reason.signal.startup': 'plan: todo rojo de arranque',
+    'reason.signal.held': 'plan: todo rojo, retenido para el intermitente manual',
+    'reason.signal.stage': 'plan: fase {stage}/{of} {interval} ({groups}){mode}{why}',
+    'reason.signal.enteringFlash': '→ pasando a intermitente manual (por {actor})',
+    'reason.signal.manualFlash': 'intermitente manual: por {actor}',
+    'reason.signal.latched': 'intermitente por avería:',
+    'reason.signal.headUnavailable': 'semáforo {heads} no disponible',
+    'reason.signal.proposedInFlash': 'se propuso un estado durante el intermitente manual',
+    'reason.device.noReading': 'sin lecturas todavía',
+    'reason.device.driverStart': 'el driver {driver} no arrancó: {detail}',
+    'reason.device.writeFailed': 'falló la escritura {point}={value}: {detail}',
+    'reason.action.notLatched': 'no está bloqueado',
+    'reason.action.localOnly': 'un intermitente por avería solo se desbloquea en local, en el armario',
+    'reason.action.unknownIntersection': 'cruce desconocido «{id}»',
+    'reason.action.unknownGroup': 'grupo de alumbrado desconocido «{id}»',
+    'reason.action.noOverride': '«{id}» no tiene nivel forzado',
+    'reason.action.noClock': 'reloj sin ajustar: no se puede temporizar el forzado',
+    'reason.action.alreadyFlashing': 'ya está en intermitente manual',
+    'reason.action.alreadyEntering': 'ya está pasando a intermitente',
+    'reason.action.stillEntering': 'aún pasando a intermitente: restablezca cuando los semáforos parpadeen',
+    'reason.action.notFlashing': 'no está en intermitente manual',
+    'reason.action.latchedFirst': 'bloqueado ({fault}): desbloquee antes la avería',
+    'reason.action.latchedLocal': 'bloqueado ({fault}): desbloquee la avería en local',
+    'reason.policy.unsigned': 'firma: la política no está firmada',
+    'reason.policy.tampered':
+      'firma: no coincide con el contenido; la política se cambió después de firmarla',
+    'reason.policy.wrongKey': 'key_id: firmada con la clave {key}, pero este nodo solo confía en {pinned}',
+    'reason.policy.noKey':
+      'trust.coordinatorKey: no hay clave del coordinador fijada; este nodo no aplica políticas que no pueda verificar',
+    'reason.policy.replay':
+      'versión: {version} es anterior a {trusted}, la más reciente aceptada; rechazada como repetición',
+    'reason.policy.outside': '{field}: {value} fuera de {range}',
+    'reason.policy.notNewer': '{field}: {version} no es posterior a la aplicada ({applied})',
+    'reason.policy.positive': '{field}: {value} debe ser un entero positivo',
+    'reason.policy.noSteps': '{field}: necesita al menos un paso',
+    'reason.policy.badAt': '{field}: {value} debe ser "sunset", "sunrise" o "HH:MM"',
   },
   en: {
     title: 'Node console',
@@ -203,6 +313,7 @@ const STRINGS = {
     noAlarms: 'No alarms.',
     'alarm.unavailable': '{id} unavailable: {error}',
     'alarm.flash': '{id} flashing amber: {reason}',
+    'alarm.manualFlash': '{id} in manual flash ({actor})',
     'alarm.full': 'Container {id} at {fill} %',
     'alarm.uplink': '{link} link down',
     health: 'Node health',
@@ -213,8 +324,6 @@ const STRINGS = {
     uplinks: 'Links',
     group: 'Group {id}',
     decidedBy: 'Decided by: {reason}',
-    latched: 'LATCHED in flash',
-    normal: 'Running',
     detectors: 'Detectors',
     'clear.button': 'Clear locally',
     'clear.needsRole': 'Needs the engineer role',
@@ -249,6 +358,116 @@ const STRINGS = {
     'override.done': '{group} held at {level} % until {until}.',
     'override.ended': '{group} back on the schedule.',
     'override.refused': 'Not applied: {reason}',
+    'flash.button': 'Flash',
+    'restore.button': 'Restore the plan',
+    'flash.confirmTitle': 'Flash {id}',
+    'flash.confirmText':
+      'The running stage ends through its minimum green, yellow and all red; then every head flashes amber. Type “{id}” to confirm.',
+    'flash.confirm': 'Flash',
+    'flash.done': '{id}: entering flash.',
+    'flash.refused': 'Not flashed: {reason}',
+    'restore.confirmTitle': 'Restore {id}',
+    'restore.confirmText':
+      'All red for the full intergreen, then the plan from its first stage. Type “{id}” to confirm.',
+    'restore.confirm': 'Restore',
+    'restore.done': '{id}: plan restored.',
+    'restore.refused': 'Not restored: {reason}',
+    'confirm.mismatch': 'Type exactly “{id}”.',
+    'op.plan': 'Running its plan',
+    'op.entering-flash': 'Entering flash (ending the stage)…',
+    'op.manual-flash': 'In manual flash',
+    'op.latched': 'LATCHED in flash by a fault',
+    'op.by': 'asked by {actor}',
+    'mode.label': 'Mode',
+    'modeName.fixed-time': 'fixed time',
+    'modeName.actuated': 'actuated',
+    'modeName.adaptive': 'adaptive',
+    planStep: 'Plan step',
+    timingPending: 'New timing from policy {version}: applies at the end of the cycle',
+    collection: 'Collection',
+    collectionHint: 'Full, above the policy’s threshold, or full within 24 h; soonest full first.',
+    noCollection: 'Nothing to collect in the next 24 h.',
+    fullAt: 'Full around {time}',
+    fullBetween: 'between {low} and {high}',
+    noPrediction: 'No prediction yet',
+    'collect.full': 'full',
+    'collect.above collect_at_fill': 'above threshold',
+    'collect.due within horizon': 'due soon',
+    'col.container': 'Container',
+    'col.fullAt': 'Full around',
+    'col.interval': 'Interval',
+    'col.why': 'Why',
+    stagedPolicy: 'Staged policy',
+    stagedText: 'v{version} applied; its signal timing waits for the end of the cycle at: {where}',
+    noStaged: 'Nothing staged.',
+    'rule.schedule': 'schedule',
+    'rule.default': 'default',
+    'at.sunset': 'sunset',
+    'at.sunrise': 'sunrise',
+    'band.high': 'high',
+    'band.low': 'low',
+    'band.moderate': 'moderate',
+    'interval.green': 'green',
+    'interval.yellow': 'yellow',
+    'interval.clearance': 'clearance',
+    'interval.all-red': 'all-red',
+    'mode.': '',
+    'mode.actuated': ', actuated',
+    'mode.adaptive': ', adaptive',
+    'why.': '',
+    'why.gap-out': ': gap-out',
+    'why.max-out': ': max-out',
+    'why.end of planned green': ': end of planned green',
+    'why.manual flash': ': manual flash',
+    'reason.light.undecided': 'not decided yet',
+    'reason.light.failOn.clock': 'fail-on: clock not set (before 2020)',
+    'reason.light.failOn.sun': 'fail-on: no sunrise/sunset for this place and day',
+    'reason.light.failOn.schedule': 'fail-on: schedule unknown ({detail})',
+    'reason.light.day': 'day: sunrise {sunrise}, sunset {sunset} (Madrid) → off',
+    'reason.light.beforeFirst': '{rule}: night, before the first step → 100 %',
+    'reason.light.step': '{rule}: {at}{offset} → {level} %',
+    'reason.light.override': 'override by {actor} until {until} → {level} %',
+    'reason.light.presence': 'presence: {detector} (hold {hold} s) → {level} %',
+    'reason.light.photocell': 'photocell: light (≥ {lux} lx) → off',
+    'reason.light.class':
+      'class {label} for {band} traffic ({flow} veh/h of {capacity}; design {design}) → {pct} % of',
+    'reason.light.ramp': '(ramping to {level} %)',
+    'reason.signal.startup': 'plan: start-up all-red',
+    'reason.signal.held': 'plan: all red, held for a manual flash',
+    'reason.signal.stage': 'plan: stage {stage}/{of} {interval} ({groups}){mode}{why}',
+    'reason.signal.enteringFlash': '→ entering manual flash (by {actor})',
+    'reason.signal.manualFlash': 'manual flash: by {actor}',
+    'reason.signal.latched': 'flash:',
+    'reason.signal.headUnavailable': 'head {heads} unavailable',
+    'reason.signal.proposedInFlash': 'a state was proposed during a manual flash',
+    'reason.device.noReading': 'no reading yet',
+    'reason.device.driverStart': 'driver {driver} failed to start: {detail}',
+    'reason.device.writeFailed': 'write {point}={value} failed: {detail}',
+    'reason.action.notLatched': 'not latched',
+    'reason.action.localOnly': 'a latched flash can only be cleared locally, at the cabinet',
+    'reason.action.unknownIntersection': 'unknown intersection "{id}"',
+    'reason.action.unknownGroup': 'unknown lighting group "{id}"',
+    'reason.action.noOverride': 'no override on "{id}"',
+    'reason.action.noClock': 'clock not set: an override lease cannot be timed',
+    'reason.action.alreadyFlashing': 'already in manual flash',
+    'reason.action.alreadyEntering': 'already entering flash',
+    'reason.action.stillEntering': 'still entering flash: restore once the heads flash',
+    'reason.action.notFlashing': 'not in manual flash',
+    'reason.action.latchedFirst': 'latched ({fault}): clear the fault first',
+    'reason.action.latchedLocal': 'latched ({fault}): clear the fault locally instead',
+    'reason.policy.unsigned': 'signature: the bundle is unsigned',
+    'reason.policy.tampered':
+      'signature: does not match the content; the bundle was changed after it was signed',
+    'reason.policy.wrongKey': 'key_id: signed by key {key}, but this edge trusts only {pinned}',
+    'reason.policy.noKey':
+      'trust.coordinatorKey: no coordinator key is pinned; this edge applies no policy it cannot verify',
+    'reason.policy.replay':
+      'version: {version} is older than {trusted}, the newest this edge has trusted; refused as a replay',
+    'reason.policy.outside': '{field}: {value} is outside {range}',
+    'reason.policy.notNewer': '{field}: {version} is not newer than the applied {applied}',
+    'reason.policy.positive': '{field}: {value} must be a positive integer',
+    'reason.policy.noSteps': '{field}: needs at least one step',
+    'reason.policy.badAt': '{field}: {value} must be "sunset", "sunrise" or "HH:MM"',
   },
 };
 
@@ -284,6 +503,46 @@ export function setLang(next) {
   } catch {
     // Not remembered; the choice still applies to this page.
   }
+}
+
+// Reasons arrive as coded parts (edge/console/reason-codes.ts); each has a template above
+// ('reason.<code>'). Parts join with "; " as in the English text, except around the clauses that
+// lead into the next one ("… → 60 % of <schedule>", "flash: <why>") or trail it (a ramp).
+const JOIN_AFTER = new Set(['light.class', 'signal.latched']);
+const JOIN_BEFORE = new Set(['light.ramp', 'signal.enteringFlash']);
+/** Parameters whose values are words to translate too ('rule.schedule', 'interval.yellow' …). */
+const WORD_PARAMS = new Set(['rule', 'at', 'band', 'interval', 'mode', 'why']);
+
+function has(key) {
+  return STRINGS[lang][key] !== undefined || STRINGS.es[key] !== undefined;
+}
+
+function partText(part) {
+  if (part.code === 'text') return String(part.params?.text ?? '');
+  const values = {};
+  for (const [name, v] of Object.entries(part.params ?? {})) {
+    const word = `${name}.${v}`;
+    if (WORD_PARAMS.has(name) && has(word)) values[name] = t(word);
+    else if (typeof v === 'number')
+      values[name] = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(v);
+    else values[name] = v;
+  }
+  return t(`reason.${part.code}`, values);
+}
+
+/**
+ * A reason in the page's language from its coded parts; `english` (the API's text) when there are
+ * none, or when one is a code this page does not know (a newer node): better English than a key.
+ */
+export function reasonText(parts, english) {
+  if (!Array.isArray(parts) || parts.length === 0) return english ?? '';
+  if (parts.some((p) => p.code !== 'text' && !has(`reason.${p.code}`))) return english ?? '';
+  let out = '';
+  parts.forEach((part, i) => {
+    if (i > 0) out += JOIN_BEFORE.has(part.code) || JOIN_AFTER.has(parts[i - 1].code) ? ' ' : '; ';
+    out += partText(part);
+  });
+  return out;
 }
 
 /** Fills every [data-i18n] element of the static page. */

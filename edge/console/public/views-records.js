@@ -1,7 +1,8 @@
 // The views of what the node recorded, fetched from the API when opened: policies (active
-// version, history, last refusal) and the audit log (filters, hash-chain verification).
+// version, the staged one, history, last refusal) and the audit log (filters, hash-chain
+// verification).
 import { el, time } from './dom.js';
-import { t } from './i18n.js';
+import { reasonText, t } from './i18n.js';
 
 function parsed(json) {
   if (json === null || json === undefined) return '—';
@@ -54,12 +55,27 @@ export function renderPolicies(root, data) {
   active.append(el('h2', '', t('activePolicy')));
   active.append(el('p', 'big', data.active > 0 ? `v${data.active}` : t('builtIn')));
   root.append(active);
+  // Staged: applied and stored, but its signal timing waits for each intersection's cycle end.
+  const staged = el('section', 'card staged');
+  staged.append(el('h2', '', t('stagedPolicy')));
+  staged.append(
+    data.staged
+      ? el(
+          'p',
+          'warn',
+          t('stagedText', { version: data.staged.version, where: data.staged.waitingFor.join(', ') }),
+        )
+      : el('p', 'muted', t('noStaged')),
+  );
+  root.append(staged);
   if (data.lastRefusal) {
     const refusal = el('section', 'card refusal');
     refusal.append(el('h2', '', t('lastRefusal')));
-    const after = JSON.parse(data.lastRefusal.afterJson ?? '{}');
     refusal.append(el('p', 'bad', `${data.lastRefusal.target} · ${time(data.lastRefusal.timeMs)}`));
-    refusal.append(el('p', 'reason', String(after.reason ?? '—')));
+    const english = data.lastRefusalReason ?? '—';
+    const reason = el('p', 'reason', reasonText(data.lastRefusalCode, english));
+    reason.title = english;
+    refusal.append(reason);
     root.append(refusal);
   }
   const history = el('section', 'card');

@@ -2,7 +2,7 @@
 // overview, lighting, intersections, containers, devices. Each render function empties its
 // section and draws it again (a few hundred nodes at most; updates come at most every 250 ms).
 import { age, aspectNode, aspectOf, el, meter, number, sparkline, time, value } from './dom.js';
-import { t } from './i18n.js';
+import { reasonText, t } from './i18n.js';
 
 /** Fill at or above which a container shows as an alarm (the site's default collection threshold). */
 const FULL_PCT = 80;
@@ -39,21 +39,28 @@ function availability(view) {
       `${view.available ? '●' : '✕'} ${t(view.available ? 'available' : 'unavailable')}`,
     ),
   );
-  if (!view.available && view.lastError) box.append(el('small', 'error', view.lastError));
+  if (!view.available && view.lastError)
+    box.append(el('small', 'error', reasonText(view.lastErrorCode, view.lastError)));
   return box;
 }
 
 /** Alarms as the console can see them: unavailable devices, latched intersections, full bins, links. */
 export function alarmsOf(state) {
   const alarms = [];
-  for (const x of intersectionsOf(state.devices.values()))
-    if (x.latched)
-      alarms.push({ severity: 'critical', text: t('alarm.flash', { id: x.id, reason: x.reason }) });
+  for (const x of intersectionsOf(state.devices.values())) {
+    if (x.operation === 'latched')
+      alarms.push({
+        severity: 'critical',
+        text: t('alarm.flash', { id: x.id, reason: reasonText(x.reasonCode, x.reason) }),
+      });
+    else if (x.operation !== 'plan')
+      alarms.push({ severity: 'warning', text: t('alarm.manualFlash', { id: x.id, actor: x.actor ?? '—' }) });
+  }
   for (const v of sorted(state.devices.values())) {
     if (!v.available)
       alarms.push({
         severity: 'warning',
-        text: t('alarm.unavailable', { id: v.id, error: v.lastError ?? '—' }),
+        text: t('alarm.unavailable', { id: v.id, error: reasonText(v.lastErrorCode, v.lastError ?? '—') }),
       });
     else if (v.kind === 'fill-sensor' && typeof v.state.fill === 'number' && v.state.fill >= FULL_PCT)
       alarms.push({
@@ -171,14 +178,16 @@ export function renderLighting(root, state, actions) {
     // it differs (a DALI minimum, a device that dropped).
     const reasons = new Set(views.map((v) => v.reason).filter(Boolean));
     const common = group?.reason ?? (reasons.size === 1 ? [...reasons][0] : undefined);
-    if (common)
-      c.append(
-        el(
-          'p',
-          `reason${common.startsWith('override') ? ' strong warn' : ''}`,
-          t('decidedBy', { reason: common }),
-        ),
+    const commonCode = group?.reasonCode ?? views.find((v) => v.reason === common)?.reasonCode;
+    if (common) {
+      const p = el(
+        'p',
+        `reason${common.startsWith('override') ? ' strong warn' : ''}`,
+        t('decidedBy', { reason: reasonText(commonCode, common) }),
       );
+      p.title = common; // the node's own words, for a report
+      c.append(p);
+    }
     if (group) {
       const facts = el('p', 'muted');
       facts.textContent = `${t('class')} ${group.lightingClass} · ${value(group.powerW, 'W')} · ${group.energyWh < 1000 ? value(group.energyWh, 'Wh') : value(group.energyWh / 1000, 'kWh')}`;
@@ -202,7 +211,8 @@ export function renderLighting(root, state, actions) {
       );
       li.append(el('span', 'num', `${value(v.state.level, '%')} · ${value(v.state.power, 'W')}`));
       if (!v.available) li.append(availability(v));
-      if (v.reason && v.reason !== common) li.append(el('small', 'reason', v.reason));
+      if (v.reason && v.reason !== common)
+        li.append(el('small', 'reason', reasonText(v.reasonCode, v.reason)));
       ul.append(li);
     }
     c.append(ul);
@@ -211,22 +221,47 @@ export function renderLighting(root, state, actions) {
   }
 }
 
-/** Same grouping as the server's intersectionsOf (console-api.ts): heads and detectors by group. */
+/** How an intersection runs, read from its heads' coded reasons (reason-codes.ts). */
+function operationOf(head) {
+  const codes = (head.reasonCode ?? []).map((p) => p.code);
+  if (codes[0] === 'signal.latched' || head.reason?.startsWith('flash:')) return 'latched';
+  if (codes[0] === 'signal.manualFlash') return 'manual-flash';
+  if (codes.includes('signal.enteringFlash')) return 'entering-flash';
+  return 'plan';
+}
+
+const OPERATION_RANK = { plan: 0, 'entering-flash': 1, 'manual-flash': 2, latched: 3 };
+
+/**
+ * Same grouping as the server's intersectionsOf (console-signals.ts): heads and detectors by
+ * group; the operation is the most severe any head shows, live from the event stream.
+ */
 export function intersectionsOf(views) {
   const byId = new Map();
   for (const d of views) {
     if ((d.kind !== 'signal-head' && d.kind !== 'detector') || d.group === undefined) continue;
-    if (!byId.has(d.group)) byId.set(d.group, { id: d.group, latched: false, heads: [], detectors: [] });
+    if (!byId.has(d.group))
+      byId.set(d.group, { id: d.group, latched: false, operation: 'plan', heads: [], detectors: [] });
     const x = byId.get(d.group);
     if (d.kind === 'detector') x.detectors.push(d);
     else {
       x.heads.push(d);
-      if (d.reason !== undefined) x.reason ??= d.reason;
-      if (d.reason?.startsWith('flash:')) {
-        x.latched = true;
+      if (d.reason !== undefined && x.reason === undefined) {
         x.reason = d.reason;
+        x.reasonCode = d.reasonCode;
+      }
+      const op = operationOf(d);
+      if (OPERATION_RANK[op] > OPERATION_RANK[x.operation]) {
+        x.operation = op;
+        x.reason = d.reason;
+        x.reasonCode = d.reasonCode;
       }
     }
+  }
+  for (const x of byId.values()) {
+    x.latched = x.operation === 'latched';
+    const by = (x.reasonCode ?? []).find((p) => p.params?.actor !== undefined);
+    if (by) x.actor = by.params.actor;
   }
   return [...byId.values()].filter((x) => x.heads.length > 0);
 }
@@ -249,14 +284,53 @@ function headDiagram(view) {
   return box;
 }
 
+/** The engineer's button for a change; disabled, with the reason, for anyone else. */
+function actionButton(c, kind, id, actions, className) {
+  const button = el('button', className, t(`${kind}.button`));
+  button.type = 'button';
+  button.dataset[kind] = id;
+  if (!actions.can('signal.clear')) {
+    button.disabled = true;
+    c.append(button, el('small', 'muted', t('clear.needsRole')));
+  } else {
+    button.addEventListener('click', () => actions.confirm(kind, id));
+    c.append(button);
+  }
+}
+
+const OPERATION_CLASS = {
+  plan: 'ok',
+  'entering-flash': 'warn strong',
+  'manual-flash': 'warn strong',
+  latched: 'bad strong',
+};
+
 export function renderIntersections(root, state, actions) {
   const list = intersectionsOf(state.devices.values());
   if (list.length === 0) root.append(el('p', 'empty', t('noIntersections')));
   for (const x of list) {
-    const c = card(x.id, `intersection${x.latched ? ' latched' : ''}`);
+    const c = card(x.id, `intersection op-${x.operation}${x.latched ? ' latched' : ''}`);
     c.dataset.intersection = x.id;
-    c.append(el('p', x.latched ? 'bad strong' : 'ok', x.latched ? `✕ ${t('latched')}` : `● ${t('normal')}`));
-    if (x.reason) c.append(el('p', 'reason', x.reason));
+    c.dataset.operation = x.operation;
+    const op = el('p', `operation ${OPERATION_CLASS[x.operation]}`);
+    op.textContent = `${x.operation === 'plan' ? '●' : '✕'} ${t(`op.${x.operation}`)}`;
+    if (x.actor && x.operation !== 'plan' && x.operation !== 'latched')
+      op.append(el('small', 'muted', ` · ${t('op.by', { actor: x.actor })}`));
+    c.append(op);
+    if (x.reason) {
+      const reason = el('p', 'reason', reasonText(x.reasonCode, x.reason));
+      reason.title = x.reason;
+      c.append(reason);
+    }
+    // Mode and the policy timing waiting for the cycle end come from /api/intersections.
+    const known = state.signals?.get(x.id);
+    if (known?.mode) {
+      const facts = el('p', 'muted');
+      facts.textContent = `${t('mode.label')}: ${t(`modeName.${known.mode}`)}`;
+      c.append(facts);
+    }
+    if (known?.timingPending && state.staged)
+      c.append(el('p', 'warn', t('timingPending', { version: state.staged.version })));
     const diagram = el('div', 'heads');
     for (const h of sorted(x.heads)) diagram.append(headDiagram(h));
     c.append(diagram);
@@ -273,25 +347,51 @@ export function renderIntersections(root, state, actions) {
       }
       c.append(ul);
     }
-    if (x.latched) {
-      const button = el('button', 'danger', t('clear.button'));
-      button.type = 'button';
-      button.dataset.clear = x.id;
-      if (!actions.can('signal.clear')) {
-        button.disabled = true;
-        c.append(button, el('small', 'muted', t('clear.needsRole')));
-      } else {
-        button.addEventListener('click', () => actions.confirmClear(x.id));
-        c.append(button);
-      }
-    }
+    if (x.operation === 'latched') actionButton(c, 'clear', x.id, actions, 'danger');
+    else if (x.operation === 'plan') actionButton(c, 'flash', x.id, actions, 'danger');
+    else if (x.operation === 'manual-flash') actionButton(c, 'restore', x.id, actions, 'primary');
     root.append(c);
   }
+}
+
+/** "Full around 14:30, between 13:10 and 16:45", or that there is no prediction. */
+function prediction(at, low, high) {
+  if (typeof at !== 'number') return t('noPrediction');
+  const when = t('fullAt', { time: time(at) });
+  return typeof low === 'number' && typeof high === 'number'
+    ? `${when}, ${t('fullBetween', { low: time(low), high: time(high) })}`
+    : when;
+}
+
+/** The collection list, soonest full first, in the site's order (EdgeSite.collectionList). */
+function collectionCard(entries) {
+  const c = card(t('collection'), 'collection');
+  c.append(el('p', 'muted', t('collectionHint')));
+  if (!entries) return c;
+  if (entries.length === 0) {
+    c.append(el('p', 'empty', t('noCollection')));
+    return c;
+  }
+  const ol = el('ol', 'collection-list');
+  for (const e of entries) {
+    const li = el('li', e.reason === 'full' ? 'bad' : '');
+    li.dataset.container = e.containerId;
+    li.append(
+      el('span', 'mono', e.containerId),
+      el('strong', 'num', ` ${value(e.fillPct, '%')} `),
+      el('span', `badge ${e.reason === 'full' ? 'bad' : 'warn'}`, t(`collect.${e.reason}`)),
+      el('small', 'muted', prediction(e.fullAtMs, e.fullLowMs, e.fullHighMs)),
+    );
+    ol.append(li);
+  }
+  c.append(ol);
+  return c;
 }
 
 export function renderContainers(root, state) {
   const sensors = [...state.devices.values()].filter((v) => v.kind === 'fill-sensor');
   if (sensors.length === 0) root.append(el('p', 'empty', t('noContainers')));
+  else root.append(collectionCard(state.collection));
   const grid = el('div', 'grid');
   for (const v of sorted(sensors)) {
     const c = card(v.group ?? v.id, `container${v.available ? '' : ' unavailable'}`);
@@ -303,6 +403,7 @@ export function renderContainers(root, state) {
       el('strong', '', ` ${value(fill, '%')}`),
     );
     c.append(line);
+    c.append(el('p', 'prediction', prediction(v.state.fullAtMs, v.state.fullLowMs, v.state.fullHighMs)));
     const history = state.fillHistory.get(v.id) ?? [];
     const trend = el('div', 'trend');
     trend.append(
@@ -327,7 +428,11 @@ const KINDS = [
   },
   { kind: 'signal-head', points: [{ name: 'aspect' }] },
   { kind: 'detector', points: [] },
-  { kind: 'fill-sensor', points: [{ name: 'fill', unit: '%' }] },
+  {
+    kind: 'fill-sensor',
+    points: [{ name: 'fill', unit: '%' }],
+    hidden: ['fullAtMs', 'fullLowMs', 'fullHighMs'],
+  },
 ];
 
 function cell(row, label, content, className) {
@@ -340,7 +445,7 @@ function cell(row, label, content, className) {
 
 export function renderDevices(root, state) {
   if (state.devices.size === 0) root.append(el('p', 'empty', t('noDevices')));
-  for (const { kind, points } of KINDS) {
+  for (const { kind, points, hidden = [] } of KINDS) {
     const views = sorted([...state.devices.values()].filter((v) => v.kind === kind));
     if (views.length === 0) continue;
     const section = el('section', 'kind');
@@ -379,7 +484,8 @@ export function renderDevices(root, state) {
       cell(tr, t('col.group'), view.group ?? '—');
       cell(tr, t('col.availability'), availability(view));
       cell(tr, t('col.driver'), `${view.driver} · ${view.type}`);
-      const shown = new Set();
+      // Predicted times are epoch ms: shown in the containers view, not as raw numbers here.
+      const shown = new Set(hidden);
       for (const point of points) {
         shown.add(point.name);
         const v = view.state[point.name];
@@ -395,7 +501,7 @@ export function renderDevices(root, state) {
         .map(([name, v]) => `${name}: ${value(v)}`)
         .join(' · ');
       cell(tr, t('col.other'), other || '—', 'other');
-      cell(tr, t('col.reason'), view.reason ?? '—', 'reason');
+      cell(tr, t('col.reason'), view.reason ? reasonText(view.reasonCode, view.reason) : '—', 'reason');
       tbody.append(tr);
     }
     table.append(thead, tbody);

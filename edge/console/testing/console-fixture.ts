@@ -10,7 +10,13 @@ import { openDatabase } from '../../store/edge-db.js';
 import { tempDir, testLogger } from '../../test-support/temp-dir.js';
 import { openConsoleAccess, type ConsoleAccess } from '../../users/console-access.js';
 import type { Role } from '../../users/roles.js';
-import type { ConsoleActions, LightingGroupView } from '../console-api.js';
+import type {
+  CollectionEntryView,
+  ConsoleActions,
+  LightingGroupView,
+  SignalStateView,
+  StagedPolicyView,
+} from '../console-api.js';
 import { createConsole, type ConsoleSource, type ConsoleStatus } from '../console-server.js';
 
 export const DEVICES: DeviceView[] = [
@@ -58,6 +64,57 @@ export const DEVICES: DeviceView[] = [
     reason: 'flash: head sh-atocha-2 stopped answering',
     updatedMs: 1_700_000_000_000,
   },
+  {
+    id: 'sh-sol-1',
+    type: 'signal-head-3',
+    kind: 'signal-head',
+    driver: 'simulated',
+    group: 'int-sol',
+    available: true,
+    state: { aspect: 'green' },
+    reason: 'plan: stage 1/2 green (veh-ew, walk-ew)',
+    updatedMs: 1_700_000_000_000,
+  },
+  {
+    id: 'sh-sol-2',
+    type: 'signal-head-3',
+    kind: 'signal-head',
+    driver: 'simulated',
+    group: 'int-sol',
+    available: true,
+    state: { aspect: 'red' },
+    reason: 'plan: stage 1/2 green (veh-ew, walk-ew)',
+    updatedMs: 1_700_000_000_000,
+  },
+  {
+    id: 'fill-018',
+    type: 'ultrasonic-glass',
+    kind: 'fill-sensor',
+    driver: 'simulated',
+    group: 'cont-018',
+    available: true,
+    state: {
+      fill: 64.5,
+      fullAtMs: 1_700_000_000_000 + 5 * 3_600_000,
+      fullLowMs: 1_700_000_000_000 + 4 * 3_600_000,
+      fullHighMs: 1_700_000_000_000 + 7 * 3_600_000,
+    },
+    updatedMs: 1_700_000_000_000,
+  },
+];
+
+/** The site's collection list for DEVICES: soonest predicted full first. */
+export const COLLECTION: CollectionEntryView[] = [
+  {
+    containerId: 'cont-018',
+    sensorId: 'fill-018',
+    fillPct: 64.5,
+    fullAtMs: 1_700_000_000_000 + 5 * 3_600_000,
+    fullLowMs: 1_700_000_000_000 + 4 * 3_600_000,
+    fullHighMs: 1_700_000_000_000 + 7 * 3_600_000,
+    reason: 'due within horizon',
+  },
+  { containerId: 'cont-017', sensorId: 'fill-017', fillPct: 72, reason: 'above collect_at_fill' },
 ];
 
 export const STATUS: ConsoleStatus = {
@@ -130,6 +187,90 @@ export class FakeSource implements ConsoleSource, ConsoleActions {
     this.overrides.delete(group);
     this.change({ ...DEVICES[0]!, updatedMs: Date.now() });
   }
+  /** Each manual flash and restore, as "flash:int-sol:eva". */
+  readonly flashes: string[] = [];
+  /** How long the fake takes to drain a stage before flashing (the site takes seconds). */
+  drainMs = 300;
+  #heads(id: string): DeviceView[] {
+    return this.devices().filter((d) => d.group === id && d.kind === 'signal-head');
+  }
+  flashIntersection(id: string, actor: string): { ok: boolean; reason?: string } {
+    const heads = this.#heads(id);
+    if (heads.length === 0) return { ok: false, reason: `unknown intersection "${id}"` };
+    const op = this.#operation(heads);
+    if (op === 'latched')
+      return { ok: false, reason: `latched (${heads[0]!.reason!.slice(7)}): clear the fault first` };
+    if (op !== 'plan')
+      return {
+        ok: false,
+        reason: op === 'manual-flash' ? 'already in manual flash' : 'already entering flash',
+      };
+    this.flashes.push(`flash:${id}:${actor}`);
+    // As the site does: the stage drains through yellow and all red, then the heads flash.
+    this.change(
+      ...heads.map((h) => ({
+        ...h,
+        state: { aspect: h.state.aspect === 'green' ? 'yellow' : 'red' },
+        reason: `plan: stage 1/2 yellow (veh-ew, walk-ew): manual flash → entering manual flash (by ${actor})`,
+      })),
+    );
+    const drained = () =>
+      this.change(
+        ...this.#heads(id).map((h) => ({
+          ...h,
+          state: { aspect: 'flash' },
+          reason: `manual flash: by ${actor}`,
+        })),
+      );
+    if (Number.isFinite(this.drainMs)) setTimeout(drained, this.drainMs).unref();
+    else this.#draining.push(drained);
+    return { ok: true };
+  }
+  readonly #draining: (() => void)[] = [];
+  /** With drainMs Infinity: the drains waiting for the test to end them. */
+  finishDrains(): void {
+    for (const drained of this.#draining.splice(0)) drained();
+  }
+  restoreIntersection(id: string, actor: string): { ok: boolean; reason?: string } {
+    const heads = this.#heads(id);
+    if (heads.length === 0) return { ok: false, reason: `unknown intersection "${id}"` };
+    const op = this.#operation(heads);
+    if (op === 'entering-flash')
+      return { ok: false, reason: 'still entering flash: restore once the heads flash' };
+    if (op !== 'manual-flash') return { ok: false, reason: 'not in manual flash' };
+    this.flashes.push(`restore:${id}:${actor}`);
+    this.change(...heads.map((h) => ({ ...h, state: { aspect: 'red' }, reason: 'plan: start-up all-red' })));
+    return { ok: true };
+  }
+  #operation(heads: readonly DeviceView[]): SignalStateView['operation'] {
+    const reason = heads[0]?.reason ?? '';
+    if (reason.startsWith('flash:')) return 'latched';
+    if (reason.startsWith('manual flash:')) return 'manual-flash';
+    return reason.includes('→ entering manual flash') ? 'entering-flash' : 'plan';
+  }
+  signals(): SignalStateView[] {
+    return ['int-atocha', 'int-sol'].map((id) => {
+      const heads = this.#heads(id);
+      const operation = this.#operation(heads);
+      const actor = /by (\w+)/.exec(heads[0]?.reason ?? '')?.[1];
+      return {
+        id,
+        operation,
+        mode: 'fixed-time',
+        plan: 'stage 1/2 green (veh-ew, walk-ew)',
+        ...(operation === 'latched' ? { latchReason: 'head sh-atocha-2 stopped answering' } : {}),
+        ...(actor && operation !== 'plan' && operation !== 'latched'
+          ? { manualFlash: { actor, requestedMs: 1_700_000_000_000 } }
+          : {}),
+        timingPending: id === 'int-sol' && this.staged !== undefined,
+      };
+    });
+  }
+  /** What EdgeSite.stagedPolicy reports; the test sets it. */
+  staged: StagedPolicyView | undefined;
+  collectionList(): CollectionEntryView[] {
+    return COLLECTION;
+  }
   clearSignalLatch(id: string, origin: 'local'): { cleared: boolean; reason?: string } {
     this.clears.push(`${id}:${origin}`);
     const heads = this.devices().filter((d) => d.group === id && d.kind === 'signal-head');
@@ -168,6 +309,9 @@ export function consoleFixture(
     actions: source,
     diskPath: dir,
     lightingGroups: () => source.lightingGroups(),
+    signals: () => source.signals(),
+    collectionList: () => source.collectionList(),
+    stagedPolicy: () => source.staged,
     ...(sessionCheckMs !== undefined ? { sessionCheckMs } : {}),
   });
   t.teardown(async () => {
