@@ -12,6 +12,15 @@ export const telemetrySubject = (edgeId: string): string => `calle.telemetry.${e
 export const eventSubject = (edgeId: string): string => `calle.events.${edgeId}`;
 
 /**
+ * Subject of one command type for one edge (request/reply; calle.v1.SignedCommand, answered with
+ * calle.v1.CommandReply). The edge subscribes to its own `calle.cmd.<id>.>` only, and the hub lets
+ * nobody but the coordinator publish there (deploy/nats/accounts-file.ts).
+ */
+export const commandSubject = (edgeId: string, type: string): string => `calle.cmd.${edgeId}.${type}`;
+/** Every command subject of one edge: what the edge subscribes to. */
+export const commandSubjects = (edgeId: string): string => `calle.cmd.${edgeId}.>`;
+
+/**
  * Message id for JetStream de-duplication: the edge id and the first sequence number the message
  * carries. A re-sent outbox row always gets the same id, because the row's content never changes.
  */

@@ -61,6 +61,11 @@ export class TelemetryIngest {
     this.#markReady = resolve;
   });
 
+  /** The NATS connection once made (it may be reconnecting): commands to edges share it. */
+  get connection(): NatsConnection | undefined {
+    return this.#nc;
+  }
+
   private constructor(options: TelemetryIngestOptions) {
     this.#db = options.db;
     this.#log = options.log;

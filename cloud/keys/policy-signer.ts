@@ -3,6 +3,7 @@
 // edge refuses what it receives.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { calle } from '../../proto/index.js';
+import { signCommand } from '../../edge/trust/command-signature.js';
 import { keyIdOf, signBundle } from '../../edge/trust/policy-signature.js';
 
 export interface PolicySigner {
@@ -10,12 +11,21 @@ export interface PolicySigner {
   readonly keyId: string;
   /** The canonical bundle with key_id, signature_alg and signature filled in. */
   sign(bundle: calle.v1.IPolicyBundle): calle.v1.PolicyBundle;
+  /**
+   * Signs a command for one edge with the same key (edge/trust/command-signature.ts). Optional:
+   * a signer without it (a test's) leaves the coordinator unable to send commands.
+   */
+  signCommand?(command: calle.v1.IEdgeCommand): calle.v1.SignedCommand;
 }
 
 /** Signs with an Ed25519 private key. */
 export function ed25519Signer(privateKey: KeyObject): PolicySigner {
   const keyId = keyIdOf(privateKey);
-  return { keyId, sign: (bundle) => signBundle(bundle, privateKey) };
+  return {
+    keyId,
+    sign: (bundle) => signBundle(bundle, privateKey),
+    signCommand: (command) => signCommand(command, privateKey),
+  };
 }
 
 /**

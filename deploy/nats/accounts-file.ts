@@ -2,7 +2,7 @@
 // user and one nkey user per edge, each edge allowed only its own subjects. Provisioning writes
 // it from the fleet registry; accounts.example.conf is its output for the demo edge (a test keeps
 // the two identical).
-import { EDGE_ID_PATTERN, eventSubject, telemetrySubject } from '../../proto/nats-subjects.js';
+import { commandSubjects, EDGE_ID_PATTERN, eventSubject, telemetrySubject } from '../../proto/nats-subjects.js';
 
 export interface EdgeNatsUser {
   readonly edgeId: string;
@@ -10,8 +10,6 @@ export interface EdgeNatsUser {
   readonly nkey: string;
 }
 
-/** Subjects on which the coordinator sends commands to one edge (request/reply). */
-export const commandSubjects = (edgeId: string): string => `calle.cmd.${edgeId}.>`;
 
 const HEADER = `# Accounts and users of the calle NATS hub, included by hub.conf (inside its \`accounts\` block).
 # Provisioning regenerates this file from the fleet registry; this example holds one edge.

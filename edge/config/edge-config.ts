@@ -18,7 +18,11 @@
 //                               "cert": "./edge.pem", "key": "./edge.key" } },  // key, mutual
 //     "trust": { "coordinatorKey": "./policy-signing.pub" },  // the coordinator's Ed25519 public
 //                                     // key (PEM), relative to this file; without it every remote
-//                                     // policy is refused (edge/trust/pinned-key.ts)
+//                                     // policy is refused (edge/trust/pinned-key.ts);
+//                                     // "nextCoordinatorKey": the key being rotated to (README)
+//     "commands": { "allow": ["diagnostics.ping", "lighting.override"] },  // optional: remote
+//                                     // commands accepted (signed with the same key; see
+//                                     // edge/commands/command-types.ts for types and default)
 //     "console": { "host": "0.0.0.0", "port": 8080 },         // optional
 //     "telemetry": { "intervalS": 5 },                        // optional, 1..3600
 //     "deviceTypes": [                                        // optional site types, see
@@ -185,8 +189,16 @@ export interface EdgeConfig {
     /** TLS towards the coordinator, absolute paths (edge/sync/grpc-credentials.ts). */
     readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
   };
-  /** coordinatorKey resolved to an absolute path: the pinned key that policies must be signed by. */
-  readonly trust?: { readonly coordinatorKey: string };
+  /**
+   * Absolute paths of the pinned key that policies and commands must be signed by and, during a
+   * rotation of the coordinator's key, the next one (either is accepted while both are pinned).
+   */
+  readonly trust?: { readonly coordinatorKey: string; readonly nextCoordinatorKey?: string };
+  /**
+   * Remote commands this edge accepts (edge/commands/command-types.ts); absent = ping and the
+   * lighting override. Signal commands (intersection.flash/restore) only when listed here.
+   */
+  readonly commands?: { readonly allow: readonly string[] };
   readonly console: { readonly host: string; readonly port: number };
   readonly telemetry: { readonly intervalS: number };
   readonly deviceTypes: readonly DeviceTypeSpec[];

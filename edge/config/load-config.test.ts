@@ -206,3 +206,49 @@ test('config — invalid JSON names the file', (t) => {
     new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\(file\\): not valid JSON`),
   );
 });
+
+test('config — enrolment token, coordinator TLS and the NATS seed file are read, paths relative to the file', (t) => {
+  const raw = {
+    ...minimal(),
+    nats: { servers: ['nats://hub:4222'], nkeySeedFile: './nats.nk' },
+    coordinator: {
+      grpc: 'coordinator:50051',
+      enrolmentToken: 'calle-enrol-abc',
+      tls: { ca: './ca.pem', cert: 'tls/edge.pem', key: 'tls/edge.key' },
+    },
+  };
+  const { file, run } = load(t, raw);
+  const dir = path.dirname(file);
+  const config = run() as ReturnType<typeof loadEdgeConfig>;
+  t.deepEqual(config.nats, { servers: ['nats://hub:4222'], nkeySeedFile: path.join(dir, 'nats.nk') });
+  t.deepEqual(config.coordinator, {
+    grpc: 'coordinator:50051',
+    enrolmentToken: 'calle-enrol-abc',
+    tls: {
+      ca: path.join(dir, 'ca.pem'),
+      cert: path.join(dir, 'tls/edge.pem'),
+      key: path.join(dir, 'tls/edge.key'),
+    },
+  });
+});
+
+test('config — a TLS client certificate without its key, or an unknown TLS key, is refused by name', (t) => {
+  const { err } = problemsOf(t, {
+    ...minimal(),
+    coordinator: { grpc: 'coordinator:50051', tls: { ca: 'ca.pem', cert: 'edge.pem', crl: 'x' } },
+  });
+  const fields = err.problems.map((p) => p.field);
+  t.true(fields.includes('coordinator.tls'), fields.join());
+  t.true(fields.includes('coordinator.tls.crl'), fields.join());
+});
+
+test('config — remote commands: absent means the default, a listed type is checked by name', (t) => {
+  const plain = load(t, minimal()).run() as ReturnType<typeof loadEdgeConfig>;
+  t.is(plain.commands, undefined, 'absent: edge-node.ts applies DEFAULT_ALLOWED_COMMANDS');
+  const raw = { ...minimal(), commands: { allow: ['diagnostics.ping', 'intersection.flash'] } };
+  const cfg = load(t, raw).run() as ReturnType<typeof loadEdgeConfig>;
+  t.deepEqual(cfg.commands, { allow: ['diagnostics.ping', 'intersection.flash'] });
+  const { err } = problemsOf(t, { ...minimal(), commands: { allow: ['reboot'] } });
+  t.is(err.field, 'commands.allow[0]');
+  t.regex(err.reason, /^"reboot" is not a command type \(known: diagnostics\.ping, /);
+});

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
+import { COMMAND_TYPES } from '../commands/command-types.js';
 import { resolveDeviceTypes } from '../devices/catalogue.js';
 import { checkDeviceForDriver, DRIVER_NAMES, type DriverName } from '../devices/drivers/driver-params.js';
 import { DEVICE_KINDS, type DeviceTypeSpec, type PointDefinition } from '../devices/definition.js';
@@ -55,28 +56,94 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
     raw,
     '',
     ['edge', 'devices', 'lightingGroups', 'intersections', 'containers'],
-    ['store', 'nats', 'coordinator', 'trust', 'console', 'telemetry', 'deviceTypes'],
+    ['store', 'nats', 'coordinator', 'trust', 'commands', 'console', 'telemetry', 'deviceTypes'],
   );
   if (!root) throw new ConfigError(file, c.problems);
 
   const edge = checkEdge(c, root.edge);
   const storePath = checkOptional(c, root.store, 'store', ['path'], (o) => c.string(o.path, 'store.path'));
-  const nats = checkOptional(c, root.nats, 'nats', ['servers'], (o) => {
-    const list = c.array(o.servers, 'nats.servers', { minLength: 1 }) ?? [];
-    const servers = list.map((s, i) =>
-      c.string(s, `nats.servers[${i}]`, { pattern: /^(nats|tls|wss?):\/\/\S+$/ }),
-    );
-    const valid = servers.filter((s): s is string => s !== undefined);
-    return valid.length === servers.length ? { servers: valid } : undefined;
-  });
-  const coordinator = checkOptional(c, root.coordinator, 'coordinator', ['grpc'], (o) => {
-    const grpc = c.string(o.grpc, 'coordinator.grpc', { pattern: HOST_PORT });
-    return grpc === undefined ? undefined : { grpc };
-  });
-  const trust = checkOptional(c, root.trust, 'trust', ['coordinatorKey'], (o) => {
-    const key = c.string(o.coordinatorKey, 'trust.coordinatorKey');
-    return key === undefined ? undefined : { coordinatorKey: path.resolve(path.dirname(file), key) };
-  });
+  const relative = (p: string): string => path.resolve(path.dirname(file), p);
+  const nats = checkOptional(
+    c,
+    root.nats,
+    'nats',
+    ['servers'],
+    (o) => {
+      const list = c.array(o.servers, 'nats.servers', { minLength: 1 }) ?? [];
+      const servers = list.map((s, i) =>
+        c.string(s, `nats.servers[${i}]`, { pattern: /^(nats|tls|wss?):\/\/\S+$/ }),
+      );
+      const valid = servers.filter((s): s is string => s !== undefined);
+      const seed = o.nkeySeedFile === undefined ? undefined : c.string(o.nkeySeedFile, 'nats.nkeySeedFile');
+      if (valid.length !== servers.length) return undefined;
+      return { servers: valid, ...(seed !== undefined ? { nkeySeedFile: relative(seed) } : {}) };
+    },
+    ['nkeySeedFile'],
+  );
+  const coordinator = checkOptional(
+    c,
+    root.coordinator,
+    'coordinator',
+    ['grpc'],
+    (o) => {
+      const grpc = c.string(o.grpc, 'coordinator.grpc', { pattern: HOST_PORT });
+      const token =
+        o.enrolmentToken === undefined ? undefined : c.string(o.enrolmentToken, 'coordinator.enrolmentToken');
+      const tls = checkOptional(
+        c,
+        o.tls,
+        'coordinator.tls',
+        ['ca'],
+        (t) => {
+          const ca = c.string(t.ca, 'coordinator.tls.ca');
+          const cert = t.cert === undefined ? undefined : c.string(t.cert, 'coordinator.tls.cert');
+          const key = t.key === undefined ? undefined : c.string(t.key, 'coordinator.tls.key');
+          if ((cert === undefined) !== (key === undefined))
+            c.fail('coordinator.tls', 'cert and key go together (mutual TLS needs both)');
+          if (ca === undefined) return undefined;
+          return {
+            ca: relative(ca),
+            ...(cert !== undefined && key !== undefined ? { cert: relative(cert), key: relative(key) } : {}),
+          };
+        },
+        ['cert', 'key'],
+      );
+      if (grpc === undefined) return undefined;
+      return { grpc, ...(token !== undefined ? { enrolmentToken: token } : {}), ...(tls ? { tls } : {}) };
+    },
+    ['enrolmentToken', 'tls'],
+  );
+  const trust = checkOptional(
+    c,
+    root.trust,
+    'trust',
+    ['coordinatorKey'],
+    (o) => {
+      const key = c.string(o.coordinatorKey, 'trust.coordinatorKey');
+      const next =
+        o.nextCoordinatorKey === undefined
+          ? undefined
+          : c.string(o.nextCoordinatorKey, 'trust.nextCoordinatorKey');
+      if (key === undefined) return undefined;
+      const resolve = (f: string): string => path.resolve(path.dirname(file), f);
+      return {
+        coordinatorKey: resolve(key),
+        ...(next !== undefined ? { nextCoordinatorKey: resolve(next) } : {}),
+      };
+    },
+    ['nextCoordinatorKey'],
+  );
+  const commands = checkOptional(c, root.commands, 'commands', ['allow'], (o) => ({
+    allow: (c.array(o.allow, 'commands.allow') ?? []).flatMap((t, i) => {
+      const type = c.string(t, `commands.allow[${i}]`);
+      if (type !== undefined && !COMMAND_TYPES[type])
+        c.fail(
+          `commands.allow[${i}]`,
+          `${JSON.stringify(type)} is not a command type (known: ${Object.keys(COMMAND_TYPES).join(', ')})`,
+        );
+      return type === undefined ? [] : [type];
+    }),
+  }));
   const consoleCfg = checkOptional(c, root.console, 'console', ['host', 'port'], (o) => ({
     host: c.string(o.host, 'console.host') ?? '',
     port: c.number(o.port, 'console.port', { integer: true, min: 0, max: 65535 }) ?? 0,
@@ -217,6 +284,7 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
     ...(nats ? { nats } : {}),
     ...(coordinator ? { coordinator } : {}),
     ...(trust ? { trust } : {}),
+    ...(commands ? { commands } : {}),
     console: consoleCfg ?? { ...CONFIG_DEFAULTS.console },
     telemetry: telemetry ?? { ...CONFIG_DEFAULTS.telemetry },
     deviceTypes: typeSpecs as DeviceTypeSpec[],
@@ -297,9 +365,10 @@ function checkOptional<T>(
   p: string,
   keys: readonly string[],
   body: (o: JsonObject) => T | undefined,
+  optionalKeys: readonly string[] = [],
 ): T | undefined {
   if (v === undefined) return undefined;
-  const o = c.object(v, p, keys);
+  const o = c.object(v, p, keys, optionalKeys);
   return o ? body(o) : undefined;
 }
 

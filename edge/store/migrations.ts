@@ -81,4 +81,17 @@ export const EDGE_MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('audit_last_seq', 0);
     `,
   },
+  {
+    version: 4,
+    description: 'ids of remote commands carried out, against replays',
+    // A signed command is valid until it expires (at most COMMAND_MAX_LIFETIME_MS after issue,
+    // edge/commands/command-guard.ts). Its id is kept until then, across restarts: a command
+    // replayed after a reboot inside its lifetime is still refused. Expired ids are pruned.
+    sql: `
+      CREATE TABLE command_ids (
+        id         TEXT PRIMARY KEY,
+        expires_ms INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

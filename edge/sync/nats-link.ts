@@ -2,7 +2,8 @@
 // links are no obstacle), never gives up, and waits for the first connection without blocking the
 // node: control never waits for the network.
 // Status changes are logged once per change, so an outage is one warning, not thousands.
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, nkeyAuthenticator, type Authenticator, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 
 export interface NatsLinkOptions {
@@ -10,6 +11,33 @@ export interface NatsLinkOptions {
   /** Shown in the server's monitoring pages. */
   readonly name: string;
   readonly log: Logger;
+  /**
+   * The edge's NATS nkey seed file ("SU…", from `calle fleet token`): the hub knows the edge by
+   * its public key and lets it publish only its own subjects (deploy/nats/accounts-file.ts).
+   */
+  readonly nkeySeedFile?: string;
+}
+
+/**
+ * Reads an nkey user seed, refusing a file that group or others can read (whoever reads it can
+ * publish as this cabinet) and anything that is not a user seed. Throws naming the file.
+ */
+export function readNkeySeed(file: string): Uint8Array {
+  let text: string;
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`nats.nkeySeedFile ${file}: cannot read: ${(err as Error).message}`, { cause: err });
+  }
+  if ((mode & 0o077) !== 0)
+    throw new Error(
+      `nats.nkeySeedFile ${file}: permissions ${(mode & 0o777).toString(8)} let others read the seed; run chmod 600 ${file}`,
+    );
+  if (!/^SU[A-Z2-7]{56}$/.test(text))
+    throw new Error(`nats.nkeySeedFile ${file}: not an nkey user seed (SU…)`);
+  return new TextEncoder().encode(text);
 }
 
 export class NatsLink {
@@ -19,8 +47,15 @@ export class NatsLink {
   readonly #log: Logger;
   readonly #connecting: Promise<void>;
 
+  readonly #authenticator: Authenticator | undefined;
+
   constructor(options: NatsLinkOptions) {
     this.#log = options.log;
+    // Read now, so a missing or unprotected seed stops the node at start instead of looping on
+    // authorization errors in the background.
+    this.#authenticator = options.nkeySeedFile
+      ? nkeyAuthenticator(readNkeySeed(options.nkeySeedFile))
+      : undefined;
     this.#connecting = this.#dial(options);
   }
 
@@ -31,6 +66,15 @@ export class NatsLink {
 
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /**
+   * Resolves with the connection once the first one is made (subscriptions made on it survive
+   * reconnects: the client re-subscribes), or with undefined if the link is closed first.
+   */
+  async firstConnection(): Promise<NatsConnection | undefined> {
+    await this.#connecting;
+    return this.#nc;
   }
 
   async #dial(options: NatsLinkOptions): Promise<void> {
@@ -52,6 +96,7 @@ export class NatsLink {
           reconnectJitter: 1_000,
           pingInterval: 10_000,
           maxPingOut: 3,
+          ...(this.#authenticator ? { authenticator: this.#authenticator } : {}),
         });
         if (this.#closed) {
           await nc.close();

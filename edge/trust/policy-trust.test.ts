@@ -155,3 +155,47 @@ test('config — trust.coordinatorKey is resolved against the configuration file
   );
   t.is(err.field, 'trust.key');
 });
+
+test('policy trust — key rotation: with the next key pinned too, either key is accepted and nothing else', (t) => {
+  const rotated = generateKeyPairSync('ed25519');
+  const next: PinnedKey = { key: rotated.publicKey, keyId: keyIdOf(rotated.publicKey), file: 'next' };
+  const trust = new PolicyTrust({ db: open(t, ':memory:'), pinned, next, log: testLogger() });
+  t.deepEqual(
+    trust.keys.map((k) => k.keyId),
+    [pinned.keyId, next.keyId],
+  );
+  t.true(trust.admit(bundle(1)).ok, 'the current key');
+  t.true(trust.admit(bundle(2, 50, rotated.privateKey)).ok, 'the next key');
+  t.like(trust.trusted, { version: 2, keyId: next.keyId });
+  const stranger = generateKeyPairSync('ed25519');
+  t.is(
+    reasonOf(trust.admit(bundle(3, 50, stranger.privateKey))),
+    `key_id: signed by key "${keyIdOf(stranger.publicKey)}", but this edge trusts only ${pinned.keyId} or ${next.keyId}`,
+  );
+  // The version floor is shared by both keys: the old key cannot replay below the new key's version.
+  t.regex(reasonOf(trust.admit(bundle(1))), /^version: 1 is older than 2/);
+  // Unsigned is still reported as unsigned, not as a key mismatch.
+  const unsigned = v1.PolicyBundle.create({ version: 4, issuedMs: 1 });
+  t.is(reasonOf(trust.admit(unsigned)), 'signature: the bundle is unsigned');
+  // Without a current key a next key alone trusts nothing (fail closed).
+  const lone = new PolicyTrust({ db: open(t, ':memory:'), pinned: undefined, next, log: testLogger() });
+  t.regex(
+    reasonOf(lone.admit(bundle(5, 50, rotated.privateKey))),
+    /^trust\.coordinatorKey: no coordinator key/,
+  );
+});
+
+test('config — trust.nextCoordinatorKey is resolved against the configuration file', (t) => {
+  const site = fileURLToPath(new URL('../examples/madrid-street.json', import.meta.url));
+  const raw = JSON.parse(JSON.stringify(loadEdgeConfig(site))) as Record<string, unknown>;
+  delete raw.file;
+  delete raw.store;
+  const config = checkEdgeConfig(
+    { ...raw, trust: { coordinatorKey: 'k/old.pub', nextCoordinatorKey: 'k/new.pub' } },
+    '/etc/calle/site.json',
+  );
+  t.deepEqual(config.trust, {
+    coordinatorKey: '/etc/calle/k/old.pub',
+    nextCoordinatorKey: '/etc/calle/k/new.pub',
+  });
+});

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { Db } from '../store/edge-db.js';
-import type { PinnedKey } from './pinned-key.js';
+import { pickPinnedKey, type PinnedKey } from './pinned-key.js';
 import { signingPayload, verifyBundleSignature } from './policy-signature.js';
 import { TrustState, type TrustedVersion } from './trust-state.js';
 
@@ -26,6 +26,11 @@ export interface PolicyTrustOptions {
   readonly db: Db;
   /** The pinned coordinator key; undefined when the configuration has no trust section. */
   readonly pinned: PinnedKey | undefined;
+  /**
+   * The key the coordinator is rotating to (`trust.nextCoordinatorKey`): bundles signed by either
+   * are accepted while both are pinned, so the coordinator can switch keys without a flag day.
+   */
+  readonly next?: PinnedKey | undefined;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -35,11 +40,14 @@ const NO_KEY =
 
 export class PolicyTrust {
   readonly #pinned: PinnedKey | undefined;
+  readonly #keys: readonly PinnedKey[];
   readonly #state: TrustState;
   readonly #now: () => number;
 
-  constructor({ db, pinned, log, now = Date.now }: PolicyTrustOptions) {
+  constructor({ db, pinned, next, log, now = Date.now }: PolicyTrustOptions) {
     this.#pinned = pinned;
+    // A next key without a current one is not a rotation: fail closed as with no key at all.
+    this.#keys = pinned ? [pinned, ...(next && next.keyId !== pinned.keyId ? [next] : [])] : [];
     this.#state = new TrustState(db);
     this.#now = now;
     const trusted = this.#state.current();
@@ -47,7 +55,7 @@ export class PolicyTrust {
       log.warn(
         'trust: no coordinator key pinned (trust.coordinatorKey); every remote policy will be refused',
       );
-    } else if (trusted.keyId !== '' && trusted.keyId !== pinned.keyId) {
+    } else if (trusted.keyId !== '' && !this.#keys.some((k) => k.keyId === trusted.keyId)) {
       // A re-pinned cabinet (key rotation, or a replaced coordinator). The version floor stays:
       // versions are fleet-wide, and dropping the floor here would let the old key's bundles in.
       log.warn(
@@ -60,6 +68,11 @@ export class PolicyTrust {
   /** The pinned key id, or undefined when none is pinned. */
   get keyId(): string | undefined {
     return this.#pinned?.keyId;
+  }
+
+  /** Every key a bundle may be signed by: the pinned one, then the next one during a rotation. */
+  get keys(): readonly PinnedKey[] {
+    return this.#keys;
   }
 
   /** The newest version this edge has authenticated. */
@@ -125,10 +138,16 @@ export class PolicyTrust {
   #authenticate(
     bundle: calle.v1.IPolicyBundle,
   ): { ok: true; digest: string; keyId: string } | { ok: false; reason: string } {
-    const pinned = this.#pinned;
-    if (!pinned) return { ok: false, reason: NO_KEY };
+    if (this.#keys.length === 0) return { ok: false, reason: NO_KEY };
+    const picked = pickPinnedKey(this.#keys, bundle.keyId);
+    // No pinned key claimed: check against the current one, whose refusal says what is wrong first
+    // (unsigned, another algorithm), with the key id message naming every trusted key.
+    const pinned = 'key' in picked ? picked : this.#keys[0]!;
     const signature = verifyBundleSignature(bundle, pinned.key, pinned.keyId);
-    if (!signature.ok) return signature;
+    if (!signature.ok)
+      return !('key' in picked) && signature.reason.startsWith('key_id:')
+        ? { ok: false, reason: picked.reason }
+        : signature;
     const version = Number(bundle.version ?? 0);
     if (!Number.isSafeInteger(version) || version <= 0)
       return { ok: false, reason: `version: ${version} must be a positive integer` };

@@ -1,0 +1,126 @@
+// Receives the coordinator's commands for this edge over NATS request/reply
+// (`calle.cmd.<edge id>.<type>`), passes each through the guard (command-guard.ts), carries out
+// what passes, writes an audit row for every command (carried out, failed or refused), and
+// answers with a calle.v1.CommandReply. A command is handled whole before the next: the site's
+// actions are synchronous and quick, and one at a time keeps the audit order the order of effect.
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { v1, type calle } from '../../proto/index.js';
+import { commandSubjects } from '../../proto/nats-subjects.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Db } from '../store/edge-db.js';
+import type { PinnedKey } from '../trust/pinned-key.js';
+import { CommandIds } from './command-ids.js';
+import { checkCommand } from './command-guard.js';
+import { COMMAND_TYPES, type CommandActions, type CommandOutcome } from './command-types.js';
+
+export interface CommandReceiverOptions {
+  readonly edgeId: string;
+  /** The pinned coordinator key(s) (edge/trust/pinned-key.ts): commands are signed with one. */
+  readonly pinnedKeys: readonly PinnedKey[];
+  /** Command types this edge accepts (configuration `commands.allow`). */
+  readonly allowed: readonly string[];
+  readonly db: Db;
+  readonly actions: CommandActions;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export class CommandReceiver {
+  readonly #o: CommandReceiverOptions;
+  readonly #ids: CommandIds;
+  readonly #allowed: ReadonlySet<string>;
+  readonly #now: () => number;
+  #sub: Subscription | undefined;
+  #closed = false;
+
+  constructor(options: CommandReceiverOptions) {
+    const unknown = options.allowed.filter((t) => !COMMAND_TYPES[t]);
+    if (unknown.length > 0)
+      throw new Error(
+        `commands.allow: ${unknown.map((t) => JSON.stringify(t)).join(', ')} not a command type (known: ${Object.keys(COMMAND_TYPES).join(', ')})`,
+      );
+    this.#o = options;
+    this.#ids = new CommandIds(options.db);
+    this.#allowed = new Set(options.allowed);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Subscribes on `nc` (the client re-subscribes after reconnects) and serves until close(). */
+  listen(nc: NatsConnection): void {
+    if (this.#closed || this.#sub) return;
+    this.#sub = nc.subscribe(commandSubjects(this.#o.edgeId), {
+      callback: (err, msg) => {
+        if (err) {
+          this.#o.log.error({ err }, 'commands: subscription failed');
+          return;
+        }
+        const reply = this.handle(msg.data);
+        if (msg.reply) msg.respond(v1.CommandReply.encode(reply).finish());
+      },
+    });
+    this.#o.log.info({ subject: commandSubjects(this.#o.edgeId) }, 'commands: listening');
+  }
+
+  /** Checks, carries out and audits one command; returns the reply. Never throws. */
+  handle(raw: Uint8Array): calle.v1.CommandReply {
+    const nowMs = this.#now();
+    const verdict = checkCommand(raw, {
+      edgeId: this.#o.edgeId,
+      pinnedKeys: this.#o.pinnedKeys,
+      allowed: this.#allowed,
+      ids: this.#ids,
+      nowMs,
+    });
+    const command = verdict.command;
+    const actor = `coordinator:${command?.actor || 'unknown'}`;
+    let outcome: CommandOutcome;
+    if (!verdict.ok) outcome = { done: false, reason: verdict.reason };
+    else {
+      try {
+        outcome = COMMAND_TYPES[verdict.command.type]!.run(verdict.params, {
+          actions: this.#o.actions,
+          actor,
+          edgeId: this.#o.edgeId,
+          nowMs,
+        });
+      } catch (err) {
+        this.#o.log.error({ err, commandId: verdict.command.commandId }, 'commands: action failed');
+        outcome = { done: false, reason: `the action failed: ${(err as Error).message}` };
+      }
+    }
+    const record = {
+      commandId: command?.commandId ?? '',
+      type: command?.type ?? '',
+      params: verdict.ok ? verdict.params : (command?.paramsJson ?? ''),
+      ...(outcome.done ? { result: outcome.result } : { refused: outcome.reason }),
+    };
+    try {
+      this.#o.audit.append({
+        actor,
+        action: verdict.ok ? `command.${verdict.command.type}` : 'command.refused',
+        target: `edge:${this.#o.edgeId}`,
+        after: record,
+        timeMs: nowMs,
+      });
+    } catch (err) {
+      // The action has happened; a failing audit store is an alarm in its own right (audit-log.ts).
+      this.#o.log.error({ err, ...record }, 'commands: audit row not written');
+    }
+    const level = outcome.done ? 'info' : 'warn';
+    this.#o.log[level](record, outcome.done ? 'commands: carried out' : 'commands: refused');
+    return v1.CommandReply.create({
+      commandId: command?.commandId ?? '',
+      done: outcome.done,
+      reason: outcome.done ? '' : outcome.reason,
+      resultJson: outcome.done ? JSON.stringify(outcome.result) : '',
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#sub?.unsubscribe();
+    this.#sub = undefined;
+  }
+}
