@@ -184,6 +184,51 @@ test('filters — the SIMD and scalar builds give the same bits (Hampel, 9-sampl
   }
 });
 
+test('filters — the scalar build’s integer-key networks pick the same bits on ties and signed zeros', (t) => {
+  // The scalar build runs the median networks on i64 order keys (wasm/assembly/median-network.ts),
+  // the SIMD build on f64x2.pmin/pmax; ties between −0 and +0 and between equal values must resolve
+  // to the same element, or the outputs differ in the sign of a zero.
+  const values = [-0, 0, -1, 1, -2.5, 2.5, -Infinity, Infinity, 5e-324, -5e-324, 3, 3];
+  const n = 31; // odd: the SIMD build's last channel takes the scalar path as well
+  for (const size of [3, 5, 7, 9]) {
+    const builds = (['simd', 'scalar'] as const).map((variant) => {
+      const exports = instantiateCore(variant);
+      const a = (count: number) => {
+        const b = allocF64(count, variant, exports);
+        b.view.fill(Number.NaN);
+        return b;
+      };
+      return {
+        exports,
+        input: a(n),
+        win: a(n * size),
+        last: a(n),
+        med: a(n),
+        win2: a(n * size),
+        last2: a(n),
+        ham: a(n),
+      };
+    });
+    let seed = 11 + size;
+    const pick = () => values[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % values.length]!;
+    for (let step = 0; step < 300; step++) {
+      const frame = Array.from({ length: n }, pick);
+      const replaced = builds.map((b) => {
+        b.input.view.set(frame);
+        const x = b.exports;
+        x.filtersMedian(b.input.ptr, b.win.ptr, b.last.ptr, b.med.ptr, n, size, step % size);
+        return x.filtersHampel(b.input.ptr, b.win2.ptr, b.last2.ptr, b.ham.ptr, n, size, step % size, 3, 0);
+      });
+      t.is(replaced[0], replaced[1], `size ${size}, step ${step}`);
+      if (!sameBits(builds[0]!.med.view, builds[1]!.med.view))
+        return t.fail(`median, size ${size}, step ${step}`);
+      if (!sameBits(builds[0]!.ham.view, builds[1]!.ham.view))
+        return t.fail(`Hampel, size ${size}, step ${step}`);
+    }
+  }
+  t.pass();
+});
+
 test('filters — the median equals a sorted window’s middle, and a single spike vanishes', (t) => {
   for (const size of [3, 5, 7, 9]) {
     const f = new MedianFilter(1, { size });

@@ -46,6 +46,7 @@ export const KERNELS = [
   'wasteStep',
   'lightingStep',
   'detectorStep',
+  'detectorSteps',
   'websterStep',
   'actuatedStep',
   'maxPressure',

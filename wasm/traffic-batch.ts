@@ -13,6 +13,7 @@ import {
   DETECTOR,
   DETECTOR_FIELDS,
   detectorStep,
+  detectorSteps,
   MAX_PHASES,
   maxPressure,
   MOVEMENT,
@@ -30,21 +31,36 @@ checkFieldCount(core, 'CHANGE_FIELDS', CHANGE_FIELDS);
 /**
  * Detectors at the control rate: write `occupied` and `green` (0/1) per detector, call
  * `step(dtS)`, read flow, occupancy, gap, headway, saturation and queue. Set `satFlowVph` at start.
+ * Or, to cross the boundary once per block of ticks rather than once per tick (REFERENCE §5), fill
+ * `frames` (frame t: occupied[n] then green[n]) and call `stepFrames(ticks, dtS)`.
  */
 export class DetectorBatch {
   readonly detectors: number;
   readonly tauS: number;
   readonly views: { [K in keyof typeof DETECTOR]: Float64Array };
+  /** Most ticks one `stepFrames` call takes. */
+  readonly frameTicks: number;
+  /** Input frames for `stepFrames`: frame t is [t·2n, (t+1)·2n): occupied[n] then green[n]. */
+  readonly frames: Float64Array;
   readonly #block: F64Block;
+  readonly #frames: F64Block;
   readonly #wasm: boolean;
 
-  /** `tauS`: time constant of the flow, occupancy and green-fraction averages, s. */
-  constructor(detectors: number, opts: { tauS: number }, engine: Engine = 'wasm') {
+  /**
+   * `tauS`: time constant of the flow, occupancy and green-fraction averages, s. `frameTicks`
+   * (default 1): capacity of `frames`, 10 for a second's worth at 10 Hz.
+   */
+  constructor(detectors: number, opts: { tauS: number; frameTicks?: number }, engine: Engine = 'wasm') {
     checkCount('DetectorBatch', 'detectors', detectors);
     checkParam(opts.tauS > 0 && Number.isFinite(opts.tauS), 'DetectorBatch', 'tauS', '> 0', opts.tauS);
+    const frameTicks = opts.frameTicks ?? 1;
+    checkCount('DetectorBatch', 'frameTicks', frameTicks);
     this.detectors = detectors;
     this.tauS = opts.tauS;
+    this.frameTicks = frameTicks;
     this.#block = allocBlock(engine, detectors * DETECTOR_FIELDS, 'DetectorBatch', 0);
+    this.#frames = allocBlock(engine, detectors * 2 * frameTicks, 'DetectorBatch frames', 0);
+    this.frames = this.#frames.view;
     this.#wasm = engine === 'wasm';
     this.views = fieldViews(this.#block.view, detectors, DETECTOR);
     this.views.satFlowVph.fill(1800);
@@ -65,6 +81,24 @@ export class DetectorBatch {
     checkParam(dtS > 0 && dtS <= this.tauS, 'DetectorBatch', 'dtS', `in (0, tauS = ${this.tauS}]`, dtS);
     if (this.#wasm) core.detectorStep(this.#block.ptr, this.detectors, dtS, this.tauS);
     else detectorStep(this.#block.view, this.detectors, dtS, this.tauS);
+  }
+
+  /**
+   * `ticks` ticks (1..frameTicks), `dtS` apart, from `frames` in one call; the same results as
+   * `ticks` calls of `step` with those inputs, and `occupied`/`green` then hold the last frame's.
+   */
+  stepFrames(ticks: number, dtS: number): void {
+    checkParam(
+      Number.isInteger(ticks) && ticks >= 1 && ticks <= this.frameTicks,
+      'DetectorBatch',
+      'ticks',
+      `an integer in [1, frameTicks = ${this.frameTicks}]`,
+      ticks,
+    );
+    checkParam(dtS > 0 && dtS <= this.tauS, 'DetectorBatch', 'dtS', `in (0, tauS = ${this.tauS}]`, dtS);
+    const n = this.detectors;
+    if (this.#wasm) core.detectorSteps(this.#block.ptr, n, this.#frames.ptr, ticks, dtS, this.tauS);
+    else detectorSteps(this.#block.view, n, this.frames, ticks, dtS, this.tauS);
   }
 }
 

@@ -43,38 +43,58 @@ export const DETECTOR_FIELDS = 13;
 
 /** One tick (dtS seconds, 0.1 at 10 Hz) for n detectors; tauS is the flow/occupancy time constant. */
 export function detectorStep(s: Float64Array, n: number, dtS: number, tauS: number): void {
+  // Fields occupied and green are the block's first 2n values, which is exactly one input frame.
+  detectorSteps(s, n, s, 1, dtS, tauS);
+}
+
+/**
+ * `ticks` ticks in one call: frame t, `frames`[t·2n ..], holds occupied[n] then green[n]. The last
+ * frame's inputs are left in the block's occupied and green fields, as after `ticks` single steps.
+ */
+export function detectorSteps(
+  s: Float64Array,
+  n: number,
+  frames: Float64Array,
+  ticks: number,
+  dtS: number,
+  tauS: number,
+): void {
   const a = dtS / tauS;
-  for (let c = 0; c < n; c++) {
-    const occ = s[DETECTOR.occupied * n + c]! >= 0.5 ? 1 : 0;
-    const onset = occ === 1 && !(s[DETECTOR.prevOccupied * n + c]! >= 0.5) ? 1 : 0;
-    s[DETECTOR.prevOccupied * n + c] = occ;
-    const green = s[DETECTOR.green * n + c]! >= 0.5 ? 1 : 0;
-    const sat = s[DETECTOR.satFlowVph * n + c]!;
+  for (let t = 0; t < ticks; t++) {
+    const f = t * 2 * n;
+    for (let c = 0; c < n; c++) {
+      const occ = frames[f + c]! >= 0.5 ? 1 : 0;
+      const onset = occ === 1 && !(s[DETECTOR.prevOccupied * n + c]! >= 0.5) ? 1 : 0;
+      s[DETECTOR.prevOccupied * n + c] = occ;
+      const green = frames[f + n + c]! >= 0.5 ? 1 : 0;
+      const sat = s[DETECTOR.satFlowVph * n + c]!;
 
-    const flow = s[DETECTOR.flowVph * n + c]!;
-    const newFlow = flow + a * ((onset * 3600) / dtS - flow);
-    s[DETECTOR.flowVph * n + c] = newFlow;
-    const o = s[DETECTOR.occupancy * n + c]!;
-    s[DETECTOR.occupancy * n + c] = o + a * (occ - o);
-    const gf = s[DETECTOR.greenFraction * n + c]!;
-    const newGf = gf + a * (green - gf);
-    s[DETECTOR.greenFraction * n + c] = newGf;
-    s[DETECTOR.saturation * n + c] = newGf > 0.01 ? newFlow / (sat * newGf) : Number.NaN;
+      const flow = s[DETECTOR.flowVph * n + c]!;
+      const newFlow = flow + a * ((onset * 3600) / dtS - flow);
+      s[DETECTOR.flowVph * n + c] = newFlow;
+      const o = s[DETECTOR.occupancy * n + c]!;
+      s[DETECTOR.occupancy * n + c] = o + a * (occ - o);
+      const gf = s[DETECTOR.greenFraction * n + c]!;
+      const newGf = gf + a * (green - gf);
+      s[DETECTOR.greenFraction * n + c] = newGf;
+      s[DETECTOR.saturation * n + c] = newGf > 0.01 ? newFlow / (sat * newGf) : Number.NaN;
 
-    s[DETECTOR.gapS * n + c] = occ === 1 ? 0 : s[DETECTOR.gapS * n + c]! + dtS;
-    const since = s[DETECTOR.sinceOnsetS * n + c]! + dtS;
-    if (onset === 1) {
-      s[DETECTOR.headwayS * n + c] = since;
-      s[DETECTOR.sinceOnsetS * n + c] = 0;
-      s[DETECTOR.count * n + c] = s[DETECTOR.count * n + c]! + 1;
-    } else {
-      s[DETECTOR.sinceOnsetS * n + c] = since;
+      s[DETECTOR.gapS * n + c] = occ === 1 ? 0 : s[DETECTOR.gapS * n + c]! + dtS;
+      const since = s[DETECTOR.sinceOnsetS * n + c]! + dtS;
+      if (onset === 1) {
+        s[DETECTOR.headwayS * n + c] = since;
+        s[DETECTOR.sinceOnsetS * n + c] = 0;
+        s[DETECTOR.count * n + c] = s[DETECTOR.count * n + c]! + 1;
+      } else {
+        s[DETECTOR.sinceOnsetS * n + c] = since;
+      }
+
+      let q = s[DETECTOR.queueVeh * n + c]! + onset - (green * sat * dtS) / 3600;
+      if (q < 0) q = 0;
+      s[DETECTOR.queueVeh * n + c] = q;
     }
-
-    let q = s[DETECTOR.queueVeh * n + c]! + onset - (green * sat * dtS) / 3600;
-    if (q < 0) q = 0;
-    s[DETECTOR.queueVeh * n + c] = q;
   }
+  if (ticks > 0 && frames !== s) s.set(frames.subarray((ticks - 1) * 2 * n, ticks * 2 * n), 0);
 }
 
 /** Most phases of one intersection in the Webster and max-pressure rows. */

@@ -16,7 +16,7 @@
 // The TypeScript twin is wasm/filters.ts (same order of floating-point operations: results are
 // bit-identical; the tests compare them). Change both, and wasm/bench/reference.c.
 
-import { med3, med5, med7, med9 } from './median-network';
+import { med3, med5, med7, med9, orderKey } from './median-network';
 
 /** Scale from the median absolute deviation to σ for normal data (1/Φ⁻¹(3/4)). */
 const MAD_TO_SIGMA: f64 = 1.4826;
@@ -31,8 +31,18 @@ function dev<T>(x: T, m: T): T {
   else return <T>Math.abs(<f64>x - <f64>m);
 }
 
+/** A value as the scalar networks' element, an order key (see median-network.ts), and back. */
+function key(x: f64): i64 {
+  return orderKey(reinterpret<i64>(x));
+}
+
+function unkey(k: i64): f64 {
+  return reinterpret<f64>(orderKey(k));
+}
+
 /** Median of a window of `size` slots (1, 3, 5, 7 or 9) starting at p, slots `s` bytes apart. */
 function windowMedian<T>(p: usize, s: usize, size: i32): T {
+  if (!isVector<T>()) return <T>windowMedianKeys(p, s, size);
   if (size == 5) return med5<T>(ld<T>(p), ld<T>(p + s), ld<T>(p + 2 * s), ld<T>(p + 3 * s), ld<T>(p + 4 * s));
   if (size == 3) return med3<T>(ld<T>(p), ld<T>(p + s), ld<T>(p + 2 * s));
   if (size == 7) {
@@ -62,8 +72,107 @@ function windowMedian<T>(p: usize, s: usize, size: i32): T {
   return ld<T>(p);
 }
 
+/** The scalar windowMedian, on order keys. */
+function windowMedianKeys(p: usize, s: usize, size: i32): f64 {
+  if (size == 5) {
+    return unkey(
+      med5<i64>(
+        key(load<f64>(p)),
+        key(load<f64>(p + s)),
+        key(load<f64>(p + 2 * s)),
+        key(load<f64>(p + 3 * s)),
+        key(load<f64>(p + 4 * s)),
+      ),
+    );
+  }
+  if (size == 3) return unkey(med3<i64>(key(load<f64>(p)), key(load<f64>(p + s)), key(load<f64>(p + 2 * s))));
+  if (size == 7) {
+    return unkey(
+      med7<i64>(
+        key(load<f64>(p)),
+        key(load<f64>(p + s)),
+        key(load<f64>(p + 2 * s)),
+        key(load<f64>(p + 3 * s)),
+        key(load<f64>(p + 4 * s)),
+        key(load<f64>(p + 5 * s)),
+        key(load<f64>(p + 6 * s)),
+      ),
+    );
+  }
+  if (size == 9) {
+    return unkey(
+      med9<i64>(
+        key(load<f64>(p)),
+        key(load<f64>(p + s)),
+        key(load<f64>(p + 2 * s)),
+        key(load<f64>(p + 3 * s)),
+        key(load<f64>(p + 4 * s)),
+        key(load<f64>(p + 5 * s)),
+        key(load<f64>(p + 6 * s)),
+        key(load<f64>(p + 7 * s)),
+        key(load<f64>(p + 8 * s)),
+      ),
+    );
+  }
+  return load<f64>(p);
+}
+
+/** The scalar windowMad, on order keys of the deviations. */
+function windowMadKeys(p: usize, s: usize, size: i32, m: f64): f64 {
+  if (size == 5) {
+    return unkey(
+      med5<i64>(
+        key(Math.abs(load<f64>(p) - m)),
+        key(Math.abs(load<f64>(p + s) - m)),
+        key(Math.abs(load<f64>(p + 2 * s) - m)),
+        key(Math.abs(load<f64>(p + 3 * s) - m)),
+        key(Math.abs(load<f64>(p + 4 * s) - m)),
+      ),
+    );
+  }
+  if (size == 3) {
+    return unkey(
+      med3<i64>(
+        key(Math.abs(load<f64>(p) - m)),
+        key(Math.abs(load<f64>(p + s) - m)),
+        key(Math.abs(load<f64>(p + 2 * s) - m)),
+      ),
+    );
+  }
+  if (size == 7) {
+    return unkey(
+      med7<i64>(
+        key(Math.abs(load<f64>(p) - m)),
+        key(Math.abs(load<f64>(p + s) - m)),
+        key(Math.abs(load<f64>(p + 2 * s) - m)),
+        key(Math.abs(load<f64>(p + 3 * s) - m)),
+        key(Math.abs(load<f64>(p + 4 * s) - m)),
+        key(Math.abs(load<f64>(p + 5 * s) - m)),
+        key(Math.abs(load<f64>(p + 6 * s) - m)),
+      ),
+    );
+  }
+  if (size == 9) {
+    return unkey(
+      med9<i64>(
+        key(Math.abs(load<f64>(p) - m)),
+        key(Math.abs(load<f64>(p + s) - m)),
+        key(Math.abs(load<f64>(p + 2 * s) - m)),
+        key(Math.abs(load<f64>(p + 3 * s) - m)),
+        key(Math.abs(load<f64>(p + 4 * s) - m)),
+        key(Math.abs(load<f64>(p + 5 * s) - m)),
+        key(Math.abs(load<f64>(p + 6 * s) - m)),
+        key(Math.abs(load<f64>(p + 7 * s) - m)),
+        key(Math.abs(load<f64>(p + 8 * s) - m)),
+      ),
+    );
+  }
+  return Math.abs(load<f64>(p) - m);
+}
+
 /** Median absolute deviation from m of the same window. */
 function windowMad<T>(p: usize, s: usize, size: i32, m: T): T {
+  if (!isVector<T>()) return <T>windowMadKeys(p, s, size, <f64>m);
   if (size == 5) {
     return med5<T>(
       dev<T>(ld<T>(p), m),
@@ -203,7 +312,12 @@ export function filtersHampel(
     const m = windowMedian<f64>(winPtr + off, s, size);
     const mad = windowMad<f64>(winPtr + off, s, size, m);
     const scaled = kMad * mad;
-    const thr = scaled < floor ? floor : scaled;
+    // `scaled < floor ? floor : scaled` as a mask on the bits: V8 branches on an f64 select, and
+    // with quantised or quiet sensors MAD·k sits near the floor, so that branch is a coin toss.
+    const useFloor = -(<i64>(scaled < floor));
+    const thr = reinterpret<f64>(
+      (reinterpret<i64>(floor) & useFloor) | (reinterpret<i64>(scaled) & ~useFloor),
+    );
     if (Math.abs(x - m) > thr) {
       replaced++;
       store<f64>(outPtr + off, m);

@@ -16,6 +16,7 @@ export { wasteStep, WASTE_FIELDS } from './waste';
 export { lightingStep, LIGHTING_FIELDS } from './lighting';
 export {
   detectorStep,
+  detectorSteps,
   websterStep,
   actuatedStep,
   maxPressure,

@@ -22,39 +22,163 @@ export const DETECTOR_FIELDS: i32 = 13;
 
 /** One tick (dtS seconds) for n detectors; tauS is the flow/occupancy time constant. */
 export function detectorStep(base: usize, n: i32, dtS: f64, tauS: f64): void {
+  // Fields OCCUPIED and GREEN are the block's first 2n f64, which is exactly one input frame.
+  detectorSteps(base, n, base, 1, dtS, tauS);
+}
+
+/**
+ * `ticks` ticks in one call: frame t at `frames` + t·2n f64 holds occupied[n] then green[n] (the
+ * layout of the block's first two fields). One call per block of samples instead of one per tick
+ * (REFERENCE §5: process frames, not samples); the last frame's inputs are left in the block's
+ * OCCUPIED and GREEN fields, as after `ticks` single steps.
+ *
+ * The twin's operations on the same values, rearranged only where the result is bit-identical:
+ * detectors are independent, so each one runs all its ticks with its state in locals (loaded and
+ * stored once per call, not once per tick). The twin's three divisions per sample go: onset·3600/dtS
+ * is 0 or 3600/dtS (onset is 0 or 1) and green·sat·dtS/3600 is green × (sat·dtS/3600), both
+ * computed once per call and detector; the degree of saturation is an output, not state, so only
+ * the last tick's is computed. The SIMD build runs two detectors per f64x2. Results are the
+ * twin's to the bit (wasm/traffic.test.ts). The C reference in wasm/bench keeps the twin's literal
+ * per-tick form, so the benchmark's WASM/C for detectors measures these rearrangements as well as
+ * the compiler (before them: 1.6–1.7).
+ */
+export function detectorSteps(base: usize, n: i32, frames: usize, ticks: i32, dtS: f64, tauS: f64): void {
   const a = dtS / tauS;
+  const onsetFlow = (1.0 * 3600) / dtS; // (onset · 3600) / dtS with onset = 1
   const row = (<usize>n) << 3;
-  for (let c: i32 = 0; c < n; c++) {
-    const p = base + ((<usize>c) << 3);
-    const occ: f64 = load<f64>(p + OCCUPIED * row) >= 0.5 ? 1 : 0;
-    const onset: f64 = occ == 1 && !(load<f64>(p + PREV_OCC * row) >= 0.5) ? 1 : 0;
-    store<f64>(p + PREV_OCC * row, occ);
-    const green: f64 = load<f64>(p + GREEN * row) >= 0.5 ? 1 : 0;
-    const sat = load<f64>(p + SAT_FLOW * row);
+  const frameBytes = row << 1;
+  // Tiles of TICK_TILE ticks: a detector walks its frames with a stride of 2n f64, so a long block
+  // would stream through memory once per detector; a tile of frames stays in cache.
+  for (let t0: i32 = 0; t0 < ticks; t0 += TICK_TILE) {
+    const tileTicks = min(TICK_TILE, ticks - t0);
+    detectorTile(base, row, frames + <usize>t0 * frameBytes, tileTicks, a, dtS, onsetFlow);
+  }
+  if (ticks > 0 && frames != base) memory.copy(base, frames + <usize>(ticks - 1) * frameBytes, frameBytes);
+}
 
-    const flow = load<f64>(p + FLOW * row);
-    const newFlow = flow + a * ((onset * 3600) / dtS - flow);
-    store<f64>(p + FLOW * row, newFlow);
-    const o = load<f64>(p + OCCUPANCY * row);
-    store<f64>(p + OCCUPANCY * row, o + a * (occ - o));
-    const gf = load<f64>(p + GREEN_FRACTION * row);
-    const newGf = gf + a * (green - gf);
-    store<f64>(p + GREEN_FRACTION * row, newGf);
-    store<f64>(p + SATURATION * row, newGf > 0.01 ? newFlow / (sat * newGf) : NaN);
+const TICK_TILE: i32 = 32;
 
-    store<f64>(p + GAP * row, occ == 1 ? 0 : load<f64>(p + GAP * row) + dtS);
-    const since = load<f64>(p + SINCE_ONSET * row) + dtS;
-    if (onset == 1) {
-      store<f64>(p + HEADWAY * row, since);
-      store<f64>(p + SINCE_ONSET * row, 0);
-      store<f64>(p + COUNT * row, load<f64>(p + COUNT * row) + 1);
-    } else {
-      store<f64>(p + SINCE_ONSET * row, since);
+function detectorTile(
+  base: usize,
+  row: usize,
+  frames: usize,
+  ticks: i32,
+  a: f64,
+  dtS: f64,
+  onsetFlow: f64,
+): void {
+  const frameBytes = row << 1;
+  let o: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    // Two detectors per f64x2: the scalar loop's operations lane by lane, conditions as masks.
+    const av = f64x2.splat(a);
+    const dtv = f64x2.splat(dtS);
+    const onsetFlowV = f64x2.splat(onsetFlow);
+    const one = f64x2.splat(1);
+    const zero = f64x2.splat(0);
+    const halfV = f64x2.splat(0.5);
+    for (; o + 16 <= row; o += 16) {
+      let prev = v128.load(base + PREV_OCC * row + o);
+      const sat = v128.load(base + SAT_FLOW * row + o);
+      const discharge = f64x2.div(f64x2.mul(f64x2.mul(one, sat), dtv), f64x2.splat(3600));
+      let flow = v128.load(base + FLOW * row + o);
+      let oc = v128.load(base + OCCUPANCY * row + o);
+      let gf = v128.load(base + GREEN_FRACTION * row + o);
+      let gap = v128.load(base + GAP * row + o);
+      let headway = v128.load(base + HEADWAY * row + o);
+      let since = v128.load(base + SINCE_ONSET * row + o);
+      let count = v128.load(base + COUNT * row + o);
+      let q = v128.load(base + QUEUE * row + o);
+      let f = frames + o;
+      for (let t: i32 = 0; t < ticks; t++, f += frameBytes) {
+        const isOcc = f64x2.ge(v128.load(f), halfV);
+        const occ = v128.bitselect(one, zero, isOcc);
+        const isOnset = v128.andnot(isOcc, f64x2.ge(prev, halfV));
+        const onset = v128.bitselect(one, zero, isOnset);
+        prev = occ;
+        const green = v128.bitselect(one, zero, f64x2.ge(v128.load(f + row), halfV));
+
+        flow = f64x2.add(flow, f64x2.mul(av, f64x2.sub(f64x2.mul(onset, onsetFlowV), flow)));
+        oc = f64x2.add(oc, f64x2.mul(av, f64x2.sub(occ, oc)));
+        gf = f64x2.add(gf, f64x2.mul(av, f64x2.sub(green, gf)));
+
+        gap = f64x2.mul(f64x2.add(gap, dtv), f64x2.sub(one, occ));
+        since = f64x2.add(since, dtv);
+        headway = v128.bitselect(since, headway, isOnset);
+        since = v128.bitselect(zero, since, isOnset);
+        count = f64x2.add(count, onset);
+
+        q = f64x2.sub(f64x2.add(q, onset), f64x2.mul(green, discharge));
+        q = v128.bitselect(zero, q, f64x2.lt(q, zero));
+      }
+      v128.store(base + PREV_OCC * row + o, prev);
+      v128.store(base + FLOW * row + o, flow);
+      v128.store(base + OCCUPANCY * row + o, oc);
+      v128.store(base + GREEN_FRACTION * row + o, gf);
+      const satn = f64x2.div(flow, f64x2.mul(sat, gf));
+      v128.store(
+        base + SATURATION * row + o,
+        v128.bitselect(satn, f64x2.splat(NaN), f64x2.gt(gf, f64x2.splat(0.01))),
+      );
+      v128.store(base + GAP * row + o, gap);
+      v128.store(base + HEADWAY * row + o, headway);
+      v128.store(base + SINCE_ONSET * row + o, since);
+      v128.store(base + COUNT * row + o, count);
+      v128.store(base + QUEUE * row + o, q);
     }
+  }
+  for (; o < row; o += 8) {
+    let prev = load<f64>(base + PREV_OCC * row + o);
+    const sat = load<f64>(base + SAT_FLOW * row + o);
+    const discharge = (1.0 * sat * dtS) / 3600; // (green · sat · dtS) / 3600 with green = 1
+    let flow = load<f64>(base + FLOW * row + o);
+    let oc = load<f64>(base + OCCUPANCY * row + o);
+    let gf = load<f64>(base + GREEN_FRACTION * row + o);
+    let gap = load<f64>(base + GAP * row + o);
+    let headway = load<f64>(base + HEADWAY * row + o);
+    let since = load<f64>(base + SINCE_ONSET * row + o);
+    let count = load<f64>(base + COUNT * row + o);
+    let q = load<f64>(base + QUEUE * row + o);
+    let f = frames + o;
+    for (let t: i32 = 0; t < ticks; t++, f += frameBytes) {
+      // No f64 conditionals on data: V8 on x64 compiles an f64 select to a branch, and occupancy
+      // and an empty queue are unpredictable. The forms below give the twin's values exactly:
+      // 0/1 flags converted from i32, products with a 0/1 flag (x·0 = 0 and x·1 = x for finite x),
+      // and the queue's clamp at 0 as a mask on its bits (q is never −0).
+      const isOcc = load<f64>(f) >= 0.5;
+      const occ = <f64>isOcc;
+      const isOnset = isOcc & !(prev >= 0.5);
+      const onset = <f64>isOnset;
+      prev = occ;
+      const green = <f64>(load<f64>(f + row) >= 0.5);
 
-    let q = load<f64>(p + QUEUE * row) + onset - (green * sat * dtS) / 3600;
-    if (q < 0) q = 0;
-    store<f64>(p + QUEUE * row, q);
+      flow = flow + a * (onset * onsetFlow - flow);
+      oc = oc + a * (occ - oc);
+      gf = gf + a * (green - gf);
+
+      gap = (gap + dtS) * (1 - occ);
+      since = since + dtS;
+      if (isOnset) {
+        // Rare (a vehicle's arrival): a predictable branch.
+        headway = since;
+        since = 0;
+      }
+      count = count + onset;
+
+      q = q + onset - green * discharge;
+      q = reinterpret<f64>(reinterpret<i64>(q) & ~-(<i64>(q < 0)));
+    }
+    store<f64>(base + PREV_OCC * row + o, prev);
+    store<f64>(base + FLOW * row + o, flow);
+    store<f64>(base + OCCUPANCY * row + o, oc);
+    store<f64>(base + GREEN_FRACTION * row + o, gf);
+    // Not state: only the last tick's value is seen, so it is computed once, from the final values.
+    store<f64>(base + SATURATION * row + o, gf > 0.01 ? flow / (sat * gf) : NaN);
+    store<f64>(base + GAP * row + o, gap);
+    store<f64>(base + HEADWAY * row + o, headway);
+    store<f64>(base + SINCE_ONSET * row + o, since);
+    store<f64>(base + COUNT * row + o, count);
+    store<f64>(base + QUEUE * row + o, q);
   }
 }
 
