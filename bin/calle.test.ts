@@ -72,3 +72,13 @@ test('calle — an unknown command is a usage error', async (t) => {
   t.is(code, 2);
   t.regex(stderr, /unknown command 'teleport'/);
 });
+
+test('calle edge --identity — creates the node key once beside the store and prints the same key id after', async (t) => {
+  const dir = tempDir(t);
+  const args = ['edge', '--config', DEMO_SITE, '--store', join(dir, 'edge.db'), '--identity'];
+  const first = await runCalle(args);
+  t.is(first.code, 0, first.stderr);
+  t.regex(first.stdout, /identity key id [0-9a-f]{32} \(created now\): .*edge-identity\.key/);
+  const second = await runCalle(args);
+  t.is(second.stdout.replace(' (created now)', ''), first.stdout.replace(' (created now)', ''));
+});

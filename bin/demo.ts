@@ -92,6 +92,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       signingKeyFile: keys.privateFile,
       ngsiInventory,
       log: log.child({ service: 'coordinator' }),
+      // The demo edge joins without a token or approval; production runs with 'required'.
+      enrolment: 'open',
     });
     closers.push(async () => coordinator.close());
 

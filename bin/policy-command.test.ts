@@ -100,6 +100,7 @@ async function startPair(t: ExecutionContext): Promise<Pair> {
     httpPort: 0,
     signer: path,
     log: testLogger(),
+    enrolment: 'open', // light edges register without enrolment
   });
   t.teardown(async () => coordinator.close());
 

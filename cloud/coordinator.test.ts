@@ -32,6 +32,7 @@ test('coordinator — starts with NATS down, serves gRPC and HTTP, ingests once 
     httpHost: '127.0.0.1',
     httpPort: 0,
     log,
+    enrolment: 'open', // this test registers a bare client; enrolment has its own tests
   });
   t.teardown(async () => coordinator.close());
 

@@ -19,6 +19,14 @@ export const ErrorCodes = {
   EDGE_ID_MISMATCH: 'CALLE_ERR_EDGE_ID_MISMATCH',
   /** The coordinator is shutting down; clients should reconnect (to another replica). */
   SHUTTING_DOWN: 'CALLE_ERR_SHUTTING_DOWN',
+  /** Enrolment refused: a bad, used, expired or foreign token, a wrong key or a bad signature. */
+  ENROLMENT_REFUSED: 'CALLE_ERR_ENROLMENT_REFUSED',
+  /** An edge that has no approved enrolment (none, or invited only) called an rpc. */
+  EDGE_NOT_ENROLLED: 'CALLE_ERR_EDGE_NOT_ENROLLED',
+  /** An enrolled edge still waiting for an operator's approval called an rpc other than Register. */
+  EDGE_PENDING_APPROVAL: 'CALLE_ERR_EDGE_PENDING_APPROVAL',
+  /** An edge an operator revoked. */
+  EDGE_REVOKED: 'CALLE_ERR_EDGE_REVOKED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -32,6 +40,10 @@ const grpcStatusOf: Readonly<Record<ErrorCode, GrpcStatus>> = {
   CALLE_ERR_MALFORMED_PAYLOAD: GrpcStatus.INVALID_ARGUMENT,
   CALLE_ERR_EDGE_ID_MISMATCH: GrpcStatus.INVALID_ARGUMENT,
   CALLE_ERR_SHUTTING_DOWN: GrpcStatus.UNAVAILABLE,
+  CALLE_ERR_ENROLMENT_REFUSED: GrpcStatus.PERMISSION_DENIED,
+  CALLE_ERR_EDGE_NOT_ENROLLED: GrpcStatus.PERMISSION_DENIED,
+  CALLE_ERR_EDGE_PENDING_APPROVAL: GrpcStatus.FAILED_PRECONDITION,
+  CALLE_ERR_EDGE_REVOKED: GrpcStatus.PERMISSION_DENIED,
 };
 
 export class CoordinatorError extends Error {

@@ -20,6 +20,7 @@ const coordinator = await startCoordinator({
   httpHost: '127.0.0.1',
   httpPort: 0,
   log,
+  enrolment: 'open', // simulated edges register without enrolment
 });
 console.log(JSON.stringify({ grpcPort: coordinator.grpcPort, httpUrl: coordinator.httpUrl }));
 process.once('SIGTERM', () => {

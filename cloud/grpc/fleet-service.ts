@@ -1,7 +1,8 @@
 // calle.v1.FleetService: edges introduce themselves and then report, every few seconds, that they
 // are alive and how far their outbox has got. The registry lives in the coordinator database.
 import type { Logger } from 'pino';
-import type { FleetServiceHandlers } from '../../proto/index.js';
+import { v1, type FleetServiceHandlers } from '../../proto/index.js';
+import { authOf, type EdgeAdmission } from '../enrolment/edge-admission.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
 import { notRegistered, requireEdgeId, rpcFailure } from './rpc-guards.js';
 
@@ -17,9 +18,19 @@ export interface FleetServiceOptions {
   readonly log: Logger;
   /** Clock, for tests. */
   readonly now?: () => number;
+  /**
+   * Enrolment (cloud/enrolment/edge-admission.ts). Absent = open registration, as before
+   * enrolment existed: for unit tests of this service only; the coordinator always passes one.
+   */
+  readonly admission?: EdgeAdmission;
 }
 
-export function createFleetService({ db, log, now = Date.now }: FleetServiceOptions): FleetServiceHandlers {
+export function createFleetService({
+  db,
+  log,
+  now = Date.now,
+  admission,
+}: FleetServiceOptions): FleetServiceHandlers {
   return {
     // Both writes go through the database's group committer: calls arriving together share one
     // commit (issue #5), and each is answered only after the commit holding its row.
@@ -28,8 +39,28 @@ export function createFleetService({ db, log, now = Date.now }: FleetServiceOpti
       void (async () => {
         const id = requireEdgeId(req.edgeId);
         const nowMs = now();
-        // Enrolment (public_key, enrolment_token) is a later issue; until then any well-formed id
-        // may register, which is acceptable only because the listener is not exposed publicly.
+        const admitted = admission?.register(
+          {
+            edgeId: id,
+            district: req.district,
+            publicKey: req.publicKey,
+            enrolmentToken: req.enrolmentToken,
+            timeMs: req.timeMs,
+            signature: req.signature,
+          },
+          nowMs,
+        ) ?? { state: 'open' };
+        if (admitted.state === 'pending') {
+          // Not an error: the edge is where it should be and polls until an operator approves it.
+          callback(null, {
+            accepted: false,
+            serverTimeMs: nowMs,
+            heartbeatIntervalS: HEARTBEAT_INTERVAL_S,
+            state: v1.EdgeState.EDGE_STATE_PENDING,
+            reason: admitted.reason,
+          });
+          return;
+        }
         const edge = {
           id,
           district: req.district,
@@ -39,7 +70,15 @@ export function createFleetService({ db, log, now = Date.now }: FleetServiceOpti
         };
         await db.grouped.submit(() => db.upsertEdge(edge));
         log.info({ edgeId: id, district: req.district, version: req.softwareVersion }, 'edge registered');
-        callback(null, { accepted: true, serverTimeMs: nowMs, heartbeatIntervalS: HEARTBEAT_INTERVAL_S });
+        callback(null, {
+          accepted: true,
+          serverTimeMs: nowMs,
+          heartbeatIntervalS: HEARTBEAT_INTERVAL_S,
+          state:
+            admitted.state === 'approved'
+              ? v1.EdgeState.EDGE_STATE_APPROVED
+              : v1.EdgeState.EDGE_STATE_UNSPECIFIED,
+        });
       })().catch((err: unknown) => callback(rpcFailure(log, 'Register', err)));
     },
 
@@ -48,6 +87,7 @@ export function createFleetService({ db, log, now = Date.now }: FleetServiceOpti
       void (async () => {
         const id = requireEdgeId(req.edgeId);
         const nowMs = now();
+        admission?.requireApproved(id, 'Heartbeat', authOf(call.metadata), nowMs);
         const beat = {
           id,
           nowMs,

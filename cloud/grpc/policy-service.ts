@@ -7,6 +7,7 @@ import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { v1, type calle, type PolicyServiceHandlers } from '../../proto/index.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
+import { authOf, type EdgeAdmission } from '../enrolment/edge-admission.js';
 import type { PolicyPublisher } from '../policies/policy-publisher.js';
 import type { DeliveryGate } from '../rollouts/rollout-manager.js';
 import { targetMatches } from '../policies/policy-target.js';
@@ -22,6 +23,8 @@ export interface PolicyServiceOptions {
   readonly now?: () => number;
   /** Staged rollouts: holds a version back from edges outside its released stages. */
   readonly gate?: DeliveryGate;
+  /** Only approved edges may watch and ack; absent = open (unit tests of this service only). */
+  readonly admission?: EdgeAdmission;
 }
 
 export interface PolicyService {
@@ -41,6 +44,7 @@ export function createPolicyService({
   log,
   now = Date.now,
   gate,
+  admission,
 }: PolicyServiceOptions): PolicyService {
   const watches = new Map<WatchCall, () => void>();
 
@@ -48,6 +52,7 @@ export function createPolicyService({
     let edgeId: string;
     try {
       edgeId = requireEdgeId(call.request.edgeId);
+      admission?.requireApproved(edgeId, 'Watch', authOf(call.metadata), now());
       // Targeting needs the edge's district and tags, which only registration provides.
       if (!db.getEdge(edgeId)) throw notRegistered(edgeId);
     } catch (err) {
@@ -70,13 +75,23 @@ export function createPolicyService({
       watchLog.debug({ version }, 'policy sent');
     };
 
+    let refused = false;
     const offer = (version: number, bundle: calle.v1.PolicyBundle): void => {
-      if (version <= cursor) return;
+      if (version <= cursor || refused) return;
       cursor = version;
       // Look the edge up on every offer rather than once per stream: an edge that re-registers in
       // another district while watching must be targeted by its current registration.
       const edge = db.getEdge(edgeId);
       if (!edge || !targetMatches(bundle.target, edge)) return;
+      try {
+        // Revoked since the stream opened: end it rather than hand it the policy.
+        admission?.requireStanding(edgeId);
+      } catch (err) {
+        refused = true;
+        cleanup();
+        call.emit('error', rpcFailure(watchLog, 'Watch', err));
+        return;
+      }
       if (gate && !gate.releasedTo(version, edgeId)) {
         held.set(version, bundle);
         watchLog.debug({ version }, 'policy held for a later rollout stage');
@@ -132,6 +147,7 @@ export function createPolicyService({
     void (async () => {
       const edgeId = requireEdgeId(req.edgeId);
       const timeMs = now();
+      admission?.requireApproved(edgeId, 'Ack', authOf(call.metadata), timeMs);
       // Checked inside the grouped write, so that they see the rows committed or queued before it;
       // a throw fails this call only (group-committer.ts). Answered after the group's commit.
       const published = await db.grouped.submit(() => {

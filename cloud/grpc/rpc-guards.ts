@@ -29,13 +29,23 @@ export function notRegistered(edgeId: string): CoordinatorError {
   );
 }
 
+const IDENTITY_REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCodes.ENROLMENT_REFUSED,
+  ErrorCodes.EDGE_REVOKED,
+]);
+
 /**
  * Logs a failed rpc and returns the status to send. Refusals (a CoordinatorError: the caller's
  * mistake, which the edge must fix) are logged at debug so a misconfigured cabinet cannot flood the
  * log; anything else is the coordinator's fault and logged as an error.
  */
 export function rpcFailure(log: Logger, rpc: string, err: unknown): { code: GrpcStatus; details: string } {
-  if (err instanceof CoordinatorError) log.debug({ rpc, code: err.code, reason: err.message }, 'rpc refused');
+  // Identity refusals (wrong key, bad signature, a used token, a revoked edge) may be an attack or
+  // a swapped board: an operator must see them, and retries are backed off to minutes by the edge.
+  if (err instanceof CoordinatorError && IDENTITY_REFUSALS.has(err.code))
+    log.warn({ rpc, code: err.code, reason: err.message }, 'rpc refused: identity');
+  else if (err instanceof CoordinatorError)
+    log.debug({ rpc, code: err.code, reason: err.message }, 'rpc refused');
   else log.error({ err, rpc }, 'rpc failed');
   return toGrpcError(err);
 }

@@ -39,6 +39,7 @@ test('coordinator metrics — ingest totals, duplicates, gaps, edges and gRPC co
     httpHost: '127.0.0.1',
     httpPort: 0,
     log,
+    enrolment: 'open', // a bare client registers; enrolment has its own tests
   });
   t.teardown(async () => coordinator.close());
 

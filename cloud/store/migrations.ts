@@ -73,6 +73,34 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (edge_id, version)
   ) STRICT;
   `,
+  // 2: enrolment (cloud/enrolment/enrolment-store.ts). Kept apart from `edges`, which holds what
+  // an edge says about itself; these hold what the operator decided about it.
+  `
+  -- One row per edge the operator has provisioned. state: invited (token issued, never used),
+  -- pending (enrolled with a token, waiting for approval), approved, revoked.
+  CREATE TABLE edge_identities (
+    edge_id     TEXT PRIMARY KEY,
+    district    TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('invited', 'pending', 'approved', 'revoked')),
+    public_key  BLOB,             -- raw Ed25519 key, 32 bytes; NULL until the edge enrols
+    nats_nkey   TEXT,             -- the edge's NATS nkey user public key ("U…"), or NULL
+    created_ms  INTEGER NOT NULL,
+    enrolled_ms INTEGER,
+    approved_ms INTEGER,
+    revoked_ms  INTEGER
+  ) STRICT;
+
+  -- One-time enrolment tokens, stored only as SHA-256 hashes: a copy of the database cannot enrol.
+  CREATE TABLE enrolment_tokens (
+    token_hash TEXT PRIMARY KEY,  -- hex SHA-256 of the token
+    edge_id    TEXT NOT NULL,     -- the only edge it may enrol
+    district   TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    used_ms    INTEGER            -- NULL until consumed
+  ) STRICT;
+  CREATE INDEX enrolment_tokens_by_edge ON enrolment_tokens (edge_id);
+  `,
 ];
 
 /** The schema version this code writes and understands. */

@@ -3,7 +3,10 @@
 // failure is retried with jittered back-off; none of it ever blocks control.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { FleetClient, PolicyClient, type calle } from '../../proto/index.js';
+import { FleetClient, PolicyClient, v1, type calle } from '../../proto/index.js';
+import type { EdgeKey } from '../identity/edge-identity.js';
+import { AUTH_METADATA_KEY, signCall, type EdgeRpc } from '../identity/call-proof.js';
+import { signRegister } from '../identity/register-proof.js';
 
 export interface EdgeIdentity {
   readonly edgeId: string;
@@ -30,10 +33,22 @@ export interface CoordinatorLinkOptions {
   readonly deadlineMs?: number;
   /** TLS towards the coordinator (edge/sync/grpc-credentials.ts); default insecure. */
   readonly credentials?: grpc.ChannelCredentials;
+  /**
+   * The edge's identity key (edge/identity): its public half and a signature go with every
+   * Register. Without it the edge can only join a coordinator with open enrolment.
+   */
+  readonly key?: EdgeKey;
+  /** One-time enrolment token, sent until the coordinator has accepted this edge once. */
+  readonly enrolmentToken?: string;
 }
+
+/** Longest wait between Register attempts while pending approval, and after an identity refusal. */
+const PENDING_RETRY_MAX_MS = 60_000;
+const REFUSED_RETRY_MAX_MS = 5 * 60_000;
 
 type Unary<Req, Res> = (
   req: Req,
+  metadata: grpc.Metadata,
   opts: grpc.CallOptions,
   cb: (err: grpc.ServiceError | null, res?: Res) => void,
 ) => void;
@@ -50,6 +65,10 @@ export class CoordinatorLink {
   #retryTimer: NodeJS.Timeout | undefined;
   #watch: grpc.ClientReadableStream<calle.v1.PolicyBundle> | undefined;
   #backoffMs = 0;
+  /** Accepted once in this process: the token has done its job and is not sent again. */
+  #enrolled = false;
+  /** The last enrolment answer logged, so polling while pending is one log line, not hundreds. */
+  #lastState: string | undefined;
   /** An ack the coordinator has not confirmed yet; re-sent after the next registration. */
   #unconfirmedAck: calle.v1.IPolicyAck | undefined;
 
@@ -87,24 +106,42 @@ export class CoordinatorLink {
     this.#policy.close();
   }
 
-  async #call<Req, Res>(client: grpc.Client, method: string, req: Req): Promise<Res> {
+  /**
+   * Metadata proving this edge makes the call (edge/identity/call-proof.ts); empty without a key,
+   * which only a coordinator with open enrolment accepts.
+   */
+  #auth(rpc: EdgeRpc): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    const key = this.#o.key;
+    if (key)
+      metadata.set(AUTH_METADATA_KEY, signCall(key.privateKey, rpc, this.#o.identity.edgeId, Date.now()));
+    return metadata;
+  }
+
+  async #call<Req, Res>(
+    client: grpc.Client,
+    method: string,
+    req: Req,
+    metadata = new grpc.Metadata(),
+  ): Promise<Res> {
     const fn = (client as unknown as Record<string, Unary<Req, Res>>)[method]!.bind(client);
     return new Promise((resolve, reject) => {
-      fn(req, { deadline: Date.now() + (this.#o.deadlineMs ?? 5_000) }, (err, res) =>
+      fn(req, metadata, { deadline: Date.now() + (this.#o.deadlineMs ?? 5_000) }, (err, res) =>
         err || !res ? reject(err ?? new Error('empty response')) : resolve(res),
       );
     });
   }
 
-  #retry(what: string, err: unknown, again: () => void): void {
+  #retry(what: string, err: unknown, again: () => void, maxMs = 30_000, quiet = false): void {
     if (this.#stopped) return;
-    this.#backoffMs = Math.min(Math.max(this.#backoffMs * 2, 1_000), 30_000);
+    this.#backoffMs = Math.min(Math.max(this.#backoffMs * 2, 1_000), maxMs);
     const delay = this.#backoffMs / 2 + (Math.random() * this.#backoffMs) / 2;
     const e = err as Partial<grpc.ServiceError>;
-    this.#log.warn(
-      { code: e.code, details: e.details ?? e.message, retryInMs: Math.round(delay) },
-      `coordinator: ${what} failed`,
-    );
+    if (!quiet)
+      this.#log.warn(
+        { code: e.code, details: e.details ?? e.message, retryInMs: Math.round(delay) },
+        `coordinator: ${what} failed`,
+      );
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(again, delay);
   }
@@ -112,13 +149,31 @@ export class CoordinatorLink {
   #register(): void {
     if (this.#stopped) return;
     const { edgeId, district, tags, softwareVersion } = this.#o.identity;
-    this.#call<calle.v1.IRegisterRequest, calle.v1.RegisterResponse>(this.#fleet, 'register', {
-      edgeId,
-      district,
-      tags: [...tags],
-      softwareVersion,
-    }).then(
+    const req: calle.v1.IRegisterRequest = { edgeId, district, tags: [...tags], softwareVersion };
+    const key = this.#o.key;
+    if (key) {
+      const timeMs = Date.now();
+      req.publicKey = key.publicKey;
+      req.timeMs = timeMs;
+      req.signature = signRegister(key.privateKey, edgeId, key.publicKey, timeMs);
+    }
+    if (this.#o.enrolmentToken && !this.#enrolled) req.enrolmentToken = this.#o.enrolmentToken;
+    this.#call<calle.v1.IRegisterRequest, calle.v1.RegisterResponse>(this.#fleet, 'register', req).then(
       (res) => {
+        if (!res.accepted) {
+          // Pending approval (or an older coordinator's plain refusal): ask again, slowly.
+          const reason = res.reason || 'not accepted';
+          if (this.#lastState !== reason)
+            this.#log.info(
+              { state: v1.EdgeState[res.state], reason, keyId: key?.keyId },
+              `coordinator: ${reason}`,
+            );
+          this.#lastState = reason;
+          this.#retry('register', undefined, () => this.#register(), PENDING_RETRY_MAX_MS, true);
+          return;
+        }
+        this.#enrolled = true;
+        this.#lastState = undefined;
         this.#registered = true;
         this.#backoffMs = 0;
         const skewS = Math.abs(Number(res.serverTimeMs) - Date.now()) / 1000;
@@ -129,7 +184,18 @@ export class CoordinatorLink {
         if (this.#unconfirmedAck) this.#sendAck(this.#unconfirmedAck);
         this.#openWatch();
       },
-      (err) => this.#retry('register', err, () => this.#register()),
+      (err: grpc.ServiceError) => {
+        // Refused for who we are (wrong key, used token, revoked): only an operator can fix that,
+        // so say it loudly, once per reason, and ask again only every few minutes.
+        if (err.code === grpc.status.PERMISSION_DENIED) {
+          if (this.#lastState !== err.details)
+            this.#log.error({ details: err.details, keyId: key?.keyId }, 'coordinator: registration refused');
+          this.#lastState = err.details;
+          this.#retry('register', err, () => this.#register(), REFUSED_RETRY_MAX_MS, true);
+          return;
+        }
+        this.#retry('register', err, () => this.#register());
+      },
     );
   }
 
@@ -141,11 +207,21 @@ export class CoordinatorLink {
         edgeId: this.#o.identity.edgeId,
         timeMs: Date.now(),
       };
-      this.#call<calle.v1.IHeartbeatRequest, calle.v1.HeartbeatResponse>(this.#fleet, 'heartbeat', req).then(
+      this.#call<calle.v1.IHeartbeatRequest, calle.v1.HeartbeatResponse>(
+        this.#fleet,
+        'heartbeat',
+        req,
+        this.#auth('Heartbeat'),
+      ).then(
         () => this.#scheduleHeartbeat(intervalMs),
         (err: grpc.ServiceError) => {
-          if (err.code === grpc.status.NOT_FOUND) {
-            // The coordinator lost or never had our registration: introduce ourselves again.
+          if (
+            err.code === grpc.status.NOT_FOUND ||
+            err.code === grpc.status.PERMISSION_DENIED ||
+            err.code === grpc.status.FAILED_PRECONDITION
+          ) {
+            // The coordinator lost or never had our registration, or an operator changed our
+            // standing (revoked, re-enrolment pending): introduce ourselves again.
             this.#registered = false;
             this.#register();
           } else {
@@ -162,9 +238,12 @@ export class CoordinatorLink {
     const lastAppliedVersion = this.#o.host.policyVersion();
     const stream = (
       this.#policy as unknown as {
-        watch(req: calle.v1.IWatchRequest): grpc.ClientReadableStream<calle.v1.PolicyBundle>;
+        watch(
+          req: calle.v1.IWatchRequest,
+          metadata: grpc.Metadata,
+        ): grpc.ClientReadableStream<calle.v1.PolicyBundle>;
       }
-    ).watch({ edgeId: this.#o.identity.edgeId, lastAppliedVersion });
+    ).watch({ edgeId: this.#o.identity.edgeId, lastAppliedVersion }, this.#auth('Watch'));
     this.#watch = stream;
     stream.on('metadata', () => {
       this.#watching = true;
@@ -210,7 +289,12 @@ export class CoordinatorLink {
     // Until confirmed, the ack is kept: the Watch stream resumes after the applied version, so
     // the coordinator would otherwise never learn of an apply whose ack was lost on the way.
     this.#unconfirmedAck = ack;
-    this.#call<calle.v1.IPolicyAck, calle.v1.PolicyAckResponse>(this.#policy, 'ack', ack).then(
+    this.#call<calle.v1.IPolicyAck, calle.v1.PolicyAckResponse>(
+      this.#policy,
+      'ack',
+      ack,
+      this.#auth('Ack'),
+    ).then(
       () => {
         if (this.#unconfirmedAck === ack) this.#unconfirmedAck = undefined;
       },

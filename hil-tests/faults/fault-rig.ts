@@ -61,6 +61,7 @@ export async function faultRig(t: ExecutionContext): Promise<FaultRig> {
       httpHost: '127.0.0.1',
       httpPort,
       log: log.child({ side: 'coordinator' }),
+      enrolment: 'open', // the fault tests are about delivery, not enrolment
     });
   let coordinator = await start();
   t.teardown(async () => coordinator.close());
