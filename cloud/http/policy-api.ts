@@ -99,22 +99,23 @@ export function registerPolicyApi(app: FastifyInstance, { publisher, history }: 
       },
     );
 
-    scope.post<{ Body: unknown }>('/api/policies', (req, reply) => {
+    // The async forms work whether or not the coordinator is replicated (cloud/replication).
+    scope.post<{ Body: unknown }>('/api/policies', async (req, reply) => {
       if (req.body instanceof Unparsed) return invalid(reply, req.body.problems);
       const checked = checkPolicyDocument(req.body);
       if (!checked.ok) return invalid(reply, checked.problems);
-      const bundle = publisher.publishPolicy(checked.draft);
+      const bundle = await publisher.publishAsync(checked.draft);
       void reply.code(201);
       return policyJson(bundle);
     });
 
-    scope.post<{ Body: unknown }>('/api/policies/rollback', (req, reply) => {
+    scope.post<{ Body: unknown }>('/api/policies/rollback', async (req, reply) => {
       if (req.body instanceof Unparsed) return invalid(reply, req.body.problems);
       const to = (req.body as { to?: unknown } | null)?.to;
       if (typeof to !== 'number' || !Number.isSafeInteger(to) || to < 1)
         return invalid(reply, [{ field: 'to', reason: 'must be a published version number' }]);
       if (!history.get(to)) return notFound(reply, to);
-      const bundle = publisher.rollback(to);
+      const bundle = await publisher.rollbackAsync(to);
       void reply.code(201);
       return { ...policyJson(bundle), rollbackOf: to };
     });

@@ -106,7 +106,7 @@ export function registerRolloutApi(app: FastifyInstance, { rollouts, store }: Ro
     return id;
   };
 
-  app.post<{ Body: unknown }>('/api/rollouts', (req, reply) => {
+  app.post<{ Body: unknown }>('/api/rollouts', async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (typeof body !== 'object' || Array.isArray(body))
       return problem(reply, 400, POLICY_INVALID, 'the body must be an object with a "policy"');
@@ -133,7 +133,7 @@ export function registerRolloutApi(app: FastifyInstance, { rollouts, store }: Ro
         problems,
       );
     try {
-      const r = rollouts.start(checked.draft, {
+      const r = await rollouts.startAsync(checked.draft, {
         ...(stages ? { stages } : {}),
         ...(windowMs !== undefined ? { windowMs } : {}),
         ...(stageTimeoutMs !== undefined ? { stageTimeoutMs } : {}),
@@ -164,9 +164,9 @@ export function registerRolloutApi(app: FastifyInstance, { rollouts, store }: Ro
   });
 
   for (const action of ['halt', 'resume', 'rollback'] as const) {
-    app.post<{ Params: { id: string } }>(`/api/rollouts/:id/${action}`, (req, reply) => {
+    app.post<{ Params: { id: string } }>(`/api/rollouts/:id/${action}`, async (req, reply) => {
       try {
-        return rolloutJson(rollouts[action](idOf(req.params.id)), store);
+        return rolloutJson(await rollouts[`${action}Async`](idOf(req.params.id)), store);
       } catch (err) {
         return failure(reply, err);
       }

@@ -135,3 +135,30 @@ test('ingest — events are stored once and share the edge sequence with reading
   t.like(db.ingestStats('edge-a'), { readingsReceived: 2, eventsReceived: 1, gaps: 0 });
   t.deepEqual(db.listEvents('edge-a'), [{ ...event, severity: 2 }]);
 });
+
+test('ingest — replicas with their own durable consumers each store everything (regression: a shared consumer split it)', async (t) => {
+  const nats = await startNats(t);
+  const { log } = testLogger(t);
+  const dir = tempDir(t);
+  const replicas = ['a', 'b'].map((replicaId) => {
+    const db = new CoordinatorDb(join(dir, `${replicaId}.db`));
+    const ingest = TelemetryIngest.start({ servers: [nats.url], db, log, retryMs: 200, replicaId });
+    t.teardown(async () => {
+      await ingest.close();
+      db.close();
+    });
+    return { db, ingest };
+  });
+  await Promise.all(replicas.map(async (r) => r.ingest.ready));
+  const { js } = await edgeClient(t, nats.url);
+  for (let seq = 1; seq <= 20; seq += 2) await publishBatch(js, 'edge-a', [seq, seq + 1]);
+  for (const [i, r] of replicas.entries())
+    await waitFor(() => r.db.ingestStats('edge-a')?.highestContiguousSeq === 20, 10_000, `replica ${i}`);
+  t.deepEqual(
+    replicas.map((r) => r.db.countReadings('edge-a')),
+    [20, 20],
+  );
+  const jsm = await jetstreamManager((await edgeClient(t, nats.url)).nc);
+  const names = (await jsm.consumers.list(TELEMETRY_STREAM).next()).map((c) => c.name).sort();
+  t.deepEqual(names, [`${TELEMETRY_SPEC.durable}-a`, `${TELEMETRY_SPEC.durable}-b`]);
+});

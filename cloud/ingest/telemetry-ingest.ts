@@ -21,6 +21,12 @@ export interface TelemetryIngestOptions {
   readonly log: Logger;
   /** Pause between attempts while NATS or JetStream is unavailable. */
   readonly retryMs?: number;
+  /**
+   * A replicated coordinator's id (cloud/replication): each replica then reads through durable
+   * consumers of its own (`<durable>-<replicaId>`), so every replica's SQLite holds all telemetry
+   * and every alarm its rollout gate may need. Shared consumers would split the stream between them.
+   */
+  readonly replicaId?: string;
 }
 
 /**
@@ -50,6 +56,7 @@ export class TelemetryIngest {
   readonly #log: Logger;
   readonly #servers: string[];
   readonly #retryMs: number;
+  readonly #specs: { readonly telemetry: IngestStreamSpec; readonly events: IngestStreamSpec };
   readonly #abort = new AbortController();
   readonly #active = new Set<ConsumerMessages>();
   #nc: NatsConnection | undefined;
@@ -71,6 +78,9 @@ export class TelemetryIngest {
     this.#log = options.log;
     this.#servers = [...options.servers];
     this.#retryMs = options.retryMs ?? 1_000;
+    const own = (spec: IngestStreamSpec): IngestStreamSpec =>
+      options.replicaId ? { ...spec, durable: `${spec.durable}-${options.replicaId}` } : spec;
+    this.#specs = { telemetry: own(TELEMETRY_SPEC), events: own(EVENTS_SPEC) };
   }
 
   /** Starts ingesting in the background. Returns at once, whether or not NATS is reachable. */
@@ -103,8 +113,8 @@ export class TelemetryIngest {
     for (let attempt = 0; !this.#closed && !js; attempt++) {
       try {
         const jsm = await jetstreamManager(nc);
-        await ensureIngestStream(jsm, TELEMETRY_SPEC, this.#log);
-        await ensureIngestStream(jsm, EVENTS_SPEC, this.#log);
+        await ensureIngestStream(jsm, this.#specs.telemetry, this.#log);
+        await ensureIngestStream(jsm, this.#specs.events, this.#log);
         js = jsm.jetstream();
       } catch (err) {
         // JetStream can be briefly unavailable right after a server start, or disabled by mistake.
@@ -115,8 +125,8 @@ export class TelemetryIngest {
     if (!js) return;
     this.#markReady();
     await Promise.all([
-      this.#consume(js, TELEMETRY_SPEC, 'telemetry'),
-      this.#consume(js, EVENTS_SPEC, 'events'),
+      this.#consume(js, this.#specs.telemetry, 'telemetry'),
+      this.#consume(js, this.#specs.events, 'events'),
     ]);
   }
 

@@ -1,8 +1,9 @@
 // Publishing a policy: assign the next fleet-wide version, sign, store the signed bundle, then
 // tell every open Watch stream about it. The store is the source of truth; the in-process
-// notification only saves watchers a poll. A coordinator replica does not hear about policies
-// published by another replica (a later issue: fan the notification out over NATS); edges still
-// get them when they reconnect, because Watch replays from the store.
+// notification only saves watchers a poll. With replication on (cloud/replication) the version is
+// allocated in JetStream KV instead, which is asynchronous: publishAsync; every replica's mirror
+// then stores the bundle and calls announce(), so a policy published on one replica reaches the
+// Watch streams held by every other.
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
@@ -16,6 +17,28 @@ export type PolicyDraft = Omit<calle.v1.PolicyBundle.$Properties, 'version' | 'i
 export interface PublishedPolicy {
   readonly version: number;
   readonly bundle: calle.v1.PolicyBundle;
+  /** Set when this version is the rollback of that rollout (id); replicated mode only. */
+  readonly rollbackOf?: number;
+}
+
+/** What a replicated publication carries besides the bundle (cloud/replication/state-entries.ts). */
+export interface PublishMeta {
+  /** The staged rollout record for the version, stored in the same write (the gate must come first). */
+  readonly rollout?: (version: number) => unknown;
+  readonly rollbackOf?: number;
+}
+
+/** The replicated version allocator (cloud/replication/replicated-writes.ts). */
+export interface PolicyReplication {
+  /**
+   * Stores the bundle `sign(version)` makes under the next free fleet-wide version (retrying with
+   * the next number when another replica took one) and resolves with it once this replica's store
+   * holds it and its watchers were told.
+   */
+  publish(
+    sign: (version: number) => calle.v1.PolicyBundle,
+    meta: PublishMeta,
+  ): Promise<calle.v1.PolicyBundle>;
 }
 
 export type PolicyListener = (policy: PublishedPolicy) => void;
@@ -24,6 +47,8 @@ export interface PolicyPublisherOptions {
   /** Signs every bundle. Default: a key that lives only in this process (tests). */
   readonly signer?: PolicySigner;
   readonly now?: () => number;
+  /** Replicated coordinator: versions come from JetStream KV; only the async methods work. */
+  readonly replication?: PolicyReplication;
 }
 
 export class PolicyPublisher {
@@ -32,12 +57,14 @@ export class PolicyPublisher {
   readonly #listeners = new Set<PolicyListener>();
   readonly #now: () => number;
   readonly #signer: PolicySigner;
+  readonly #replication: PolicyReplication | undefined;
 
   constructor(db: CoordinatorDb, log: Logger, options: PolicyPublisherOptions = {}) {
     this.#db = db;
     this.#log = log;
     this.#now = options.now ?? Date.now;
     this.#signer = options.signer ?? ephemeralSigner();
+    this.#replication = options.replication;
   }
 
   /** Key id every bundle from this publisher is signed with. */
@@ -52,6 +79,10 @@ export class PolicyPublisher {
    * and only the transaction knows it.
    */
   publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle {
+    if (this.#replication)
+      throw new Error(
+        'publishPolicy: this coordinator is replicated; its versions are allocated in JetStream KV, use publishAsync',
+      );
     const issuedMs = this.#now();
     let bundle: calle.v1.PolicyBundle | undefined;
     const version = this.#db.storePolicy((version) => {
@@ -84,6 +115,49 @@ export class PolicyPublisher {
     });
     this.#log.warn({ version: bundle.version, rollbackTo: toVersion }, 'policy rolled back');
     return bundle;
+  }
+
+  /**
+   * publishPolicy for either mode: with replication the version is allocated in KV (every replica
+   * then announces it), without it this is publishPolicy.
+   */
+  async publishAsync(draft: PolicyDraft, meta: PublishMeta = {}): Promise<calle.v1.PolicyBundle> {
+    if (!this.#replication) return this.publishPolicy(draft);
+    const issuedMs = this.#now();
+    const bundle = await this.#replication.publish(
+      (version) => this.#signer.sign({ ...draft, version, issuedMs }),
+      meta,
+    );
+    this.#log.info(
+      { version: Number(bundle.version), target: draft.target, keyId: bundle.keyId },
+      'policy published',
+    );
+    return bundle;
+  }
+
+  /** rollback() for either mode (see publishAsync). */
+  async rollbackAsync(toVersion: number): Promise<calle.v1.PolicyBundle> {
+    if (!this.#replication) return this.rollback(toVersion);
+    const stored = this.#db.policiesAfter(toVersion - 1)[0];
+    if (!stored || stored.version !== toVersion)
+      throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${toVersion} was never published`);
+    const old = v1.PolicyBundle.decode(stored.bundle);
+    const bundle = await this.publishAsync({
+      target: old.target ?? null,
+      lighting: old.lighting ?? null,
+      traffic: old.traffic ?? null,
+      waste: old.waste ?? null,
+    });
+    this.#log.warn({ version: Number(bundle.version), rollbackTo: toVersion }, 'policy rolled back');
+    return bundle;
+  }
+
+  /**
+   * Tells watchers about a policy stored by the replication mirror (published on this replica or
+   * another), exactly as a local publication does.
+   */
+  announce(policy: PublishedPolicy): void {
+    this.#notify(policy);
   }
 
   /** Calls `listener` for every policy published from now on. Returns the unsubscribe function. */

@@ -30,6 +30,7 @@ async function setup(t: ExecutionContext, verdicts: Record<string, LightEdgeOpti
       httpPort,
       log,
       rolloutTickMs: 25,
+      enrolment: 'open', // light edges register without enrolment
     });
   let coordinator = await start();
   t.teardown(async () => coordinator.close());

@@ -11,6 +11,12 @@
 // sends a version to an edge and re-offers held versions when `onRelease` fires. An edge outside
 // the released stages therefore never holds the version, whatever it does. The state lives in
 // the store, so a restarted coordinator resumes the gate where it stood (stage timers included).
+//
+// Replicated (cloud/replication): records live in JetStream KV and every replica's store is a
+// mirror of them. Only the replica holding the leader lease evaluates gates; every change is a
+// compare-and-set on the record's KV revision, so an operator's halt on one replica and the
+// leader's stage release on another cannot overwrite each other. Publishing is asynchronous there,
+// so operators use the *Async methods (the synchronous ones throw).
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { PolicyHistory } from '../policies/policy-history.js';
@@ -25,6 +31,24 @@ export interface DeliveryGate {
   releasedTo(version: number, edgeId: string): boolean;
   /** Calls `listener` with a version whenever more edges may receive it; returns the unsubscribe. */
   onRelease(listener: (version: number) => void): () => void;
+}
+
+/** Replicated rollouts (cloud/replication/replicated-writes.ts and leader-lease.ts). */
+export interface RolloutReplication {
+  /** Whether this replica holds the leader lease: only the leader evaluates gates. */
+  isLeader(): boolean;
+  /**
+   * Compare-and-set of one record: `change` gets the record and returns the fields to change, or
+   * undefined to leave it as it is (a throw rejects). Without `retry` the revision this replica
+   * knows now is the expected one and a lost race gives up (the gate decides again on the fresh
+   * record); with it the change is re-applied to the newer record. Resolves with the record once
+   * this replica's mirror holds it, or undefined when nothing changed.
+   */
+  update(
+    id: number,
+    change: (current: RolloutRecord) => Partial<RolloutRecord> | undefined,
+    retry: boolean,
+  ): Promise<RolloutRecord | undefined>;
 }
 
 export const RolloutErrors = {
@@ -63,6 +87,14 @@ export interface RolloutManagerOptions {
   /** How often gates are evaluated; default 1 s. */
   readonly tickMs?: number;
   readonly now?: () => number;
+  /** Replicated coordinator (see the head of this file). */
+  readonly replication?: RolloutReplication;
+}
+
+interface Plan {
+  readonly stages: string[][];
+  readonly spec: readonly StageSize[];
+  readonly rollbackTo: number | undefined;
 }
 
 interface Pending {
@@ -97,6 +129,9 @@ export class RolloutManager implements DeliveryGate {
   readonly #unsubscribe: () => void;
   // The rollout whose own rollback is being published: not superseded by it.
   #rollingBack: RolloutRecord | undefined;
+  readonly #replication: RolloutReplication | undefined;
+  // Rollouts with a replicated change on its way: the gate skips them until it has landed.
+  readonly #inFlight = new Set<number>();
 
   constructor(options: RolloutManagerOptions) {
     this.#store = options.store;
@@ -104,8 +139,11 @@ export class RolloutManager implements DeliveryGate {
     this.#history = options.history;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
+    this.#replication = options.replication;
     for (const r of this.#store.list()) this.#remember(r);
-    this.#unsubscribe = this.#publisher.subscribe(({ version, bundle }) => this.#superseded(version, bundle));
+    this.#unsubscribe = this.#publisher.subscribe(({ version, bundle, rollbackOf }) =>
+      this.#superseded(version, bundle, rollbackOf),
+    );
     this.#timer = setInterval(() => this.tick(), options.tickMs ?? 1_000);
     this.#timer.unref();
   }
@@ -134,6 +172,30 @@ export class RolloutManager implements DeliveryGate {
 
   /** Publishes `draft` as a new version and starts delivering it to its first stage. */
   start(draft: PolicyDraft, options: RolloutOptions = {}): RolloutRecord {
+    this.#requireLocal('start');
+    const { stages, spec, rollbackTo } = this.#plan(draft, options);
+    this.#publishing = { stages };
+    let bundle: calle.v1.PolicyBundle;
+    try {
+      bundle = this.#publisher.publishPolicy(draft);
+    } finally {
+      this.#publishing = undefined;
+    }
+    const record = this.#record(this.#store.nextId(), Number(bundle.version), draft, options, {
+      stages,
+      spec,
+      rollbackTo,
+    });
+    this.#store.insert(record);
+    this.#remember(record);
+    this.#log.info(
+      { rollout: record.id, version: record.version, stages: stages.map((s) => s.length), rollbackTo },
+      'rollout started',
+    );
+    return record;
+  }
+
+  #plan(draft: PolicyDraft, options: RolloutOptions): Plan {
     const targeted = this.#store
       .registeredEdges()
       .filter((e) => targetMatches(draft.target, e))
@@ -151,17 +213,20 @@ export class RolloutManager implements DeliveryGate {
     const spec = options.stages ?? DEFAULT_STAGES;
     const stages = planStages(targeted, spec);
     const rollbackTo = options.rollbackTo ?? this.#previousVersion(draft.target);
-    this.#publishing = { stages };
-    let bundle: calle.v1.PolicyBundle;
-    try {
-      bundle = this.#publisher.publishPolicy(draft);
-    } finally {
-      this.#publishing = undefined;
-    }
+    return { stages, spec, rollbackTo };
+  }
+
+  #record(
+    id: number,
+    version: number,
+    draft: PolicyDraft,
+    options: RolloutOptions,
+    { stages, spec, rollbackTo }: Plan,
+  ): RolloutRecord {
     const now = this.#now();
-    const record: RolloutRecord = {
-      id: this.#store.nextId(),
-      version: Number(bundle.version),
+    return {
+      id,
+      version,
       target: draft.target ?? null,
       spec,
       stages,
@@ -177,13 +242,6 @@ export class RolloutManager implements DeliveryGate {
       createdMs: now,
       updatedMs: now,
     };
-    this.#store.insert(record);
-    this.#remember(record);
-    this.#log.info(
-      { rollout: record.id, version: record.version, stages: stages.map((s) => s.length), rollbackTo },
-      'rollout started',
-    );
-    return record;
   }
 
   get(id: number): RolloutRecord | undefined {
@@ -196,32 +254,98 @@ export class RolloutManager implements DeliveryGate {
 
   /** Stops releasing stages; edges that have the version keep it. */
   halt(id: number, reason = 'halted by the operator'): RolloutRecord {
+    this.#requireLocal('halt');
     const r = this.#require(id, ['running']);
     return this.#save(r, { state: 'halted', reason });
   }
 
   /** Continues a halted rollout: the current stage's gate starts afresh. */
   resume(id: number): RolloutRecord {
+    this.#requireLocal('resume');
     const r = this.#require(id, ['halted']);
     return this.#save(r, { state: 'running', reason: '', stageStartedMs: this.#now(), allAppliedMs: null });
   }
 
   /** Publishes the previous content again for the whole target and ends the rollout. */
   rollback(id: number, reason = 'rolled back by the operator'): RolloutRecord {
+    this.#requireLocal('rollback');
     const r = this.#require(id, ['running', 'halted', 'completed']);
     return this.#rollBack(r, reason);
   }
 
   /** Evaluates every running rollout's gate once. Runs on a timer; tests may call it directly. */
   tick(): void {
+    if (this.#replication && !this.#replication.isLeader()) return;
     for (const r of [...this.#byVersion.values()]) {
-      if (r.state !== 'running') continue;
+      if (r.state !== 'running' || this.#inFlight.has(r.id)) continue;
       try {
         this.#evaluate(r);
       } catch (err) {
         this.#log.error({ err, rollout: r.id }, 'rollout gate evaluation failed');
       }
     }
+  }
+
+  // --- the same actions for either mode (replicated: asynchronous) ----------------------------
+
+  /** start(), for either mode. */
+  async startAsync(draft: PolicyDraft, options: RolloutOptions = {}): Promise<RolloutRecord> {
+    if (!this.#replication) return this.start(draft, options);
+    const plan = this.#plan(draft, options);
+    // The id is the version: versions are already unique across replicas (a KV create each), so
+    // the rollout needs no allocator of its own.
+    const bundle = await this.#publisher.publishAsync(draft, {
+      rollout: (version) => this.#record(version, version, draft, options, plan),
+    });
+    const record = this.#byVersion.get(Number(bundle.version));
+    // publishAsync resolves after this replica's mirror stored the version and its record.
+    if (!record) throw new Error(`rollout for version ${bundle.version} missing after its publication`);
+    this.#log.info(
+      { rollout: record.id, version: record.version, stages: plan.stages.map((s) => s.length) },
+      'rollout started',
+    );
+    return record;
+  }
+
+  /** halt(), for either mode. */
+  async haltAsync(id: number, reason = 'halted by the operator'): Promise<RolloutRecord> {
+    if (!this.#replication) return this.halt(id, reason);
+    return this.#operate(id, ['running'], () => ({ state: 'halted', reason }));
+  }
+
+  /** resume(), for either mode. */
+  async resumeAsync(id: number): Promise<RolloutRecord> {
+    if (!this.#replication) return this.resume(id);
+    return this.#operate(id, ['halted'], () => ({
+      state: 'running',
+      reason: '',
+      stageStartedMs: this.#now(),
+      allAppliedMs: null,
+    }));
+  }
+
+  /** rollback(), for either mode. */
+  async rollbackAsync(id: number, reason = 'rolled back by the operator'): Promise<RolloutRecord> {
+    if (!this.#replication) return this.rollback(id, reason);
+    const r = this.#require(id, ['running', 'halted', 'completed']);
+    return (
+      (await this.#rollBackReplicated(r, reason, ['running', 'halted', 'completed'])) ?? this.#current(id)
+    );
+  }
+
+  /**
+   * A record the replication mirror stored (written here or by another replica): remembered, and
+   * versions held by Watch streams re-offered when more edges may now have them.
+   */
+  applyReplicated(record: RolloutRecord): void {
+    const before = this.#byVersion.get(record.version);
+    const r = { ...record };
+    this.#remember(r);
+    const more =
+      !before ||
+      r.releasedStages > before.releasedStages ||
+      (r.state === 'completed' && before.state !== 'completed');
+    if (more) this.#releaseListeners(r.version);
   }
 
   close(): void {
@@ -279,13 +403,8 @@ export class RolloutManager implements DeliveryGate {
       { rollout: r.id, version: r.version, stage: stageNo + 1, edges: r.stages[stageNo]?.length },
       'rollout stage released',
     );
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(r.version);
-      } catch (err) {
-        this.#log.error({ err, version: r.version }, 'rollout release listener failed');
-      }
-    }
+    // Replicated: applyReplicated re-offers once the record has landed.
+    if (!this.#replication) this.#releaseListeners(r.version);
   }
 
   /**
@@ -294,20 +413,129 @@ export class RolloutManager implements DeliveryGate {
    * so its gate would time out and "roll back" over the operator's newer policy. Targets that only
    * overlap (a district inside an all-edges rollout) are not detected; see the report.
    */
-  #superseded(version: number, bundle: calle.v1.PolicyBundle): void {
+  #superseded(version: number, bundle: calle.v1.PolicyBundle, rollbackOf?: number): void {
     const target = normalTarget(bundle.target);
     for (const r of this.#byVersion.values()) {
       if (r.version >= version || (r.state !== 'running' && r.state !== 'halted')) continue;
       if (this.#rollingBack === r || normalTarget(r.target as calle.v1.PolicyTarget.$Properties) !== target)
         continue;
-      this.#log.warn({ rollout: r.id, version: r.version, by: version }, 'rollout superseded');
-      this.#save(r, { state: 'superseded', reason: `superseded by version ${version} for the same target` });
+      if (rollbackOf === r.id) continue;
+      const change = {
+        state: 'superseded',
+        reason: `superseded by version ${version} for the same target`,
+      } as const;
+      const superseded = (): void =>
+        this.#log.warn({ rollout: r.id, version: r.version, by: version }, 'rollout superseded');
+      if (!this.#replication) {
+        superseded();
+        this.#save(r, change);
+        continue;
+      }
+      // Replicated: every replica hears of the version and tries, not just the leader (a version
+      // announced while the lease changes hands would otherwise be missed for good); the
+      // compare-and-set lets the first one record it and turns the others into no-ops.
+      const replicated = this.#replication
+        .update(r.id, (c) => (c.state === 'running' || c.state === 'halted' ? change : undefined), true)
+        .then((saved) => saved && superseded());
+      this.#track(r.id, replicated);
     }
   }
 
   #fail(r: RolloutRecord, reason: string): void {
     this.#log.warn({ rollout: r.id, version: r.version, reason }, 'rollout gate failed');
-    this.#rollBack(r, reason);
+    if (this.#replication) this.#track(r.id, this.#rollBackReplicated(r, reason, ['running', 'halted']));
+    else this.#rollBack(r, reason);
+  }
+
+  /**
+   * Replicated rollback: publish first, then record. A crash between the two leaves the rollout
+   * running with its rollback already on the edges (the next leader's gate then sees the newer
+   * version's acks, never its own, and rolls back again: same content, one more version), which
+   * is safer than a record saying "rolled back" with nothing published.
+   */
+  async #rollBackReplicated(
+    r: RolloutRecord,
+    reason: string,
+    from: readonly RolloutRecord['state'][],
+  ): Promise<RolloutRecord | undefined> {
+    const replication = this.#replication!;
+    const old = r.rollbackTo === null ? undefined : this.#history.get(r.rollbackTo);
+    if (!old) {
+      this.#log.error({ rollout: r.id, reason }, 'rollout halted: no earlier version to roll back to');
+      const halted = { state: 'halted', reason: `${reason}; no earlier version to roll back to` } as const;
+      return replication.update(r.id, (c) => (from.includes(c.state) ? halted : undefined), true);
+    }
+    const bundle = await this.#publisher.publishAsync(
+      {
+        target: r.target as calle.v1.PolicyTarget.$Properties,
+        lighting: old.lighting ?? null,
+        traffic: old.traffic ?? null,
+        waste: old.waste ?? null,
+      },
+      { rollbackOf: r.id },
+    );
+    const rollbackVersion = Number(bundle.version);
+    this.#log.warn(
+      { rollout: r.id, version: r.version, rollbackTo: r.rollbackTo, rollbackVersion, reason },
+      'rollout rolled back',
+    );
+    return replication.update(
+      r.id,
+      (c) => (from.includes(c.state) ? { state: 'rolled_back', reason, rollbackVersion } : undefined),
+      true,
+    );
+  }
+
+  /** An operator's change on a replicated record, checked against the record it lands on. */
+  async #operate(
+    id: number,
+    states: readonly RolloutRecord['state'][],
+    change: (r: RolloutRecord) => Partial<RolloutRecord>,
+  ): Promise<RolloutRecord> {
+    this.#require(id, states);
+    const saved = await this.#replication!.update(
+      id,
+      (current) => {
+        if (!states.includes(current.state))
+          throw new RolloutError(
+            RolloutErrors.BAD_STATE,
+            `rollout ${id} is ${current.state}; this needs it to be ${states.join(' or ')}`,
+          );
+        return change(current);
+      },
+      true,
+    );
+    return saved ?? this.#current(id);
+  }
+
+  #current(id: number): RolloutRecord {
+    const stored = this.#store.get(id);
+    const r = stored && this.#byVersion.get(stored.version);
+    if (!r) throw new RolloutError(RolloutErrors.NOT_FOUND, `rollout ${id} does not exist`);
+    return r;
+  }
+
+  /** Keeps the gate off a rollout until its replicated change has landed (or failed). */
+  #track(id: number, change: Promise<unknown>): void {
+    this.#inFlight.add(id);
+    change
+      .catch((err: unknown) => this.#log.warn({ err, rollout: id }, 'replicated rollout change failed'))
+      .finally(() => this.#inFlight.delete(id));
+  }
+
+  #requireLocal(action: string): void {
+    if (this.#replication)
+      throw new Error(`rollouts.${action}: this coordinator is replicated; use ${action}Async`);
+  }
+
+  #releaseListeners(version: number): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(version);
+      } catch (err) {
+        this.#log.error({ err, version }, 'rollout release listener failed');
+      }
+    }
   }
 
   #rollBack(r: RolloutRecord, reason: string): RolloutRecord {
@@ -364,6 +592,15 @@ export class RolloutManager implements DeliveryGate {
   }
 
   #save(r: RolloutRecord, change: Partial<RolloutRecord>): RolloutRecord {
+    if (this.#replication) {
+      // The gate's decision on the record it evaluated: a lost race is dropped, and the next tick
+      // decides again on the record that won (applyReplicated brings it).
+      this.#track(
+        r.id,
+        this.#replication.update(r.id, () => change, false),
+      );
+      return r;
+    }
     Object.assign(r, change, { updatedMs: this.#now() });
     this.#store.update(r);
     this.#remember(r);

@@ -85,6 +85,8 @@ export class RolloutStore {
       nextId: db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM rollouts').pluck(),
       insert: db.prepare('INSERT INTO rollouts (id, version, state, record) VALUES (?, ?, ?, ?)'),
       update: db.prepare('UPDATE rollouts SET state = ?, record = ? WHERE id = ?'),
+      put: db.prepare(`INSERT INTO rollouts (id, version, state, record) VALUES (?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET state = excluded.state, record = excluded.record`),
       get: db.prepare('SELECT record FROM rollouts WHERE id = ?').pluck(),
       all: db.prepare('SELECT record FROM rollouts ORDER BY id').pluck(),
       acks: db.prepare('SELECT edge_id AS edgeId, applied, reason FROM policy_acks WHERE version = ?'),
@@ -110,6 +112,11 @@ export class RolloutStore {
 
   update(r: RolloutRecord): void {
     this.#s.update.run(r.state, JSON.stringify(r), r.id);
+  }
+
+  /** Inserts or replaces a record (the replication mirror's copy, cloud/replication). */
+  put(r: RolloutRecord): void {
+    this.#s.put.run(r.id, r.version, r.state, JSON.stringify(r));
   }
 
   get(id: number): RolloutRecord | undefined {

@@ -23,6 +23,29 @@ export interface EdgeHeartbeat {
   readonly devicesUnavailable: number;
 }
 
+/** Every registry column of one edge, as replicas exchange it (cloud/replication). */
+export interface EdgeRegistryRow {
+  readonly id: string;
+  readonly district: string;
+  readonly tags: readonly string[];
+  readonly softwareVersion: string;
+  readonly registeredMs: number;
+  readonly lastSeenMs: number | null;
+  readonly highestSeq: number;
+  readonly outboxPending: number;
+  readonly policyVersion: number;
+  readonly devicesUnavailable: number;
+}
+
+/**
+ * A change to the fleet registry or the acks, reported to the change listener (cloud/replication
+ * copies them to the other replicas). Reported inside the writing transaction, which may still
+ * roll back: a listener should read the committed row later, not trust the event's timing.
+ */
+export type RegistryChange =
+  | { readonly kind: 'edge'; readonly id: string; readonly heartbeat: boolean }
+  | { readonly kind: 'ack'; readonly edgeId: string; readonly version: number };
+
 export interface EdgeRecord {
   readonly id: string;
   readonly district: string;
@@ -126,6 +149,7 @@ export class CoordinatorDb {
   readonly #s;
   /** Multi-row reading inserts, by row count (1..MAX_ROWS_PER_INSERT), prepared on first use. */
   readonly #insertReadingsBy: Database.Statement[] = [];
+  #onChange: ((change: RegistryChange) => void) | undefined;
 
   /** Opens (creating if needed) and migrates the database file. Throws on a newer schema. */
   constructor(file: string) {
@@ -192,6 +216,9 @@ export class CoordinatorDb {
         ORDER BY 1`),
       nextPolicyVersion: db.prepare('SELECT COALESCE(MAX(version), 0) + 1 FROM policies').pluck(),
       insertPolicy: db.prepare('INSERT INTO policies (version, bundle, created_ms) VALUES (?, ?, ?)'),
+      insertPolicyAt: db.prepare(
+        'INSERT OR IGNORE INTO policies (version, bundle, created_ms) VALUES (?, ?, ?)',
+      ),
       policiesAfter: db.prepare('SELECT version, bundle FROM policies WHERE version > ? ORDER BY version'),
       policyExists: db.prepare('SELECT EXISTS (SELECT 1 FROM policies WHERE version = ?)').pluck(),
       upsertAck: db.prepare(`
@@ -199,6 +226,28 @@ export class CoordinatorDb {
         VALUES (@edgeId, @version, @applied, @reason, @timeMs)
         ON CONFLICT (edge_id, version) DO UPDATE SET applied = excluded.applied,
           reason = excluded.reason, time_ms = excluded.time_ms`),
+      getRegistryRow: db.prepare(`
+        SELECT id, district, tags, software_version AS softwareVersion, registered_ms AS registeredMs,
+          last_seen_ms AS lastSeenMs, highest_seq AS highestSeq, outbox_pending AS outboxPending,
+          policy_version AS policyVersion, devices_unavailable AS devicesUnavailable
+        FROM edges WHERE id = ?`),
+      // A replica's copy of a row: newer last-seen wins, so a stale copy (another replica's
+      // throttled heartbeat, cloud/replication) never moves a fresher local row back.
+      putRegistryRow: db.prepare(`
+        INSERT INTO edges (id, district, tags, software_version, registered_ms, last_seen_ms,
+          highest_seq, outbox_pending, policy_version, devices_unavailable)
+        VALUES (@id, @district, @tags, @softwareVersion, @registeredMs, @lastSeenMs, @highestSeq,
+          @outboxPending, @policyVersion, @devicesUnavailable)
+        ON CONFLICT (id) DO UPDATE SET district = excluded.district, tags = excluded.tags,
+          software_version = excluded.software_version,
+          registered_ms = MIN(registered_ms, excluded.registered_ms),
+          last_seen_ms = excluded.last_seen_ms, highest_seq = excluded.highest_seq,
+          outbox_pending = excluded.outbox_pending, policy_version = excluded.policy_version,
+          devices_unavailable = excluded.devices_unavailable
+        WHERE COALESCE(excluded.last_seen_ms, 0) >= COALESCE(edges.last_seen_ms, 0)`),
+      getAck: db.prepare(`
+        SELECT edge_id AS edgeId, version, applied, reason, time_ms AS timeMs
+        FROM policy_acks WHERE version = ? AND edge_id = ?`),
       listAcks: db.prepare(`
         SELECT edge_id AS edgeId, version, applied, reason, time_ms AS timeMs
         FROM policy_acks WHERE version = ? ORDER BY edge_id`),
@@ -210,11 +259,43 @@ export class CoordinatorDb {
   /** Creates the edge or updates its details; registered_ms keeps the first registration. */
   upsertEdge(r: EdgeRegistration): void {
     this.#s.upsertEdge.run({ ...r, tags: JSON.stringify(r.tags) });
+    this.#changed({ kind: 'edge', id: r.id, heartbeat: false });
   }
 
   /** Records a heartbeat. Returns false if the edge is not registered. */
   recordHeartbeat(h: EdgeHeartbeat): boolean {
-    return this.#s.heartbeat.run(h).changes > 0;
+    const known = this.#s.heartbeat.run(h).changes > 0;
+    if (known) this.#changed({ kind: 'edge', id: h.id, heartbeat: true });
+    return known;
+  }
+
+  /** Every registry column of one edge (cloud/replication copies it to the other replicas). */
+  edgeRegistryRow(id: string): EdgeRegistryRow | undefined {
+    const row = this.#s.getRegistryRow.get(id) as
+      (Omit<EdgeRegistryRow, 'tags'> & { tags: string }) | undefined;
+    return row && { ...row, tags: JSON.parse(row.tags) as string[] };
+  }
+
+  /**
+   * Stores another replica's copy of an edge's row, unless the row held here was seen more
+   * recently. Not reported to the change listener (it came from the replicas). Returns whether
+   * the row was written.
+   */
+  putReplicatedEdge(row: EdgeRegistryRow): boolean {
+    return this.#s.putRegistryRow.run({ ...row, tags: JSON.stringify(row.tags) }).changes > 0;
+  }
+
+  /**
+   * Reports registry and ack changes made through upsertEdge, recordHeartbeat and recordPolicyAck
+   * to `listener` (one listener; undefined removes it). The replication layer uses it; a throw
+   * from the listener fails the write, so it must only queue work.
+   */
+  setChangeListener(listener: ((change: RegistryChange) => void) | undefined): void {
+    this.#onChange = listener;
+  }
+
+  #changed(change: RegistryChange): void {
+    this.#onChange?.(change);
   }
 
   getEdge(id: string): EdgeRecord | undefined {
@@ -389,6 +470,20 @@ export class CoordinatorDb {
     })();
   }
 
+  /**
+   * Stores a bundle under a version decided elsewhere (the replicated allocator: a KV create,
+   * cloud/replication). Returns false when the version is already stored (the bundle is not
+   * compared: a version is written once, in KV, so both copies hold the same bytes).
+   */
+  storePolicyAt(version: number, bundle: Uint8Array, createdMs: number): boolean {
+    return this.#s.insertPolicyAt.run(version, bundle, createdMs).changes > 0;
+  }
+
+  /** Highest stored policy version, 0 if none. */
+  latestPolicyVersion(): number {
+    return (this.#s.nextPolicyVersion.get() as number) - 1;
+  }
+
   /** Stored policies with a version above `version`, oldest first. */
   policiesAfter(version: number): StoredPolicy[] {
     return this.#s.policiesAfter.all(version) as StoredPolicy[];
@@ -400,6 +495,19 @@ export class CoordinatorDb {
 
   recordPolicyAck(ack: PolicyAckRow): void {
     this.#s.upsertAck.run({ ...ack, applied: ack.applied ? 1 : 0 });
+    this.#changed({ kind: 'ack', edgeId: ack.edgeId, version: ack.version });
+  }
+
+  /** Stores another replica's copy of an ack; not reported to the change listener. */
+  putReplicatedAck(ack: PolicyAckRow): void {
+    this.#s.upsertAck.run({ ...ack, applied: ack.applied ? 1 : 0 });
+  }
+
+  /** One edge's verdict on one version, if it gave one. */
+  policyAck(version: number, edgeId: string): PolicyAckRow | undefined {
+    const a = this.#s.getAck.get(version, edgeId) as
+      (Omit<PolicyAckRow, 'applied'> & { applied: number }) | undefined;
+    return a && { ...a, applied: a.applied === 1 };
   }
 
   listPolicyAcks(version: number): PolicyAckRow[] {
@@ -422,6 +530,11 @@ export class CoordinatorDb {
    */
   transaction<T>(fn: () => T): T {
     return this.#db.transaction(fn)();
+  }
+
+  /** The connection, for stores kept in their own files (cloud/enrolment/enrolment-store.ts). */
+  get sqlite(): Database.Database {
+    return this.#db;
   }
 
   /** Whether a transaction is open on this connection (false after SQLite rolled one back). */
