@@ -14,8 +14,15 @@ import { checkClock } from '../edge/system/clock-check.js';
 import { startServiceNotifier } from '../edge/system/service-notifier.js';
 import { runUserCommand } from '../edge/users/user-command.js';
 import { SOFTWARE_VERSION } from '../edge/version.js';
+import { ENROLMENT_MODES, type EnrolmentMode } from '../cloud/enrolment/edge-admission.js';
+import { watchCertificates, type WatchedCertificate } from '../edge/identity/certificate-expiry.js';
+import { EdgeIdentityError, loadOrCreateEdgeKey } from '../edge/identity/edge-identity.js';
+import { dirname } from 'node:path';
 import { runDemo } from './demo.js';
+import { runFleetCommand } from './fleet-command.js';
 import { runHilCommand } from './hil-command.js';
+import { runCommandCommand } from './command-command.js';
+import { runDashboardCommand } from './dashboard-user-command.js';
 import { runPolicyCommand } from './policy-command.js';
 import { runWasteCommand } from './waste-command.js';
 import { parseHostPort, withEdgeOverrides } from './overrides.js';
@@ -23,18 +30,35 @@ import { parseHostPort, withEdgeOverrides } from './overrides.js';
 const USAGE = `calle ${SOFTWARE_VERSION} — intelligent urban spaces: lighting, signals, waste
 
 Usage:
-  calle edge --config FILE [--nats URL]... [--coordinator HOST:PORT] [--store FILE]
-             [--console HOST:PORT]
+  calle edge --config FILE [--nats URL]... [--nats-seed FILE] [--coordinator HOST:PORT]
+             [--enrolment-token TOKEN] [--grpc-ca FILE [--grpc-cert FILE --grpc-key FILE]]
+             [--store FILE] [--console HOST:PORT] [--identity]
       Runs an edge node: the site in FILE, its console, and the uplinks (flags override FILE).
+      The node's identity key is made at its first start beside the store; --identity prints
+      its key id (compare with calle fleet pending) and exits.
   calle cloud [--db FILE] [--nats URL]... [--grpc HOST:PORT] [--http HOST:PORT]
-              [--signing-key FILE] [--ngsi-inventory FILE]
-      Runs the coordinator: gRPC control plane, JetStream ingest, status and policy API.
+              [--grpc-cert FILE --grpc-key FILE [--grpc-client-ca FILE]] [--enrolment required|open]
+              [--signing-key FILE] [--ngsi-inventory FILE] [--dashboard-db FILE]
+              [--replica-id ID [--kv-replicas N]]
+      Runs the coordinator: gRPC control plane, JetStream ingest, status, policy and command
+      APIs, the fleet dashboard at /dashboard/ (users in --dashboard-db, default dashboard.db
+      beside --db). --replica-id: one of several replicas on one NATS, state in JetStream KV
+      (N copies of each bucket: 1 on one nats-server, 3 on a cluster).
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
                 --http 127.0.0.1:8090 (no authentication yet: keep it on loopback)
                 --signing-key ./policy-signing.key (create it with calle keys init)
+                --enrolment required (edges need a token and approval; open: demo and tests only)
+  calle fleet token --edge ID --district D [--ttl 24h] [--out SEEDFILE] | pending | list
+              | approve ID | revoke ID | nats-accounts --out FILE   [--db FILE]
+      Enrolment: one-time tokens and NATS users for new edges, approval, revocation (calle fleet).
   calle policy push FILE [--staged 1,10%,100%] | status [VERSION] | rollback --to VERSION
   calle policy rollout status [ID] | halt ID | resume ID | rollback ID  [--coordinator URL]
       Publishes, follows and rolls back policies through the coordinator's API (calle policy).
+  calle command EDGE TYPE [NAME=VALUE …] --actor NAME [--ttl S] [--coordinator URL]
+      Sends one signed command to one edge and prints its answer (calle command --help).
+  calle dashboard user add NAME --role viewer|technician|engineer | passwd NAME | list  --store FILE
+  calle dashboard audit verify --store FILE
+      The fleet dashboard's operators and audit log (FILE: dashboard.db beside the coordinator's --db).
   calle keys init --out DIR | id FILE
       Creates the policy signing key pair, or prints a key file's id (calle keys).
   calle demo [--state DIR]
@@ -76,12 +100,34 @@ async function edge(args: string[]): Promise<void> {
       coordinator: { type: 'string' },
       store: { type: 'string' },
       console: { type: 'string' },
+      'enrolment-token': { type: 'string' },
+      'nats-seed': { type: 'string' },
+      'grpc-ca': { type: 'string' },
+      'grpc-cert': { type: 'string' },
+      'grpc-key': { type: 'string' },
+      identity: { type: 'boolean', default: false },
     },
   });
   if (!values.config) throw new UsageError('calle edge: --config FILE is required');
   const config = withEdgeOverrides(loadEdgeConfig(values.config), values);
+  if (values.identity) {
+    // Run it as the service's user (sudo -u calle): the key file must stay readable by the node.
+    const key = loadOrCreateEdgeKey(dirname(config.store.path));
+    console.log(
+      `edge ${config.edge.id} identity key id ${key.keyId}${key.created ? ' (created now)' : ''}: ${key.file}`,
+    );
+    return;
+  }
   const log = logger().child({ edge: config.edge.id });
   await checkClock(log.child({ module: 'clock' }));
+  const tls = config.coordinator?.tls;
+  const certificates = watchCertificates({
+    files: [
+      ...(tls ? [{ role: 'coordinator.tls.ca', file: tls.ca }] : []),
+      ...(tls?.cert ? [{ role: 'coordinator.tls.cert', file: tls.cert }] : []),
+    ],
+    log: log.child({ module: 'certificates' }),
+  });
   const node = await startEdgeNode(config, log);
   log.info({ console: node.consoleUrl }, 'edge: running');
   // Healthy = the control loop ticked within the last 10 s (it ticks every second).
@@ -92,6 +138,7 @@ async function edge(args: string[]): Promise<void> {
   const signal = await untilSignal();
   log.info({ signal }, 'edge: stopping');
   systemd.stop();
+  certificates.stop();
   await node.close();
 }
 
@@ -105,13 +152,44 @@ async function cloud(args: string[]): Promise<void> {
       http: { type: 'string', default: '127.0.0.1:8090' },
       'signing-key': { type: 'string', default: './policy-signing.key' },
       'ngsi-inventory': { type: 'string' },
+      'grpc-cert': { type: 'string' },
+      'grpc-key': { type: 'string' },
+      'grpc-client-ca': { type: 'string' },
+      enrolment: { type: 'string', default: 'required' },
+      'replica-id': { type: 'string' },
+      'kv-replicas': { type: 'string' },
+      'dashboard-db': { type: 'string' },
     },
   });
+  const kvReplicas = values['kv-replicas'] === undefined ? undefined : Number(values['kv-replicas']);
+  if (kvReplicas !== undefined && !(Number.isInteger(kvReplicas) && kvReplicas >= 1 && kvReplicas <= 5))
+    throw new UsageError(`calle cloud: --kv-replicas '${values['kv-replicas']}': expected 1 to 5`);
+  if (kvReplicas !== undefined && values['replica-id'] === undefined)
+    throw new UsageError('calle cloud: --kv-replicas needs --replica-id (replication)');
   const grpcAt = parseHostPort('--grpc', values.grpc);
+  if (!ENROLMENT_MODES.includes(values.enrolment as EnrolmentMode))
+    throw new UsageError(`calle cloud: --enrolment '${values.enrolment}': expected required or open`);
+  const certFile = values['grpc-cert'];
+  const keyFile = values['grpc-key'];
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError('calle cloud: --grpc-cert and --grpc-key go together');
+  if (values['grpc-client-ca'] !== undefined && certFile === undefined)
+    throw new UsageError('calle cloud: --grpc-client-ca (mutual TLS) needs --grpc-cert and --grpc-key');
+  const grpcTls =
+    certFile !== undefined && keyFile !== undefined
+      ? { certFile, keyFile, ...(values['grpc-client-ca'] ? { clientCaFile: values['grpc-client-ca'] } : {}) }
+      : undefined;
   // Positions and lighting groups the NGSI-LD entities need and telemetry does not carry.
   const ngsiInventory = values['ngsi-inventory'] ? loadInventory(values['ngsi-inventory']) : undefined;
   const httpAt = parseHostPort('--http', values.http);
   const log = logger().child({ service: 'coordinator' });
+  const watched: WatchedCertificate[] = grpcTls
+    ? [
+        { role: '--grpc-cert', file: grpcTls.certFile },
+        ...(grpcTls.clientCaFile ? [{ role: '--grpc-client-ca', file: grpcTls.clientCaFile }] : []),
+      ]
+    : [];
+  const certificates = watchCertificates({ files: watched, log: log.child({ module: 'certificates' }) });
   const coordinator = await startCoordinator({
     dbPath: values.db,
     natsServers: values.nats,
@@ -120,12 +198,24 @@ async function cloud(args: string[]): Promise<void> {
     httpHost: httpAt.host,
     httpPort: httpAt.port,
     signingKeyFile: values['signing-key'],
+    enrolment: values.enrolment as EnrolmentMode,
+    ...(values['replica-id'] !== undefined
+      ? {
+          replication: {
+            replicaId: values['replica-id'],
+            ...(kvReplicas !== undefined ? { bucketReplicas: kvReplicas } : {}),
+          },
+        }
+      : {}),
+    ...(values['dashboard-db'] !== undefined ? { dashboardDbPath: values['dashboard-db'] } : {}),
+    ...(grpcTls ? { grpcTls } : {}),
     ...(ngsiInventory ? { ngsiInventory } : {}),
     log,
   });
   log.info({ grpcPort: coordinator.grpcPort, http: coordinator.httpUrl }, 'coordinator: running');
   const signal = await untilSignal();
   log.info({ signal }, 'coordinator: stopping');
+  certificates.stop();
   await coordinator.close();
 }
 
@@ -137,6 +227,10 @@ async function demo(args: string[]): Promise<void> {
   const setupToken = running.edge.consoleSetupToken;
   if (setupToken) console.log(`console setup code (one use, creates the first engineer): ${setupToken}`);
   console.log(`coordinator: ${running.coordinatorUrl}`);
+  console.log(`fleet dashboard: ${running.coordinatorUrl}/dashboard/`);
+  const dashboardToken = running.coordinator.dashboardSetupToken;
+  if (dashboardToken)
+    console.log(`dashboard setup code (one use, creates the first engineer): ${dashboardToken}`);
   console.log(`logs: ${running.logFile}   (Ctrl-C stops everything)`);
   await untilSignal();
   console.log('stopping…');
@@ -164,6 +258,12 @@ async function main(argv: string[]): Promise<number> {
         return await runPolicyCommand(rest);
       case 'keys':
         return runKeysCommand(rest);
+      case 'command':
+        return await runCommandCommand(rest);
+      case 'dashboard':
+        return await runDashboardCommand(rest);
+      case 'fleet':
+        return runFleetCommand(rest);
       case 'user':
         return await runUserCommand(rest);
       case 'hil':
@@ -188,6 +288,7 @@ async function main(argv: string[]): Promise<number> {
       err instanceof ConfigError ||
       err instanceof UsageError ||
       err instanceof SigningKeyError ||
+      err instanceof EdgeIdentityError ||
       (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
     ) {
       console.error((err as Error).message);

@@ -3,7 +3,11 @@
 // Startup order puts the store first (everything depends on it) and ingest last among the
 // background parts; shutdown runs in reverse so that nothing writes to a closed database.
 import type { Logger } from 'pino';
+import { dirname, join } from 'node:path';
 import { FleetServiceDefinition, PolicyServiceDefinition, type calle } from '../proto/index.js';
+import { EdgeAdmission, type EnrolmentMode } from './enrolment/edge-admission.js';
+import { EnrolmentStore } from './enrolment/enrolment-store.js';
+import { registerDashboard } from './dashboard/dashboard.js';
 import { createFleetService } from './grpc/fleet-service.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
 import type { GrpcTlsFiles } from './grpc/grpc-tls.js';
@@ -12,7 +16,9 @@ import { isLoopbackHost, registerPolicyApi } from './http/policy-api.js';
 import { registerRolloutApi } from './http/rollout-api.js';
 import { buildStatusApi } from './http/status-api.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
-import { ed25519Signer, type PolicySigner } from './keys/policy-signer.js';
+import { CommandSender } from './commands/command-sender.js';
+import { registerCommandApi } from './http/command-api.js';
+import { ed25519Signer, ephemeralSigner, type PolicySigner } from './keys/policy-signer.js';
 import { loadSigningKey } from './keys/signing-key.js';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import { instrumentHandlers } from './metrics/grpc-call-metrics.js';
@@ -22,11 +28,18 @@ import { registerNgsiApi } from './ngsi/ngsi-api.js';
 import type { SiteInventory } from './ngsi/site-inventory.js';
 import { PolicyHistory } from './policies/policy-history.js';
 import { PolicyPublisher, type PolicyDraft } from './policies/policy-publisher.js';
+import {
+  CoordinatorReplica,
+  type ReplicaStatus,
+  type ReplicationOptions,
+} from './replication/coordinator-replica.js';
 import { RolloutManager } from './rollouts/rollout-manager.js';
 import { RolloutStore } from './rollouts/rollout-store.js';
 import { CoordinatorDb, type PolicyAckRow } from './store/coordinator-db.js';
 
 export type { PolicyDraft };
+
+export type { ReplicationOptions };
 
 export interface CoordinatorOptions {
   /** SQLite database file; created and migrated if needed. */
@@ -59,6 +72,21 @@ export interface CoordinatorOptions {
   readonly ngsiInventory?: SiteInventory;
   /** How long one NGSI-LD snapshot of the live data is reused; default 5 s (tests use 0). */
   readonly ngsiSnapshotTtlMs?: number;
+  /**
+   * Replicas sharing one NATS (cluster): fleet registry, policies, acks and rollouts live in
+   * JetStream KV and this replica's SQLite file is its copy (cloud/replication). Publishing is then
+   * asynchronous: use publish() and rollouts.*Async. Absent: one coordinator, one SQLite file.
+   */
+  readonly replication?: ReplicationOptions;
+  /** The fleet dashboard's users, sessions and audit (cloud/dashboard); default dashboard.db beside dbPath. */
+  readonly dashboardDbPath?: string;
+  /** An edge unheard of for longer than this shows as stale on the dashboard; default 30 s. */
+  readonly dashboardStaleAfterMs?: number;
+  /**
+   * 'required' (default, production): edges enrol with a one-time token and wait for approval
+   * (cloud/enrolment). 'open': any well-formed edge id may register — the demo and tests only.
+   */
+  readonly enrolment?: EnrolmentMode;
 }
 
 export interface Coordinator {
@@ -68,8 +96,16 @@ export interface Coordinator {
   readonly httpUrl: string;
   /** Key id of the key every policy is signed with. */
   readonly keyId: string;
+  /** The fleet dashboard's one-time setup code while it has no user (creates the first engineer). */
+  readonly dashboardSetupToken: string | undefined;
+  /** Signed commands to one edge over NATS (cloud/commands); also at POST /api/edges/:id/commands. */
+  readonly commands: CommandSender;
   /** Stores a policy as the next version, signed, and pushes it to watching edges it targets. */
   publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle;
+  /** publishPolicy for either mode (a replicated coordinator allocates versions in KV). */
+  publish(draft: PolicyDraft): Promise<calle.v1.PolicyBundle>;
+  /** This replica's id and whether it leads the rollouts; undefined without replication. */
+  readonly replica: ReplicaStatus | undefined;
   /** The edges' verdicts on one policy version, by edge id. */
   policyAcks(version: number): PolicyAckRow[];
   /** Staged rollouts (cloud/rollouts): start, follow, halt, resume, roll back. */
@@ -99,25 +135,58 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   try {
-    const publisher = new PolicyPublisher(db, log.child({ module: 'policies' }), signer ? { signer } : {});
+    const rolloutStore = new RolloutStore(options.dbPath);
+    cleanups.push(() => rolloutStore.close());
+    const tickMs = options.rolloutTickMs ?? 1_000;
+    const replica = options.replication
+      ? await CoordinatorReplica.connect({
+          servers: options.natsServers,
+          options: options.replication,
+          db,
+          rollouts: rolloutStore,
+          tickMs,
+          log: log.child({ module: 'replication', replica: options.replication.replicaId }),
+        })
+      : undefined;
+    // Closed after gRPC and HTTP (cleanups run in reverse), so their last writes are still copied.
+    if (replica) cleanups.push(async () => replica.close());
+    // One signer for policies and commands; a throwaway key when none is configured (tests).
+    const policySigner = signer ?? ephemeralSigner();
+    const publisher = new PolicyPublisher(db, log.child({ module: 'policies' }), {
+      signer: policySigner,
+      ...(replica ? { replication: replica.writes } : {}),
+    });
     if (!signer)
       log.warn({ keyId: publisher.keyId }, 'policies: signed with a throwaway key (no signing key file)');
     const history = new PolicyHistory(db);
-    const rolloutStore = new RolloutStore(options.dbPath);
-    cleanups.push(() => rolloutStore.close());
     const rollouts = new RolloutManager({
       store: rolloutStore,
       publisher,
       history,
       log: log.child({ module: 'rollouts' }),
-      ...(options.rolloutTickMs !== undefined ? { tickMs: options.rolloutTickMs } : {}),
+      tickMs,
+      ...(replica ? { replication: replica.rollouts } : {}),
     });
     cleanups.push(() => rollouts.close());
+    // Before anything serves: an edge registered on another replica must be known here.
+    await replica?.start(
+      { announce: (p) => publisher.announce(p), rollout: (r) => rollouts.applyReplicated(r) },
+      tickMs,
+    );
+    const enrolment = options.enrolment ?? 'required';
+    const admission = new EdgeAdmission({
+      mode: enrolment,
+      store: new EnrolmentStore(db.sqlite),
+      log: log.child({ module: 'enrolment' }),
+    });
+    if (enrolment === 'open')
+      log.warn('enrolment: open — any edge id may register without a token or approval (demo/tests only)');
     const policyService = createPolicyService({
       db,
       publisher,
       log: log.child({ module: 'policy-service' }),
       gate: rollouts,
+      admission,
     });
 
     const metrics = createCoordinatorMetrics({
@@ -130,7 +199,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       fleet: instrumentHandlers(
         'calle.v1.FleetService',
         FleetServiceDefinition,
-        createFleetService({ db, log: log.child({ module: 'fleet-service' }) }),
+        createFleetService({ db, log: log.child({ module: 'fleet-service' }), admission }),
         metrics.grpc,
       ),
       policy: instrumentHandlers(
@@ -161,10 +230,42 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     });
     cleanups.push(() => ngsi.close());
     registerNgsiApi(http, { entities: () => ngsi.entities() });
+    const dashboard = registerDashboard(http, {
+      dbPath: options.dashboardDbPath ?? join(dirname(options.dbPath), 'dashboard.db'),
+      coordinatorDbPath: options.dbPath,
+      rollouts,
+      rolloutStore,
+      publisher,
+      history,
+      log: log.child({ module: 'dashboard' }),
+      ...(options.dashboardStaleAfterMs !== undefined ? { staleAfterMs: options.dashboardStaleAfterMs } : {}),
+    });
+    cleanups.push(() => dashboard.close());
+    // Commands to one edge go out on ingest's NATS connection; each attempt is an audit row of the
+    // dashboard's log (the edge writes its own row for what it did or refused).
+    const ingestRef: { current?: TelemetryIngest } = {};
+    const commands = new CommandSender({
+      connection: () => ingestRef.current?.connection,
+      signer: policySigner,
+      log: log.child({ module: 'commands' }),
+      record: (req, result) => {
+        try {
+          dashboard.access.audit.append({
+            actor: req.actor,
+            action: `command.${result.outcome}`,
+            target: `edge:${req.edgeId}`,
+            after: { commandId: result.commandId, type: req.type, params: req.params, reason: result.reason },
+          });
+        } catch (err) {
+          log.error({ err, commandId: result.commandId }, 'commands: audit row not written');
+        }
+      },
+    });
+    registerCommandApi(http, { sender: commands });
     if (!isLoopbackHost(options.httpHost))
       log.warn(
         { httpHost: options.httpHost },
-        'http: the policy API has no authentication yet; anyone who reaches it can publish policies',
+        'http: the policy and command APIs have no authentication yet; anyone who reaches them can publish policies and command edges',
       );
     cleanups.push(async () => {
       await http.close();
@@ -175,7 +276,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       servers: options.natsServers,
       db,
       log: log.child({ module: 'ingest' }),
+      ...(options.replication ? { replicaId: options.replication.replicaId } : {}),
     });
+    ingestRef.current = ingest;
     cleanups.push(async () => {
       await ingest.close();
     });
@@ -187,7 +290,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       grpcPort: grpc.port,
       httpUrl,
       keyId: publisher.keyId,
+      get dashboardSetupToken() {
+        return dashboard.access.setup.value;
+      },
+      commands,
       publishPolicy: (draft) => publisher.publishPolicy(draft),
+      publish: async (draft) => publisher.publishAsync(draft),
+      replica: replica?.status,
       policyAcks: (version) => db.listPolicyAcks(version),
       rollouts,
       async close() {

@@ -14,8 +14,12 @@ import { EdgeSite } from './site/edge-site.js';
 import { openDatabase } from './store/edge-db.js';
 import { Outbox } from './store/outbox.js';
 import { PolicyStore } from './store/policy-store.js';
+import { ephemeralEdgeKey, loadOrCreateEdgeKey } from './identity/edge-identity.js';
 import { CoordinatorLink } from './sync/coordinator-link.js';
-import { NatsLink } from './sync/nats-link.js';
+import { channelCredentials } from './sync/grpc-credentials.js';
+import { CommandReceiver } from './commands/command-receiver.js';
+import { DEFAULT_ALLOWED_COMMANDS } from './commands/command-types.js';
+import { NatsLink, readNkeySeed } from './sync/nats-link.js';
 import { OutboxPublisher } from './sync/outbox-publisher.js';
 import { loadPinnedKey } from './trust/pinned-key.js';
 import { PolicyTrust } from './trust/policy-trust.js';
@@ -48,6 +52,26 @@ export async function startEdgeNode(
   const now = options.now ?? Date.now;
   // The pinned key is read before anything is opened: a bad key file stops the start cleanly.
   const pinned = config.trust ? loadPinnedKey(config.trust.coordinatorKey, config.file) : undefined;
+  const nextKey = config.trust?.nextCoordinatorKey;
+  const next = nextKey ? loadPinnedKey(nextKey, config.file, 'trust.nextCoordinatorKey') : undefined;
+  // The identity key lives beside the store (/var/lib/calle): made at the first start, then only read.
+  const key =
+    config.store.path === ':memory:' ? ephemeralEdgeKey() : loadOrCreateEdgeKey(dirname(config.store.path));
+  log.info(
+    { keyId: key.keyId, file: key.file || undefined },
+    key.created ? "identity: created this edge's key" : "identity: loaded this edge's key",
+  );
+  // Checked before anything is opened, like the keys: a bad seed file stops the start cleanly.
+  if (config.nats?.nkeySeedFile) readNkeySeed(config.nats.nkeySeedFile);
+  const coordinatorTls = config.coordinator?.tls;
+  const credentials = coordinatorTls
+    ? channelCredentials({
+        caFile: coordinatorTls.ca,
+        ...(coordinatorTls.cert && coordinatorTls.key
+          ? { certFile: coordinatorTls.cert, keyFile: coordinatorTls.key }
+          : {}),
+      })
+    : undefined;
   const db = openDatabase(config.store.path);
   const outbox = new Outbox({ db, edgeId, log: log.child({ module: 'outbox' }), now });
   const audit = new AuditLog({
@@ -66,7 +90,12 @@ export async function startEdgeNode(
   });
   const policies = new PolicyStore(db);
   // Every policy, from the coordinator or from the store at boot, is verified here first.
-  const trust = new PolicyTrust({ db, pinned, log: log.child({ module: 'trust' }), now });
+  const trust = new PolicyTrust({ db, pinned, next, log: log.child({ module: 'trust' }), now });
+  if (next)
+    log.info(
+      { keyId: pinned?.keyId, nextKeyId: next.keyId },
+      'trust: key rotation: the next coordinator key is pinned too',
+    );
   /** An unverifiable bundle is a security event; nothing else is touched. */
   const refuseUntrusted = (version: number, reason: string): { applied: false; reason: string } => {
     log.error({ version, reason, pinnedKeyId: trust.keyId }, 'policy: refused, not trusted');
@@ -119,7 +148,12 @@ export async function startEdgeNode(
   });
 
   const nats = config.nats
-    ? new NatsLink({ servers: config.nats.servers, name: edgeId, log: log.child({ module: 'nats' }) })
+    ? new NatsLink({
+        servers: config.nats.servers,
+        name: edgeId,
+        log: log.child({ module: 'nats' }),
+        ...(config.nats.nkeySeedFile ? { nkeySeedFile: config.nats.nkeySeedFile } : {}),
+      })
     : undefined;
   const publisher = nats
     ? new OutboxPublisher({
@@ -131,6 +165,25 @@ export async function startEdgeNode(
     : undefined;
   publisher?.start();
   if (!nats) log.warn('uplink: no NATS configured; telemetry stays in the outbox');
+  // Remote commands need both the uplink and the pinned key they are signed with.
+  const commands =
+    nats && pinned
+      ? new CommandReceiver({
+          edgeId,
+          pinnedKeys: trust.keys,
+          allowed: config.commands?.allow ?? DEFAULT_ALLOWED_COMMANDS,
+          db,
+          actions: site,
+          audit,
+          log: log.child({ module: 'commands' }),
+          now,
+        })
+      : undefined;
+  if (nats && commands)
+    void nats.firstConnection().then((nc) => {
+      if (nc) commands.listen(nc);
+    });
+  else if (nats) log.warn('commands: no trust.coordinatorKey configured; remote commands are not accepted');
 
   const applyPolicy = (bundle: calle.v1.PolicyBundle): { applied: boolean; reason?: string } => {
     const version = Number(bundle.version);
@@ -190,6 +243,9 @@ export async function startEdgeNode(
           softwareVersion: SOFTWARE_VERSION,
         },
         log: log.child({ module: 'coordinator' }),
+        key,
+        ...(config.coordinator.enrolmentToken ? { enrolmentToken: config.coordinator.enrolmentToken } : {}),
+        ...(credentials ? { credentials } : {}),
         host: {
           heartbeat: () => {
             const s = outbox.stats();
@@ -226,11 +282,16 @@ export async function startEdgeNode(
     access,
     actions: {
       clearSignalLatch: (id, origin) => site.clearSignalLatch(id, origin),
+      flashIntersection: (id, actor) => site.flashIntersection(id, actor),
+      restoreIntersection: (id, actor) => site.restoreIntersection(id, actor),
       overrideLighting: (group, levelPct, durationS, actor) =>
         site.overrideLighting(group, levelPct, durationS, actor),
       clearLightingOverride: (group, actor) => site.clearLightingOverride(group, actor),
     },
     lightingGroups: () => site.lightingGroups(),
+    signals: () => site.signalStates(),
+    collectionList: (horizonMs) => site.collectionList(horizonMs),
+    stagedPolicy: () => site.stagedPolicy(),
     metrics: () =>
       metrics.registry.render((name, err) => consoleLog.warn({ err, name }, 'metrics: collector failed')),
     ...(config.store.path !== ':memory:' ? { diskPath: dirname(config.store.path) } : {}),
@@ -268,6 +329,7 @@ export async function startEdgeNode(
       closed = true;
       // Reverse order of start: stop taking requests, stop the uplinks, stop control, close the file.
       await consoleApp.close();
+      commands?.close();
       coordinator?.stop();
       await publisher?.stop();
       await nats?.close();

@@ -2,14 +2,18 @@
 // user and one nkey user per edge, each edge allowed only its own subjects. Provisioning writes
 // it from the fleet registry; accounts.example.conf is its output for the demo edge (a test keeps
 // the two identical).
-import { commandSubjects, EDGE_ID_PATTERN, eventSubject, telemetrySubject } from '../../proto/nats-subjects.js';
+import {
+  commandSubjects,
+  EDGE_ID_PATTERN,
+  eventSubject,
+  telemetrySubject,
+} from '../../proto/nats-subjects.js';
 
 export interface EdgeNatsUser {
   readonly edgeId: string;
   /** The edge's nkey public key (a "U…" user key). */
   readonly nkey: string;
 }
-
 
 const HEADER = `# Accounts and users of the calle NATS hub, included by hub.conf (inside its \`accounts\` block).
 # Provisioning regenerates this file from the fleet registry; this example holds one edge.

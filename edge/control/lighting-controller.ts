@@ -122,7 +122,9 @@ export class LightingController {
         cls,
         luminaires,
         batch,
-        flow: cfg.adaptive ? new TrailingFlow((cfg.adaptive.periodMin ?? DEFAULT_PERIOD_MIN) * 60) : undefined,
+        flow: cfg.adaptive
+          ? new TrailingFlow((cfg.adaptive.periodMin ?? DEFAULT_PERIOD_MIN) * 60)
+          : undefined,
         offLux: photocell.offLux,
         presence: false,
         presenceSource: '',
