@@ -127,3 +127,75 @@ test('demo — a policy pushed from the coordinator is applied by the edge, stor
   t.regex(refused.reason, /yellow/i);
   t.is(site.policyVersion, version, 'the refused policy changed nothing');
 });
+
+test('demo — `calle command` through the coordinator: a signed override reaches the edge, is carried out and audited at both ends', async (t) => {
+  const demo = await start(t);
+  const { runCommandCommand } = await import('./command-command.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  const edgeId = 'centro-atocha-01';
+  // The edge subscribes once its NATS link is up: retry the harmless ping until it answers.
+  await until('the edge answers commands', async () => {
+    const code = await runCommandCommand(
+      [edgeId, 'diagnostics.ping', '--actor', 'ana', '--coordinator', demo.coordinatorUrl],
+      io,
+    );
+    return code === 0 || undefined;
+  });
+  const code = await runCommandCommand(
+    [
+      edgeId,
+      'lighting.override',
+      'group=atocha-west',
+      'levelPct=35',
+      'durationS=300',
+      '--actor',
+      'ana',
+      '--coordinator',
+      demo.coordinatorUrl,
+    ],
+    io,
+  );
+  t.is(code, 0, err.join('\n'));
+  t.regex(
+    out.at(-1) ?? '',
+    /^centro-atocha-01: lighting\.override done \(command [0-9a-f-]{36}\) \{"group":"atocha-west","expiresMs":\d+\}$/,
+  );
+  // The site decides at its next tick.
+  await until('the override in force', () =>
+    /override by coordinator:ana/.test(
+      demo.edge.site.lightingGroups().find((g) => g.id === 'atocha-west')!.reason,
+    )
+      ? true
+      : undefined,
+  );
+  t.truthy(
+    demo.edge.audit
+      .recent(20)
+      .find((a) => a.action === 'command.lighting.override' && a.actor === 'coordinator:ana'),
+  );
+  // A signal command is not in the demo edge's allow-list: refused by the edge, exit 1, reason shown.
+  const flash = await runCommandCommand(
+    [
+      edgeId,
+      'intersection.flash',
+      'intersection=atocha-x',
+      '--actor',
+      'ana',
+      '--coordinator',
+      demo.coordinatorUrl,
+    ],
+    io,
+  );
+  t.is(flash, 1);
+  t.regex(
+    err.at(-1) ?? '',
+    /intersection\.flash refused .*: type: intersection\.flash is not allowed on this edge/,
+  );
+  // The coordinator's side of the trail: the operators' audit log, one row per attempt.
+  const rows = demo.coordinator.audit.recent(50).filter((a) => a.actor === 'ana');
+  t.truthy(rows.find((a) => a.action === 'command.done' && /lighting\.override/.test(a.afterJson ?? '')));
+  t.truthy(rows.find((a) => a.action === 'command.refused' && /intersection\.flash/.test(a.afterJson ?? '')));
+  t.true(demo.coordinator.audit.verify().ok);
+});

@@ -3,6 +3,7 @@
 // Startup order puts the store first (everything depends on it) and ingest last among the
 // background parts; shutdown runs in reverse so that nothing writes to a closed database.
 import type { Logger } from 'pino';
+import type { AuditLog } from '../edge/audit/audit-log.js';
 import { dirname, join } from 'node:path';
 import { FleetServiceDefinition, PolicyServiceDefinition, type calle } from '../proto/index.js';
 import { EdgeAdmission, type EnrolmentMode } from './enrolment/edge-admission.js';
@@ -100,6 +101,8 @@ export interface Coordinator {
   readonly dashboardSetupToken: string | undefined;
   /** Signed commands to one edge over NATS (cloud/commands); also at POST /api/edges/:id/commands. */
   readonly commands: CommandSender;
+  /** The operators' hash-chained audit log (the dashboard's, which commands write to as well). */
+  readonly audit: AuditLog;
   /** Stores a policy as the next version, signed, and pushes it to watching edges it targets. */
   publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle;
   /** publishPolicy for either mode (a replicated coordinator allocates versions in KV). */
@@ -294,6 +297,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         return dashboard.access.setup.value;
       },
       commands,
+      audit: dashboard.access.audit,
       publishPolicy: (draft) => publisher.publishPolicy(draft),
       publish: async (draft) => publisher.publishAsync(draft),
       replica: replica?.status,
