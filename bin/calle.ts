@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import { runDemo } from './demo.js';
 import { runFleetCommand } from './fleet-command.js';
 import { runHilCommand } from './hil-command.js';
+import { ipv4Cidr } from '../cloud/http/loopback-only.js';
 import { runCommandCommand } from './command-command.js';
 import { runDashboardCommand } from './dashboard-user-command.js';
 import { runPolicyCommand } from './policy-command.js';
@@ -39,13 +40,14 @@ Usage:
   calle cloud [--db FILE] [--nats URL]... [--grpc HOST:PORT] [--http HOST:PORT]
               [--grpc-cert FILE --grpc-key FILE [--grpc-client-ca FILE]] [--enrolment required|open]
               [--signing-key FILE] [--ngsi-inventory FILE] [--dashboard-db FILE]
-              [--replica-id ID [--kv-replicas N]]
+              [--replica-id ID [--kv-replicas N]] [--api-allow CIDR]...
       Runs the coordinator: gRPC control plane, JetStream ingest, status, policy and command
       APIs, the fleet dashboard at /dashboard/ (users in --dashboard-db, default dashboard.db
       beside --db). --replica-id: one of several replicas on one NATS, state in JetStream KV
-      (N copies of each bucket: 1 on one nats-server, 3 on a cluster).
+      (N copies of each bucket: 1 on one nats-server, 3 on a cluster). /api/ (policies,
+      rollouts, commands) answers loopback clients only, plus --api-allow networks.
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
-                --http 127.0.0.1:8090 (no authentication yet: keep it on loopback)
+                --http 127.0.0.1:8090
                 --signing-key ./policy-signing.key (create it with calle keys init)
                 --enrolment required (edges need a token and approval; open: demo and tests only)
   calle fleet token --edge ID --district D [--ttl 24h] [--out SEEDFILE] | pending | list
@@ -159,8 +161,15 @@ async function cloud(args: string[]): Promise<void> {
       'replica-id': { type: 'string' },
       'kv-replicas': { type: 'string' },
       'dashboard-db': { type: 'string' },
+      'api-allow': { type: 'string', multiple: true, default: [] },
     },
   });
+  for (const cidr of values['api-allow'])
+    try {
+      ipv4Cidr(cidr);
+    } catch (err) {
+      throw new UsageError(`calle cloud: ${(err as Error).message}`);
+    }
   const kvReplicas = values['kv-replicas'] === undefined ? undefined : Number(values['kv-replicas']);
   if (kvReplicas !== undefined && !(Number.isInteger(kvReplicas) && kvReplicas >= 1 && kvReplicas <= 5))
     throw new UsageError(`calle cloud: --kv-replicas '${values['kv-replicas']}': expected 1 to 5`);
@@ -208,6 +217,7 @@ async function cloud(args: string[]): Promise<void> {
         }
       : {}),
     ...(values['dashboard-db'] !== undefined ? { dashboardDbPath: values['dashboard-db'] } : {}),
+    ...(values['api-allow'].length > 0 ? { apiAllow: values['api-allow'] } : {}),
     ...(grpcTls ? { grpcTls } : {}),
     ...(ngsiInventory ? { ngsiInventory } : {}),
     log,

@@ -88,6 +88,11 @@ export interface CoordinatorOptions {
    * (cloud/enrolment). 'open': any well-formed edge id may register — the demo and tests only.
    */
   readonly enrolment?: EnrolmentMode;
+  /**
+   * IPv4 CIDRs whose clients may use the unauthenticated /api/ operator routes besides loopback
+   * (cloud/http/loopback-only.ts): a published container port's bridge network, for example.
+   */
+  readonly apiAllow?: readonly string[];
 }
 
 export interface Coordinator {
@@ -141,12 +146,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const rolloutStore = new RolloutStore(options.dbPath);
     cleanups.push(() => rolloutStore.close());
     const tickMs = options.rolloutTickMs ?? 1_000;
+    const enrolmentStore = new EnrolmentStore(db.sqlite);
     const replica = options.replication
       ? await CoordinatorReplica.connect({
           servers: options.natsServers,
           options: options.replication,
           db,
           rollouts: rolloutStore,
+          enrolment: enrolmentStore,
           tickMs,
           log: log.child({ module: 'replication', replica: options.replication.replicaId }),
         })
@@ -177,10 +184,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       tickMs,
     );
     const enrolment = options.enrolment ?? 'required';
+    // Marks a replica's file so that `calle fleet` without --nats refuses to write into the copy.
+    enrolmentStore.markReplicated(replica !== undefined);
     const admission = new EdgeAdmission({
       mode: enrolment,
-      store: new EnrolmentStore(db.sqlite),
+      store: enrolmentStore,
       log: log.child({ module: 'enrolment' }),
+      ...(replica ? { spender: replica.enrolment } : {}),
     });
     if (enrolment === 'open')
       log.warn('enrolment: open — any edge id may register without a token or approval (demo/tests only)');
@@ -221,7 +231,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await grpc.close();
     });
 
-    const http = buildStatusApi({ db, log: log.child({ module: 'http' }) });
+    const http = buildStatusApi({
+      db,
+      log: log.child({ module: 'http' }),
+      ...(options.apiAllow ? { apiAllow: options.apiAllow } : {}),
+    });
     registerPolicyApi(http, { publisher, history });
     registerRolloutApi(http, { rollouts, store: rolloutStore });
     registerMetricsRoute(http, metrics.registry);
@@ -266,9 +280,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     });
     registerCommandApi(http, { sender: commands });
     if (!isLoopbackHost(options.httpHost))
-      log.warn(
+      log.info(
         { httpHost: options.httpHost },
-        'http: the policy and command APIs have no authentication yet; anyone who reaches them can publish policies and command edges',
+        'http: /api/ (policies, rollouts, commands) answers loopback clients only; operators use /dashboard/',
       );
     cleanups.push(async () => {
       await http.close();

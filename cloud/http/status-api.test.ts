@@ -2,6 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { CoordinatorDb } from '../store/coordinator-db.js';
 import { tempDir, testLogger } from '../testing/harness.js';
+import { ipv4Cidr } from './loopback-only.js';
 import { buildStatusApi, type EdgeStatusJson } from './status-api.js';
 
 test('status api — GET /api/edges shows each edge with its counts', async (t) => {
@@ -72,4 +73,45 @@ test('status api — GET /healthz answers ok', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/healthz' });
   t.is(res.statusCode, 200);
   t.deepEqual(res.json(), { ok: true });
+});
+
+test('status api — /api/ answers loopback clients only; /healthz and other paths answer anyone', async (t) => {
+  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
+  const app = buildStatusApi({ db, log: testLogger(t).log });
+  t.teardown(async () => {
+    await app.close();
+    db.close();
+  });
+  for (const remoteAddress of ['127.0.0.1', '::1', '::ffff:127.0.0.1'])
+    t.is(
+      (await app.inject({ method: 'GET', url: '/api/edges', remoteAddress })).statusCode,
+      200,
+      remoteAddress,
+    );
+  for (const remoteAddress of ['10.0.0.7', '::ffff:192.168.1.20', '2001:db8::1']) {
+    const res = await app.inject({ method: 'POST', url: '/api/policies', remoteAddress, payload: {} });
+    t.is(res.statusCode, 403, remoteAddress);
+    t.is(res.json<{ error: string }>().error, 'CALLE_ERR_LOOPBACK_ONLY');
+  }
+  t.is((await app.inject({ method: 'GET', url: '/healthz', remoteAddress: '10.0.0.7' })).statusCode, 200);
+});
+
+test('status api — --api-allow opens /api/ to an IPv4 network (a published container port) and nothing else', async (t) => {
+  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
+  const app = buildStatusApi({ db, log: testLogger(t).log, apiAllow: ['172.16.0.0/12'] });
+  t.teardown(async () => {
+    await app.close();
+    db.close();
+  });
+  const status = async (remoteAddress: string): Promise<number> =>
+    (await app.inject({ method: 'GET', url: '/api/edges', remoteAddress })).statusCode;
+  t.is(await status('172.18.0.1'), 200);
+  t.is(await status('::ffff:172.31.255.254'), 200);
+  t.is(await status('172.32.0.1'), 403);
+  t.is(await status('10.0.0.1'), 403);
+  t.throws(() => ipv4Cidr('172.16.0.0'), {
+    message: '--api-allow 172.16.0.0: not an IPv4 CIDR like 172.16.0.0/12',
+  });
+  t.throws(() => ipv4Cidr('300.1.1.1/8'));
+  t.true(ipv4Cidr('0.0.0.0/0')('8.8.8.8'));
 });

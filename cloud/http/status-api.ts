@@ -11,6 +11,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
+import { restrictApiToLoopback } from './loopback-only.js';
 
 /** One edge as GET /api/edges returns it. */
 export interface EdgeStatusJson {
@@ -80,10 +81,12 @@ class ErrorsOnlyRequestLog extends LogController {
 export interface StatusApiOptions {
   readonly db: CoordinatorDb;
   readonly log: Logger;
+  /** IPv4 CIDRs besides loopback whose clients may use /api/ (loopback-only.ts). */
+  readonly apiAllow?: readonly string[];
 }
 
 /** Builds the app without listening; the caller listens (or uses inject() in tests). */
-export function buildStatusApi({ db, log }: StatusApiOptions): FastifyInstance {
+export function buildStatusApi({ db, log, apiAllow = [] }: StatusApiOptions): FastifyInstance {
   // pino's Logger is a FastifyBaseLogger; passing it as the base type keeps the app's type the plain
   // FastifyInstance that plugins and callers expect, rather than one specialised to pino.
   const logger: FastifyBaseLogger = log;
@@ -91,6 +94,7 @@ export function buildStatusApi({ db, log }: StatusApiOptions): FastifyInstance {
     loggerInstance: logger,
     logController: new ErrorsOnlyRequestLog(),
   });
+  restrictApiToLoopback(app, apiAllow);
 
   app.get<{ Reply: EdgeStatusJson[] }>(
     '/api/edges',
