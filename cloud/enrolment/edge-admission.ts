@@ -13,7 +13,8 @@ import { AUTH_METADATA_KEY, checkCallProof, type EdgeRpc } from '../../edge/iden
 import { checkRegisterProof } from '../../edge/identity/register-proof.js';
 import { keyIdOfRaw, publicKeyFromRaw } from '../../edge/identity/edge-identity.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
-import type { EnrolmentStore } from './enrolment-store.js';
+import type { TokenClaim } from './enrolment-rules.js';
+import type { EdgeIdentityRow, EnrolmentStore } from './enrolment-store.js';
 
 export type EnrolmentMode = 'required' | 'open';
 export const ENROLMENT_MODES: readonly EnrolmentMode[] = ['required', 'open'];
@@ -33,16 +34,30 @@ export type Admission =
 
 export const WAITING_FOR_APPROVAL = 'waiting for operator approval';
 
+/**
+ * Where a Register spends its token. Without one, the local store (one coordinator: decided at
+ * once, in SQLite). A replicated coordinator spends it in the shared KV record
+ * (cloud/replication/replicated-enrolment.ts) by compare-and-set, which this synchronous path
+ * cannot wait for: it answers 'recording', the edge is told it is pending — true if the spend
+ * succeeds — and, polling as pending edges do, meets the outcome in the local copy at its next
+ * Register (pending, or the refusal: token already used).
+ */
+export interface TokenSpender {
+  spend(claim: TokenClaim): EdgeIdentityRow | 'recording';
+}
+
 export class EdgeAdmission {
   readonly mode: EnrolmentMode;
   readonly #store: EnrolmentStore;
+  readonly #spender: TokenSpender | undefined;
   readonly #log: Logger;
   /** Key objects by edge, so a heartbeat costs one verify and no key parsing. */
   readonly #keys = new Map<string, { raw: Buffer; key: KeyObject }>();
 
-  constructor(o: { mode: EnrolmentMode; store: EnrolmentStore; log: Logger }) {
+  constructor(o: { mode: EnrolmentMode; store: EnrolmentStore; log: Logger; spender?: TokenSpender }) {
     this.mode = o.mode;
     this.#store = o.store;
+    this.#spender = o.spender;
     this.#log = o.log;
   }
 
@@ -62,13 +77,16 @@ export class EdgeAdmission {
     // A token is spent only where it changes something: an enrolled edge keeps its token in its
     // configuration and sends it at every start, and must not be refused for it.
     if (c.enrolmentToken !== '' && !(sameKey && known?.state !== 'revoked')) {
-      const row = this.#store.consumeToken({
+      const claim = {
         token: c.enrolmentToken,
         edgeId: c.edgeId,
         district: c.district,
         publicKey: key,
         nowMs,
-      });
+      };
+      const row = this.#spender ? this.#spender.spend(claim) : this.#store.consumeToken(claim);
+      if (row === 'recording')
+        return { state: 'pending', reason: `${WAITING_FOR_APPROVAL} (key id ${keyId})` };
       this.#log.warn(
         {
           edgeId: c.edgeId,

@@ -3,11 +3,23 @@
 // edge introduce its key. It takes the connection CoordinatorDb opened (CoordinatorDb.sqlite), or
 // one the fleet CLI opened on the same file: WAL lets the CLI write while the coordinator runs,
 // and the coordinator reads the state on every rpc, so an approval takes effect at once.
+//
+// A replicated coordinator (cloud/replication) keeps the record in JetStream KV instead, and these
+// tables are each replica's materialised copy (putReplicated), read on every rpc as before. Such a
+// database is marked (markReplicated) so that `calle fleet` refuses to write into the copy, where a
+// change would reach neither the other replicas nor survive the next update from KV.
 import type Database from 'better-sqlite3';
-import { CoordinatorError, ErrorCodes } from '../errors.js';
+import {
+  approvalRefusal,
+  tokenRefusal,
+  unknownEdge,
+  type IdentityState,
+  type TokenClaim,
+  type TokenRecord,
+} from './enrolment-rules.js';
 import { hashEnrolmentToken, newEnrolmentToken } from './enrolment-token.js';
 
-export type IdentityState = 'invited' | 'pending' | 'approved' | 'revoked';
+export type { IdentityState, TokenClaim };
 
 export interface EdgeIdentityRow {
   readonly edgeId: string;
@@ -22,14 +34,26 @@ export interface EdgeIdentityRow {
   readonly revokedMs: number | null;
 }
 
+/** One token as stored (and replicated): its hash, never the token. */
+export interface StoredToken {
+  readonly hash: string;
+  readonly district: string;
+  readonly createdMs: number;
+  readonly expiresMs: number;
+  readonly usedMs: number | null;
+}
+
+/**
+ * The database header's user_version while a replicated coordinator owns the file. The coordinator
+ * schema is versioned in its schema_version table (migrations.ts), so user_version is free.
+ */
+const REPLICATED_MARK = 1;
+
 export interface IssuedToken {
   /** The token itself: shown once, never stored. */
   readonly token: string;
   readonly expiresMs: number;
 }
-
-const refuse = (reason: string): CoordinatorError =>
-  new CoordinatorError(ErrorCodes.ENROLMENT_REFUSED, reason);
 
 export class EnrolmentStore {
   readonly #db: Database.Database;
@@ -60,6 +84,23 @@ export class EnrolmentStore {
       getToken: db.prepare(`
         SELECT edge_id AS edgeId, district, expires_ms AS expiresMs, used_ms AS usedMs
         FROM enrolment_tokens WHERE token_hash = ?`),
+      tokensOf: db.prepare(`
+        SELECT token_hash AS hash, district, created_ms AS createdMs, expires_ms AS expiresMs,
+          used_ms AS usedMs
+        FROM enrolment_tokens WHERE edge_id = ? ORDER BY created_ms, token_hash`),
+      putIdentity: db.prepare(`
+        INSERT INTO edge_identities (edge_id, district, state, public_key, nats_nkey, created_ms,
+          enrolled_ms, approved_ms, revoked_ms)
+        VALUES (@edgeId, @district, @state, @publicKey, @natsNkey, @createdMs, @enrolledMs,
+          @approvedMs, @revokedMs)
+        ON CONFLICT (edge_id) DO UPDATE SET district = excluded.district, state = excluded.state,
+          public_key = excluded.public_key, nats_nkey = excluded.nats_nkey,
+          created_ms = excluded.created_ms, enrolled_ms = excluded.enrolled_ms,
+          approved_ms = excluded.approved_ms, revoked_ms = excluded.revoked_ms`),
+      dropAllTokens: db.prepare('DELETE FROM enrolment_tokens WHERE edge_id = ?'),
+      putToken: db.prepare(`
+        INSERT INTO enrolment_tokens (token_hash, edge_id, district, created_ms, expires_ms, used_ms)
+        VALUES (@hash, @edgeId, @district, @createdMs, @expiresMs, @usedMs)`),
       useToken: db.prepare(
         'UPDATE enrolment_tokens SET used_ms = ? WHERE token_hash = ? AND used_ms IS NULL',
       ),
@@ -81,6 +122,42 @@ export class EnrolmentStore {
 
   list(): EdgeIdentityRow[] {
     return this.#s.list.all() as EdgeIdentityRow[];
+  }
+
+  /** The tokens issued for `edgeId`, used or not, oldest first. */
+  tokensOf(edgeId: string): StoredToken[] {
+    return this.#s.tokensOf.all(edgeId) as StoredToken[];
+  }
+
+  /** Throws ENROLMENT_REFUSED naming why `o.token` cannot enrol this edge now; changes nothing. */
+  checkToken(o: Omit<TokenClaim, 'publicKey'>): void {
+    const problem = tokenRefusal(
+      this.#s.getToken.get(hashEnrolmentToken(o.token)) as TokenRecord | undefined,
+      o,
+    );
+    if (problem) throw problem;
+  }
+
+  /**
+   * Replaces this edge's row and tokens with the replicated record (state-mirror.ts): the record
+   * is the whole truth about the edge, so tokens absent from it (voided by a revocation) go.
+   */
+  putReplicated(row: EdgeIdentityRow, tokens: readonly StoredToken[]): void {
+    this.#db.transaction(() => {
+      this.#s.putIdentity.run(row);
+      this.#s.dropAllTokens.run(row.edgeId);
+      for (const t of tokens) this.#s.putToken.run({ ...t, edgeId: row.edgeId });
+    })();
+  }
+
+  /** Marks (or unmarks) the file as a replica's copy; see the head of this file. */
+  markReplicated(on: boolean): void {
+    this.#db.pragma(`user_version = ${on ? REPLICATED_MARK : 0}`);
+  }
+
+  /** Whether a replicated coordinator owns this file (its enrolment lives in NATS KV). */
+  get replicated(): boolean {
+    return this.#db.pragma('user_version', { simple: true }) === REPLICATED_MARK;
   }
 
   /** Creates a one-time token bound to `edgeId` (inviting the edge if it is new). */
@@ -107,33 +184,10 @@ export class EnrolmentStore {
    * bound to this edge and district. The edge becomes pending (a re-enrolment replaces its key and
    * waits for approval again). All or nothing; throws ENROLMENT_REFUSED naming the reason.
    */
-  consumeToken(o: {
-    token: string;
-    edgeId: string;
-    district: string;
-    publicKey: Buffer;
-    nowMs: number;
-  }): EdgeIdentityRow {
+  consumeToken(o: TokenClaim): EdgeIdentityRow {
     return this.#db.transaction(() => {
-      const hash = hashEnrolmentToken(o.token);
-      const t = this.#s.getToken.get(hash) as
-        { edgeId: string; district: string; expiresMs: number; usedMs: number | null } | undefined;
-      // The messages go back to the caller, who may not be the edge the token was for: they say
-      // what is wrong with the token, never anything about other edges.
-      if (!t) throw refuse('enrolment_token: unknown token (mistyped, or revoked with its edge)');
-      if (t.edgeId !== o.edgeId)
-        throw refuse(`enrolment_token: issued for another edge, not ${JSON.stringify(o.edgeId)}`);
-      if (t.usedMs !== null)
-        throw refuse(
-          `enrolment_token: already used at ${new Date(t.usedMs).toISOString()}; tokens are one-time`,
-        );
-      if (o.nowMs >= t.expiresMs)
-        throw refuse(`enrolment_token: expired at ${new Date(t.expiresMs).toISOString()}; issue a new one`);
-      if (t.district !== o.district)
-        throw refuse(
-          `district: the token was issued for district ${JSON.stringify(t.district)}, not ${JSON.stringify(o.district)}`,
-        );
-      this.#s.useToken.run(o.nowMs, hash);
+      this.checkToken(o);
+      this.#s.useToken.run(o.nowMs, hashEnrolmentToken(o.token));
       this.#s.enrol.run(o.publicKey, o.district, o.nowMs, o.edgeId);
       return this.get(o.edgeId)!;
     })();
@@ -144,14 +198,8 @@ export class EnrolmentStore {
     return this.#db.transaction(() => {
       const row = this.#mustGet(edgeId);
       if (row.state === 'approved') return row;
-      if (row.state === 'invited')
-        throw refuse(
-          `edge ${JSON.stringify(edgeId)} has not enrolled yet: nothing to approve until it registers with its token`,
-        );
-      if (row.state === 'revoked')
-        throw refuse(
-          `edge ${JSON.stringify(edgeId)} is revoked; issue a new token (calle fleet token) to enrol it again`,
-        );
+      const problem = approvalRefusal(edgeId, row.state);
+      if (problem) throw problem;
       this.#s.approve.run(nowMs, edgeId);
       return this.get(edgeId)!;
     })();
@@ -176,11 +224,7 @@ export class EnrolmentStore {
 
   #mustGet(edgeId: string): EdgeIdentityRow {
     const row = this.get(edgeId);
-    if (!row)
-      throw new CoordinatorError(
-        ErrorCodes.EDGE_NOT_ENROLLED,
-        `edge ${JSON.stringify(edgeId)} is not known; issue a token first (calle fleet token)`,
-      );
+    if (!row) throw unknownEdge(edgeId);
     return row;
   }
 }

@@ -1,5 +1,6 @@
 // One coordinator replica's replication machinery, wired in the order it needs: a NATS connection,
-// the state buckets, the mirror into this replica's SQLite, the write path, the rollouts lease.
+// the state buckets, the mirror into this replica's SQLite, the write path, enrolment, the rollouts
+// lease.
 // Opt-in (CoordinatorOptions.replication): without it the coordinator keeps everything in its
 // one SQLite file as before.
 //
@@ -9,10 +10,13 @@
 // registry and ack writes are retried, publications and rollout changes fail until NATS is back.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { RolloutReplication } from '../rollouts/rollout-manager.js';
 import type { RolloutStore } from '../rollouts/rollout-store.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
+import { EnrolmentBucket } from './enrolment-bucket.js';
 import { LeaderLease } from './leader-lease.js';
+import { ReplicatedEnrolment } from './replicated-enrolment.js';
 import { ReplicatedWrites } from './replicated-writes.js';
 import { openStateBuckets } from './state-buckets.js';
 import { StateMirror, type MirrorSink } from './state-mirror.js';
@@ -38,6 +42,8 @@ export class CoordinatorReplica {
   readonly writes: ReplicatedWrites;
   readonly mirror: StateMirror;
   readonly lease: LeaderLease;
+  /** Token spending for EdgeAdmission (its `spender` option). */
+  readonly enrolment: ReplicatedEnrolment;
   /** What RolloutManager needs (its `replication` option). */
   readonly rollouts: RolloutReplication;
   readonly status: ReplicaStatus;
@@ -47,7 +53,12 @@ export class CoordinatorReplica {
 
   private constructor(
     nc: NatsConnection,
-    parts: { writes: ReplicatedWrites; mirror: StateMirror; lease: LeaderLease },
+    parts: {
+      writes: ReplicatedWrites;
+      mirror: StateMirror;
+      lease: LeaderLease;
+      enrolment: ReplicatedEnrolment;
+    },
     log: Logger,
   ) {
     this.#nc = nc;
@@ -55,6 +66,7 @@ export class CoordinatorReplica {
     this.writes = parts.writes;
     this.mirror = parts.mirror;
     this.lease = parts.lease;
+    this.enrolment = parts.enrolment;
     const lease = parts.lease;
     this.rollouts = {
       isLeader: () => lease.isLeader,
@@ -74,6 +86,8 @@ export class CoordinatorReplica {
     readonly options: ReplicationOptions;
     readonly db: CoordinatorDb;
     readonly rollouts: RolloutStore;
+    /** The enrolment tables on `db`'s file (the mirror fills them). */
+    readonly enrolment: EnrolmentStore;
     readonly tickMs: number;
     readonly log: Logger;
   }): Promise<CoordinatorReplica> {
@@ -100,7 +114,19 @@ export class CoordinatorReplica {
       const buckets = await openStateBuckets(nc, {
         ...(options.bucketReplicas !== undefined ? { replicas: options.bucketReplicas } : {}),
       });
-      const mirror = new StateMirror({ buckets, db: args.db, rollouts: args.rollouts, log });
+      const mirror = new StateMirror({
+        buckets,
+        db: args.db,
+        rollouts: args.rollouts,
+        enrolment: args.enrolment,
+        log,
+      });
+      const enrolment = new ReplicatedEnrolment({
+        bucket: new EnrolmentBucket(buckets.enrolment),
+        mirror,
+        store: args.enrolment,
+        log,
+      });
       const writes = new ReplicatedWrites({ buckets, mirror, db: args.db, rollouts: args.rollouts, log });
       const lease = new LeaderLease({
         kv: buckets.leases,
@@ -109,7 +135,7 @@ export class CoordinatorReplica {
         ttlMs: options.leaseTtlMs ?? Math.max(300, 3 * args.tickMs),
         log,
       });
-      return new CoordinatorReplica(nc, { writes, mirror, lease }, log);
+      return new CoordinatorReplica(nc, { writes, mirror, lease, enrolment }, log);
     } catch (err) {
       await nc.close();
       throw err;
@@ -121,6 +147,7 @@ export class CoordinatorReplica {
    * competing for the rollouts lease, renewed every `renewMs` (one rollout tick).
    */
   async start(sink: MirrorSink, renewMs: number): Promise<void> {
+    await this.enrolment.adoptLocal();
     await this.mirror.start(sink);
     this.lease.start(renewMs);
     this.#log.info({ replica: this.lease.holder }, 'replica in step with the shared state');
@@ -131,6 +158,7 @@ export class CoordinatorReplica {
     this.#closing ??= (async () => {
       await this.lease.stop();
       await this.writes.close();
+      await this.enrolment.close();
       await this.mirror.close();
       await this.#nc.close();
     })();

@@ -5,6 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { v1 } from '../../proto/index.js';
+import { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import type { RolloutRecord } from '../rollouts/rollout-store.js';
 import { RolloutStore } from '../rollouts/rollout-store.js';
@@ -26,7 +27,7 @@ async function setup(t: ExecutionContext) {
     const db = new CoordinatorDb(join(dir, `${name}.db`));
     const rollouts = new RolloutStore(join(dir, `${name}.db`));
     const buckets = await openStateBuckets(nc);
-    const mirror = new StateMirror({ buckets, db, rollouts, log });
+    const mirror = new StateMirror({ buckets, db, rollouts, enrolment: new EnrolmentStore(db.sqlite), log });
     const writes = new ReplicatedWrites({ buckets, mirror, db, rollouts, log, now: clock.now });
     const announced: number[] = [];
     await mirror.start({ announce: (p) => announced.push(p.version), rollout: () => undefined });

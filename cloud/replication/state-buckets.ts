@@ -1,6 +1,6 @@
 // The JetStream KV buckets that hold the coordinator's shared state, created on first start and
 // bound on every later one. File storage: the buckets are the record of the fleet registry,
-// policies, acks and rollouts once replication is on; each replica's SQLite file is a
+// policies, acks, rollouts and enrolment once replication is on; each replica's SQLite file is a
 // materialised copy (state-mirror.ts) that can be rebuilt from them.
 //
 // replicas: 1 on a single nats-server (it refuses more), 3 on the production cluster so that a
@@ -33,12 +33,13 @@ export async function openStateBuckets(
   const kvm = new Kvm(nc);
   const open = async (name: string): Promise<KV> =>
     kvm.create(name, { storage: StorageType.File, history: 1, replicas });
-  const [edges, policies, acks, rollouts, leases] = await Promise.all([
+  const [edges, policies, acks, rollouts, leases, enrolment] = await Promise.all([
     open(BUCKETS.edges),
     open(BUCKETS.policies),
     open(BUCKETS.acks),
     open(BUCKETS.rollouts),
     open(BUCKETS.leases),
+    open(BUCKETS.enrolment),
   ]);
-  return { edges, policies, acks, rollouts, leases };
+  return { edges, policies, acks, rollouts, leases, enrolment };
 }

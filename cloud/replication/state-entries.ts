@@ -17,6 +17,8 @@ export const BUCKETS = {
   rollouts: 'calle_rollouts',
   /** Leases: key = the lease's name (`rollouts`). */
   leases: 'calle_leases',
+  /** Enrolment: key = edge id, the whole record with its tokens (enrolment-bucket.ts); CAS only. */
+  enrolment: 'calle_enrolment',
 } as const;
 
 export type BucketName = keyof typeof BUCKETS;

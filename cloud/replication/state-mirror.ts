@@ -9,15 +9,20 @@
 // Own writes come back through here too: the write path waits for the mirror (applied()) so that a
 // caller reads its own write, and nothing is stored twice or announced twice.
 //
+// Enrolment records (enrolment-bucket.ts) land in the enrolment tables, so EdgeAdmission answers
+// every rpc from local SQLite on whichever replica the edge reaches.
+//
 // Ordering: within one bucket the watcher delivers in stream order. Across buckets there is none,
 // which is why a staged rollout's first record travels inside its policy entry (state-entries.ts):
 // the gate is known before the version is announced, whatever bucket is read first.
 import { KvWatchInclude, type KvWatchEntry } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { v1 } from '../../proto/index.js';
+import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { PublishedPolicy } from '../policies/policy-publisher.js';
 import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
 import type { CoordinatorDb, EdgeRegistryRow } from '../store/coordinator-db.js';
+import { decodeEnrolment, rowOf } from './enrolment-bucket.js';
 import type { StateBuckets } from './state-buckets.js';
 import {
   decodeEntry,
@@ -41,11 +46,13 @@ export interface StateMirrorOptions {
   readonly buckets: StateBuckets;
   readonly db: CoordinatorDb;
   readonly rollouts: RolloutStore;
+  /** The enrolment tables EdgeAdmission reads (on the same SQLite file as `db`). */
+  readonly enrolment: EnrolmentStore;
   readonly log: Logger;
 }
 
 type Mirrored = Exclude<BucketName, 'leases'>;
-const MIRRORED: readonly Mirrored[] = ['edges', 'policies', 'acks', 'rollouts'];
+const MIRRORED: readonly Mirrored[] = ['edges', 'policies', 'acks', 'rollouts', 'enrolment'];
 
 interface Waiter {
   readonly revision: number;
@@ -56,6 +63,7 @@ export class StateMirror {
   readonly #buckets: StateBuckets;
   readonly #db: CoordinatorDb;
   readonly #rollouts: RolloutStore;
+  readonly #enrolment: EnrolmentStore;
   readonly #log: Logger;
   #sink: MirrorSink | undefined;
   /** Highest revision applied, per bucket. */
@@ -71,6 +79,7 @@ export class StateMirror {
     this.#buckets = options.buckets;
     this.#db = options.db;
     this.#rollouts = options.rollouts;
+    this.#enrolment = options.enrolment;
     this.#log = options.log;
   }
 
@@ -193,6 +202,13 @@ export class StateMirror {
             bundle,
             ...(policy.rollbackOf !== undefined ? { rollbackOf: policy.rollbackOf } : {}),
           });
+        return;
+      }
+      case 'enrolment': {
+        // Not grouped: operators' decisions and enrolments are rare, and the write path waits for
+        // them (applied()) before it answers, so they are stored at once.
+        const record = decodeEnrolment(entry.value, entry.key);
+        this.#enrolment.putReplicated(rowOf(entry.key, record), record.tokens);
         return;
       }
       case 'rollouts': {
