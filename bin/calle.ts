@@ -19,7 +19,7 @@ import { watchCertificates, type WatchedCertificate } from '../edge/identity/cer
 import { EdgeIdentityError, loadOrCreateEdgeKey } from '../edge/identity/edge-identity.js';
 import { dirname } from 'node:path';
 import { runDemo } from './demo.js';
-import { runFleetCommand } from './fleet-command.js';
+import { runFleetCommandAsync } from './fleet-command.js';
 import { runHilCommand } from './hil-command.js';
 import { ipv4Cidr } from '../cloud/http/loopback-only.js';
 import { runCommandCommand } from './command-command.js';
@@ -51,7 +51,7 @@ Usage:
                 --signing-key ./policy-signing.key (create it with calle keys init)
                 --enrolment required (edges need a token and approval; open: demo and tests only)
   calle fleet token --edge ID --district D [--ttl 24h] [--out SEEDFILE] | pending | list
-              | approve ID | revoke ID | nats-accounts --out FILE   [--db FILE]
+              | approve ID | revoke ID | nats-accounts --out FILE   [--db FILE | --nats URL]
       Enrolment: one-time tokens and NATS users for new edges, approval, revocation (calle fleet).
   calle policy push FILE [--staged 1,10%,100%] | status [VERSION] | rollback --to VERSION
   calle policy rollout status [ID] | halt ID | resume ID | rollback ID  [--coordinator URL]
@@ -273,7 +273,7 @@ async function main(argv: string[]): Promise<number> {
       case 'dashboard':
         return await runDashboardCommand(rest);
       case 'fleet':
-        return runFleetCommand(rest);
+        return await runFleetCommandAsync(rest);
       case 'user':
         return await runUserCommand(rest);
       case 'hil':

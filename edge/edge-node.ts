@@ -19,6 +19,7 @@ import { CoordinatorLink } from './sync/coordinator-link.js';
 import { channelCredentials } from './sync/grpc-credentials.js';
 import { CommandReceiver } from './commands/command-receiver.js';
 import { DEFAULT_ALLOWED_COMMANDS } from './commands/command-types.js';
+import { ByteBudget } from './sync/byte-budget.js';
 import { NatsLink, readNkeySeed } from './sync/nats-link.js';
 import { OutboxPublisher } from './sync/outbox-publisher.js';
 import { loadPinnedKey } from './trust/pinned-key.js';
@@ -161,6 +162,7 @@ export async function startEdgeNode(
         connection: () => nats.connection,
         edgeId,
         log: log.child({ module: 'publisher' }),
+        ...(config.nats?.budget ? { budget: new ByteBudget(config.nats.budget) } : {}),
       })
     : undefined;
   publisher?.start();

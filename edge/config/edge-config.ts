@@ -10,8 +10,9 @@
 //               "latitude": 40.4125, "longitude": -3.6995 },  // for the astronomical clock
 //     "store": { "path": "./.calle/edge.db" },  // optional; relative to this file's folder
 //     "nats": { "servers": ["nats://127.0.0.1:4222"],        // optional
-//               "nkeySeedFile": "./nats.nk" },  // optional: this edge's NATS nkey seed (0600),
+//               "nkeySeedFile": "./nats.nk",   // optional: this edge's NATS nkey seed (0600),
 //                                              // from `calle fleet token`; relative to this file
+//               "budget": { "bytesPerDay": 15000000, "burstS": 3600 } },  // optional: metered link
 //     "coordinator": { "grpc": "coordinator.example:50051",  // optional, host:port
 //                      "enrolmentToken": "…",   // optional: one-time, for the first Register
 //                      "tls": { "ca": "./coordinator-ca.pem",      // optional: TLS; with cert and
@@ -181,6 +182,11 @@ export interface EdgeConfig {
     readonly servers: readonly string[];
     /** Absolute path of the edge's NATS nkey seed file (`calle fleet token`); absent = no auth. */
     readonly nkeySeedFile?: string;
+    /**
+     * A metered uplink's allowance (edge/sync/byte-budget.ts): alarms always go, events and
+     * telemetry wait in the outbox for the budget; nothing is dropped for it.
+     */
+    readonly budget?: { readonly bytesPerDay: number; readonly burstS?: number };
   };
   readonly coordinator?: {
     readonly grpc: string;

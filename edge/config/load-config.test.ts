@@ -252,3 +252,17 @@ test('config — remote commands: absent means the default, a listed type is che
   t.is(err.field, 'commands.allow[0]');
   t.regex(err.reason, /^"reboot" is not a command type \(known: diagnostics\.ping, /);
 });
+
+test('config — nats.budget is read and bounded by name', (t) => {
+  const withBudget = (budget: unknown) => ({
+    ...minimal(),
+    nats: { servers: ['nats://127.0.0.1:4222'], budget },
+  });
+  const cfg = load(t, withBudget({ bytesPerDay: 15_000_000, burstS: 600 })).run() as ReturnType<
+    typeof loadEdgeConfig
+  >;
+  t.deepEqual(cfg.nats?.budget, { bytesPerDay: 15_000_000, burstS: 600 });
+  const { err } = problemsOf(t, withBudget({ bytesPerDay: 100 }));
+  t.is(err.field, 'nats.budget.bytesPerDay');
+  t.regex(err.reason, /below the minimum 10000/);
+});

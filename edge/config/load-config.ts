@@ -75,10 +75,31 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
       );
       const valid = servers.filter((s): s is string => s !== undefined);
       const seed = o.nkeySeedFile === undefined ? undefined : c.string(o.nkeySeedFile, 'nats.nkeySeedFile');
+      const budget = checkOptional(
+        c,
+        o.budget,
+        'nats.budget',
+        ['bytesPerDay'],
+        (b) => {
+          const bytesPerDay = c.number(b.bytesPerDay, 'nats.budget.bytesPerDay', { min: 10_000 });
+          const burstS =
+            b.burstS === undefined
+              ? undefined
+              : c.number(b.burstS, 'nats.budget.burstS', { min: 1, max: 86_400 });
+          return bytesPerDay === undefined
+            ? undefined
+            : { bytesPerDay, ...(burstS !== undefined ? { burstS } : {}) };
+        },
+        ['burstS'],
+      );
       if (valid.length !== servers.length) return undefined;
-      return { servers: valid, ...(seed !== undefined ? { nkeySeedFile: relative(seed) } : {}) };
+      return {
+        servers: valid,
+        ...(seed !== undefined ? { nkeySeedFile: relative(seed) } : {}),
+        ...(budget ? { budget } : {}),
+      };
     },
-    ['nkeySeedFile'],
+    ['nkeySeedFile', 'budget'],
   );
   const coordinator = checkOptional(
     c,

@@ -6,7 +6,8 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { messageId } from '../../proto/nats-subjects.js';
-import type { Outbox } from '../store/outbox.js';
+import { PRIORITY_ALARM, type Outbox, type OutboxRow } from '../store/outbox.js';
+import { wireBytes, type ByteBudget } from './byte-budget.js';
 
 export interface OutboxPublisherOptions {
   readonly outbox: Outbox;
@@ -20,10 +21,15 @@ export interface OutboxPublisherOptions {
   readonly ackTimeoutMs?: number;
   /** Idle poll when the outbox is empty or the link is down; default 1 s. */
   readonly idleMs?: number;
+  /** A metered uplink's allowance (byte-budget.ts): alarms always go, the rest waits for it. */
+  readonly budget?: ByteBudget | undefined;
+  /** Clock for the budget; default Date.now. */
+  readonly now?: () => number;
 }
 
 export class OutboxPublisher {
-  readonly #o: Required<OutboxPublisherOptions>;
+  readonly #o: Required<Omit<OutboxPublisherOptions, 'budget'>> & Pick<OutboxPublisherOptions, 'budget'>;
+  #holding = false;
   #running: Promise<void> | undefined;
   #stopped = false;
   #wake: (() => void) | undefined;
@@ -32,7 +38,7 @@ export class OutboxPublisher {
   #js: { nc: NatsConnection; js: JetStreamClient } | undefined;
 
   constructor(options: OutboxPublisherOptions) {
-    this.#o = { batchRows: 64, ackTimeoutMs: 5_000, idleMs: 1_000, ...options };
+    this.#o = { batchRows: 64, ackTimeoutMs: 5_000, idleMs: 1_000, now: Date.now, ...options };
   }
 
   start(): void {
@@ -56,10 +62,20 @@ export class OutboxPublisher {
     let failing = false;
     while (!this.#stopped) {
       const nc = this.#o.connection();
-      const rows = nc ? this.#o.outbox.peek(this.#o.batchRows) : [];
+      const peeked = nc ? this.#o.outbox.peek(this.#o.batchRows) : [];
+      const rows = this.#withinBudget(peeked);
       if (!nc || rows.length === 0) {
         this.#idle = true;
-        await this.#sleep(this.#o.idleMs);
+        // Held by the budget: wait for it to refill, re-checking at least every ten idle polls (a
+        // new alarm still wakes the loop at once).
+        const waitMs =
+          peeked.length > 0 && this.#o.budget
+            ? Math.min(
+                10 * this.#o.idleMs,
+                Math.max(this.#o.idleMs, this.#o.budget.waitMs(this.#bytes(peeked[0]!), this.#o.now())),
+              )
+            : this.#o.idleMs;
+        await this.#sleep(waitMs);
         this.#idle = false;
         continue;
       }
@@ -94,6 +110,36 @@ export class OutboxPublisher {
         backoffMs = 0;
       }
     }
+  }
+
+  /**
+   * The rows the budget lets go now, in outbox order (alarms, events, telemetry). Alarms always go;
+   * the first row the budget cannot pay for stops the round, so nothing overtakes it.
+   */
+  #withinBudget(rows: readonly OutboxRow[]): readonly OutboxRow[] {
+    const budget = this.#o.budget;
+    if (!budget) return rows;
+    const now = this.#o.now();
+    const out: OutboxRow[] = [];
+    for (const row of rows) {
+      if (row.priority === PRIORITY_ALARM) budget.force(this.#bytes(row), now);
+      else if (!budget.tryTake(this.#bytes(row), now)) break;
+      out.push(row);
+    }
+    const holding = out.length < rows.length;
+    if (holding !== this.#holding)
+      this.#o.log[holding ? 'warn' : 'info'](
+        { pending: this.#o.outbox.stats().pending },
+        holding
+          ? 'outbox: bandwidth budget reached; alarms still go, events and telemetry wait'
+          : 'outbox: within the bandwidth budget again',
+      );
+    this.#holding = holding;
+    return out;
+  }
+
+  #bytes(row: OutboxRow): number {
+    return wireBytes(row.subject, row.payload.length);
   }
 
   #client(nc: NatsConnection): JetStreamClient {
