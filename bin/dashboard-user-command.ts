@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { openDashboardStore } from '../cloud/dashboard/dashboard-store.js';
 import { verifyAuditChain } from '../edge/audit/audit-chain.js';
 import { isRole, ROLES, type Role } from '../edge/users/roles.js';
-import type { UserCommandIo } from '../edge/users/user-command.js';
+import { readHidden, type UserCommandIo } from '../edge/users/user-command.js';
 import { UserError } from '../edge/users/user-error.js';
 
 export const DASHBOARD_USAGE = `Usage:
@@ -26,41 +26,10 @@ export const DASHBOARD_USAGE = `Usage:
   calle dashboard audit verify --store FILE
       FILE is the dashboard's database (default: dashboard.db beside the coordinator's --db).`;
 
-// A copy of edge/users/user-command.ts's reader, which is not exported.
-async function readSecret(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stdin) {
-      chunks.push(chunk as Buffer);
-      if (Buffer.concat(chunks).includes(10)) break;
-    }
-    return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-  }
-  process.stderr.write(prompt);
-  stdin.setRawMode(true);
-  let line = '';
-  try {
-    for await (const chunk of stdin) {
-      for (const ch of (chunk as Buffer).toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return line;
-        if (ch === '\u0003') throw new Error('cancelled');
-        if (ch === '\u007f') line = line.slice(0, -1);
-        else line += ch;
-      }
-    }
-    return line;
-  } finally {
-    stdin.setRawMode(false);
-    stdin.pause();
-    process.stderr.write('\n');
-  }
-}
-
 const PROCESS_IO: UserCommandIo = {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
-  readSecret,
+  readSecret: readHidden,
 };
 
 /** Runs `calle dashboard …` and returns the exit code. */

@@ -37,7 +37,8 @@ async function readLine(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
 }
 
-async function readHidden(prompt: string): Promise<string> {
+/** Reads a password: without echo at a terminal, the first line of standard input otherwise. */
+export async function readHidden(prompt: string): Promise<string> {
   if (!process.stdin.isTTY) return readLine();
   process.stderr.write(prompt);
   process.stdin.setRawMode(true);
