@@ -5,22 +5,50 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import type { IntersectionConfig } from '../config/edge-config.js';
 import type { DetectorReading } from './detector-calls.js';
 import { IntersectionController } from './intersection-controller.js';
 import { modelFromConfig, modelProblems } from './intersection-model.js';
 import {
+  iteClearance,
   scanXmlTags,
   SUMO_GO,
   sumoDetectors,
   sumoIntersectionConfig,
   sumoSignalModel,
   sumoTrafficLights,
+  type SumoSignalGroup,
   type SumoSignalModel,
 } from './sumo-net-model.js';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/sumo');
 const X1 = readFileSync(path.join(DATA, 'x1/x1_static.net.xml'), 'utf8');
 const INGOLSTADT7 = readFileSync(path.join(DATA, 'ingolstadt7/ingolstadt7.net.xml'), 'utf8');
+const TWO_WAY = readFileSync(path.join(DATA, '2way-single-intersection/single-intersection.net.xml'), 'utf8');
+
+/** An hour of actuated and adaptive control on random detector calls; the first supervisor trip. */
+function tripInAnHour(cfg: IntersectionConfig, detectors: readonly string[]): string | undefined {
+  let seed = 42;
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (const mode of ['actuated', 'adaptive'] as const) {
+    const T0 = Date.UTC(2025, 0, 15, 8);
+    const x = new IntersectionController({ ...cfg, control: { mode, passageS: 2, adaptEveryCycles: 2 } }, T0);
+    const counts = new Map(detectors.map((d) => [d, 0]));
+    const served = new Set<string>();
+    for (let s = 1; s <= 3600; s++) {
+      const readings = new Map<string, DetectorReading>();
+      for (const d of detectors) {
+        if (rand() < 0.15) counts.set(d, counts.get(d)! + 1);
+        readings.set(d, { available: true, count: counts.get(d)! });
+      }
+      const step = x.step(T0 + s * 1000, [], readings);
+      if (step.latched) return `${mode} at ${s} s: ${step.latched.reason}`;
+      for (const [g, a] of Object.entries(step.aspects)) if (a === 'green') served.add(g);
+    }
+    if (served.size !== cfg.signalGroups.length) return `${mode}: served only ${served.size} groups`;
+  }
+  return undefined;
+}
 
 /** Phases that show two conflicting links both as go, and whether either was minor green `g`. */
 function overlaps(m: SumoSignalModel): { protectedBoth: string[]; withMinor: number } {
@@ -118,25 +146,10 @@ test('sumo net — x1 drives the controller: actuated and adaptive for an hour o
   t.is(cfg.detectors.length, 12, 'the lane-area detectors on the incoming lanes');
   // The program's short protected lefts cap their maximum green unless one is given (the HIL runs
   // give SUMO's actuated maxDur; before that, calle's lefts starved on 2way-single-intersection).
-  let seed = 42;
-  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  for (const mode of ['actuated', 'adaptive'] as const) {
-    const T0 = Date.UTC(2025, 0, 15, 8);
-    const x = new IntersectionController({ ...cfg, control: { mode, passageS: 2, adaptEveryCycles: 2 } }, T0);
-    const counts = new Map(cfg.detectors.map((d) => [d, 0]));
-    const served = new Set<string>();
-    for (let s = 1; s <= 3600; s++) {
-      const readings = new Map<string, DetectorReading>();
-      for (const d of cfg.detectors) {
-        if (rand() < 0.15) counts.set(d, counts.get(d)! + 1);
-        readings.set(d, { available: true, count: counts.get(d)! });
-      }
-      const step = x.step(T0 + s * 1000, [], readings);
-      if (step.latched) return t.fail(`${mode} at ${s} s: ${step.latched.reason}`);
-      for (const [g, a] of Object.entries(step.aspects)) if (a === 'green') served.add(g);
-    }
-    t.is(served.size, 20, `${mode}: every link served`);
-  }
+  t.is(tripInAnHour(cfg, cfg.detectors), undefined);
+  const ite = sumoIntersectionConfig(m, { id: 'x1', detectors, clearance: 'ite' });
+  t.deepEqual(modelProblems(modelFromConfig(ite)), []);
+  t.is(tripInAnHour(ite, ite.detectors), undefined, 'with ITE clearances');
 });
 
 test('sumo net — a given maximum green replaces the short program greens that starved protected lefts', (t) => {
@@ -151,4 +164,82 @@ test('sumo net — a given maximum green replaces the short program greens that 
   const extended = modelFromConfig(sumoIntersectionConfig(m, { id: 'tl', maxGreenS: 50 })).groups;
   for (const [i, g] of extended.entries())
     t.is(g.maxGreenS, g.kind === 'pedestrian' ? plain[i]!.maxGreenS : 50, g.id);
+});
+
+test('sumo net — ITE clearance on 2way-single-intersection: the hand-computed yellows, all-reds and intergreens', (t) => {
+  // Every approach lane n_t_0… has speed 13.90 m/s; via lengths :t_0_0 5.00 (right), :t_1_0 16.10
+  // (through), :t_2_0 15.64 (left), likewise on the other arms.
+  //   yellow  = 1 + 13.9 / (2 · 3.0) = 3.317  → 3.5 s
+  //   all-red = (5.00 + 6) / 13.9 = 0.79 → 1 s (floor); (16.10 + 6) / 13.9 = 1.59 → 2 s;
+  //             (15.64 + 6) / 13.9 = 1.56 → 2 s
+  // Intergreen from a right turn 3.5 + 1 = 4.5 s, from a through or left 3.5 + 2 = 5.5 s.
+  const m = sumoSignalModel(TWO_WAY, 't');
+  const byDir = (dir: string): SumoSignalGroup => m.groups.find((g) => g.dirs.includes(dir))!;
+  t.deepEqual(byDir('r').clearing, [{ speedMs: 13.9, widthM: 5 }]);
+  t.deepEqual(iteClearance(byDir('r')), { yellowS: 3.5, allRedS: 1 });
+  t.deepEqual(iteClearance(byDir('s')), { yellowS: 3.5, allRedS: 2 });
+  t.deepEqual(iteClearance(byDir('l')), { yellowS: 3.5, allRedS: 2 });
+  const cfg = sumoIntersectionConfig(m, { id: 'tl', maxGreenS: 50, clearance: 'ite' });
+  t.like(cfg.plan, { yellowS: 3.5, allRedS: 2 });
+  const ig = new Map(cfg.intergreen!.map((x) => [`${x.from}>${x.to}`, x.s]));
+  t.is(ig.size, 2 * m.conflicts.length, 'both directions of every conflict');
+  t.is(ig.get('l0>l4'), 4.5, 'north right turn clearing for the east through');
+  t.is(ig.get('l4>l0'), 5.5);
+  t.deepEqual(modelProblems(modelFromConfig(cfg)), []);
+  t.is(tripInAnHour(cfg, []), undefined, 'no detectors: every group on recall');
+  t.throws(() => sumoIntersectionConfig(m, { id: 'tl', clearance: 'ite', allRedS: 2 }), {
+    message: /tl: yellowS\/allRedS are computed from the net/,
+  });
+});
+
+test('sumo net — ITE clearance: a left turn past an internal junction clears both internal lanes', (t) => {
+  // ingolstadt1 link 2: lane 201963537#1_3 (13.89 m/s), via :cluster_…_2_0 (12.87 m) then
+  // :cluster_…_8_0 (13.19 m): W = 26.06 m, all-red (26.06 + 6) / 13.89 = 2.31 → 2.5 s.
+  const xml = readFileSync(path.join(DATA, 'ingolstadt1/ingolstadt1.net.xml'), 'utf8');
+  const g = sumoSignalModel(xml, 'gneJ207').groups.find((x) => x.id === 'l2')!;
+  t.deepEqual(g.clearing, [{ speedMs: 13.89, widthM: 26.06 }]);
+  t.is(iteClearance(g).allRedS, 2.5);
+});
+
+test('sumo net — ITE clearance: yellow clamped to 3–6 s, and every all-red runs after the yellow shown', (t) => {
+  // 8 m/s: 1 + 8/6 = 2.33 → 3 s (floor); 16 m/s: 1 + 16/6 = 3.67 → 4 s; 40 m/s: 7.67 → 6 s (cap).
+  // All-red (10 + 6) / 8 = 2 s, (10 + 6) / 16 = 1 s, (34 + 6) / 40 = 1 s.
+  const group = (link: number, speedMs: number, widthM: number): SumoSignalGroup => ({
+    id: `l${link}`,
+    linkIndex: link,
+    kind: 'vehicle',
+    lanes: [`in${link}_0`],
+    dirs: ['s'],
+    clearing: [{ speedMs, widthM }],
+  });
+  const m: SumoSignalModel = {
+    tlId: 'j',
+    programId: '0',
+    groups: [group(0, 8, 10), group(1, 16, 10), group(2, 40, 34)],
+    conflicts: [
+      ['l0', 'l1'],
+      ['l1', 'l2'],
+    ],
+    permissive: [],
+    phases: [
+      { durationS: 20, state: 'Grr' },
+      { durationS: 20, state: 'rGr' },
+      { durationS: 20, state: 'rrG' },
+    ],
+  };
+  t.deepEqual(m.groups.map(iteClearance), [
+    { yellowS: 3, allRedS: 2 },
+    { yellowS: 4, allRedS: 1 },
+    { yellowS: 6, allRedS: 1 },
+  ]);
+  const cfg = sumoIntersectionConfig(m, { id: 'j', clearance: 'ite' });
+  // The plan has one vehicle yellow, 6 s: the slow group's 2 s all-red follows that, not its own 3 s.
+  t.like(cfg.plan, { yellowS: 6, allRedS: 2 });
+  t.deepEqual(cfg.intergreen, [
+    { from: 'l0', to: 'l1', s: 8 },
+    { from: 'l1', to: 'l0', s: 7 },
+    { from: 'l1', to: 'l2', s: 7 },
+    { from: 'l2', to: 'l1', s: 7 },
+  ]);
+  t.deepEqual(modelProblems(modelFromConfig(cfg)), []);
 });

@@ -70,6 +70,11 @@ export interface SumoSignalGroup {
   readonly dirs: readonly string[];
   /** Length of the crossing, for a pedestrian group (m). */
   readonly crossingM?: number;
+  /**
+   * What each of a vehicle group's connections must clear (distinct pairs): the incoming lane's
+   * speed limit and the length of its path through the junction (see `iteClearance`).
+   */
+  readonly clearing?: readonly { readonly speedMs: number; readonly widthM: number }[];
 }
 
 export interface SumoPhase {
@@ -115,6 +120,8 @@ interface Junction {
 /** Reads the model of traffic light `tlId` from the text of a `.net.xml`. */
 export function sumoSignalModel(xml: string, tlId: string, opts: SumoModelOptions = {}): SumoSignalModel {
   const edgeTo = new Map<string, string>();
+  const laneSpeed = new Map<string, number>();
+  const internalLength = new Map<string, number>(); // internal lane → length (m)
   const crossingLength = new Map<string, number>();
   const junctions = new Map<string, Junction>();
   const internalNext = new Map<string, string>(); // internal lane → the next internal lane
@@ -137,6 +144,9 @@ export function sumoSignalModel(xml: string, tlId: string, opts: SumoModelOption
     } else if (t.name === 'lane' && t.parentAttrs?.function === 'crossing' && a.id) {
       const edge = t.parentAttrs.id!;
       if (Number.isNaN(crossingLength.get(edge))) crossingLength.set(edge, Number(a.length));
+    } else if (t.name === 'lane' && a.id) {
+      if (t.parentAttrs?.function === 'internal') internalLength.set(a.id, Number(a.length));
+      else laneSpeed.set(a.id, Number(a.speed));
     } else if (t.name === 'junction' && a.id) {
       junctions.set(a.id, { intLanes: words(a.intLanes), foes: [], response: [] });
     } else if (t.name === 'request' && t.parentAttrs?.id) {
@@ -246,6 +256,21 @@ export function sumoSignalModel(xml: string, tlId: string, opts: SumoModelOption
     const crossing = controlled.find((c) => c.linkIndex === link && crossingLength.has(edgeOfLane(c.via)));
     const crossingM = crossing ? crossingLength.get(edgeOfLane(crossing.via)) : undefined;
     const pedestrian = crossing !== undefined;
+    const clearing = new Map<string, { speedMs: number; widthM: number }>();
+    for (const c of pedestrian ? [] : controlled.filter((x) => x.linkIndex === link)) {
+      const lane = `${c.from}_${c.fromLane}`;
+      const speedMs = laneSpeed.get(lane);
+      if (!(speedMs !== undefined && speedMs > 0))
+        throw new Error(`lane "${lane}": speed ${speedMs} must be a positive number (m/s)`);
+      // The via lane, then the internal lanes after an internal junction (a left turn's second half).
+      let widthM = 0;
+      const seen = new Set<string>();
+      for (let v: string | undefined = c.via; v !== undefined && !seen.has(v); v = internalNext.get(v)) {
+        seen.add(v);
+        widthM += internalLength.get(v) ?? 0;
+      }
+      clearing.set(`${speedMs}|${widthM}`, { speedMs, widthM: Math.round(widthM * 100) / 100 });
+    }
     return {
       id: id(link),
       linkIndex: link,
@@ -253,6 +278,7 @@ export function sumoSignalModel(xml: string, tlId: string, opts: SumoModelOption
       lanes: [...lanes.get(link)!],
       dirs: [...dirs.get(link)!],
       ...(crossingM !== undefined && Number.isFinite(crossingM) ? { crossingM } : {}),
+      ...(pedestrian ? {} : { clearing: [...clearing.values()] }),
     };
   });
   return { tlId, programId, groups, conflicts, permissive, phases };
@@ -289,6 +315,37 @@ export function sumoDetectors(xml: string): SumoDetector[] {
 }
 
 /**
+ * ITE change interval constants (REFERENCE §2). Grade 0: SUMO shapes carry a z only when the net
+ * was built with elevation, and no net in data/sumo has one (every shape is x,y).
+ */
+const ITE = { reactionS: 1, decelMs2: 3.0, gMs2: 9.81, grade: 0, vehicleM: 6, minYellowS: 3, maxYellowS: 6 };
+/** Up to the next half second; the epsilon keeps float noise (1.5000000001) from adding 0.5 s. */
+const upToHalf = (s: number): number => Math.ceil(s * 2 - 1e-9) / 2;
+
+/**
+ * A vehicle group's change interval by the ITE formulas (REFERENCE §2), the worst of its
+ * connections (one aspect serves them all):
+ * - yellow = t + v / (2a + 2Gg) with G = 0 (flat nets, see ITE). Clamped to 3–6 s, up to the next 0.5 s.
+ * - all-red = (W + L) / v, up to the next 0.5 s and at least 1 s. v is the incoming lane's speed
+ *   limit, W the length of the connection's internal lane(s): the path from SUMO's stop line (the
+ *   edge of the junction shape) to the start of the exit edge, so it covers the whole junction
+ *   along the vehicle's own path — a turn's arc, not the straight width — and not the shorter
+ *   distance to the last conflict point (conservative). A slower vehicle than the limit needs
+ *   longer; ITE designs for the limit (or 85th percentile speed), and so do we.
+ */
+export function iteClearance(g: SumoSignalGroup): { yellowS: number; allRedS: number } {
+  if (!g.clearing?.length) throw new Error(`group "${g.id}": no clearing distance (a pedestrian group?)`);
+  let yellowS = ITE.minYellowS;
+  let allRedS = 1;
+  for (const { speedMs: v, widthM: w } of g.clearing) {
+    const y = ITE.reactionS + v / (2 * ITE.decelMs2 + 2 * ITE.grade * ITE.gMs2);
+    yellowS = Math.max(yellowS, Math.min(ITE.maxYellowS, upToHalf(y)));
+    allRedS = Math.max(allRedS, upToHalf((w + ITE.vehicleM) / v));
+  }
+  return { yellowS, allRedS };
+}
+
+/**
  * An intersection configuration for calle's controller from a SUMO model: one stage per green
  * phase of the net's program (its `G` links, plus `g` links that the model treats as compatible),
  * each green at least the minimum; detectors assigned to groups by lane. Heads are named after the
@@ -308,10 +365,33 @@ export function sumoIntersectionConfig(
      */
     maxGreenS?: number;
     detectors?: readonly SumoDetector[];
+    /**
+     * 'flat' (default, the old rule): every conflicting pair gets yellowS + allRedS. 'ite': each
+     * vehicle group's yellow and all-red from the net (`iteClearance`); yellowS and allRedS must
+     * then not be given. The plan has one vehicle yellow (intersection-model.ts), so it is the
+     * longest group yellow; each group's intergreens are that yellow + its own all-red — the
+     * all-red runs from the end of the yellow actually shown (a driver may enter on the last of
+     * it), not of the shorter one the group alone would need. The plan's all-red, which sizes the
+     * cycle and the all-red before a manual flash, is the longest group all-red; pedestrian groups
+     * keep the model's rule (clearance from the crossing length + the plan's all-red).
+     */
+    clearance?: 'flat' | 'ite';
   },
 ): IntersectionConfig {
-  const yellowS = opts.yellowS ?? 3;
-  const allRedS = opts.allRedS ?? 2;
+  const ite = opts.clearance === 'ite';
+  if (ite && (opts.yellowS !== undefined || opts.allRedS !== undefined))
+    throw new Error(
+      `${opts.id}: yellowS/allRedS are computed from the net with clearance 'ite'; give neither`,
+    );
+  const vehicles = m.groups.filter((g) => g.kind === 'vehicle');
+  const perGroup = new Map(ite ? vehicles.map((g) => [g.id, iteClearance(g)]) : []);
+  const yellowS = ite ? Math.max(3, ...[...perGroup.values()].map((c) => c.yellowS)) : (opts.yellowS ?? 3);
+  const allRedS = ite ? Math.max(1, ...[...perGroup.values()].map((c) => c.allRedS)) : (opts.allRedS ?? 2);
+  // A vehicle group's intergreens: the plan's yellow, then its own all-red (pedestrians: default).
+  const clear = (from: string, to: string): { from: string; to: string; s: number }[] => {
+    const c = perGroup.get(from);
+    return c ? [{ from, to, s: yellowS + c.allRedS }] : [];
+  };
   const minGreenS = opts.minGreenS ?? 7;
   const permissive = new Set(m.permissive.map(([y]) => y));
   const stages: { groups: string[]; greenS: number }[] = [];
@@ -336,6 +416,7 @@ export function sumoIntersectionConfig(
       ...(g.crossingM !== undefined ? { crossingM: g.crossingM } : {}),
     })),
     conflicts: m.conflicts,
+    ...(ite ? { intergreen: m.conflicts.flatMap(([a, b]) => [...clear(a, b), ...clear(b, a)]) } : {}),
     detectors: [
       ...new Set(detectors.filter((d) => m.groups.some((g) => g.lanes.includes(d.lane))).map((d) => d.id)),
     ],

@@ -76,10 +76,13 @@ export interface TrafficRunOptions {
   /** Allow the permissive movements of the net's program (default true). */
   readonly permissive?: boolean;
   /**
-   * Timing floors for calle's plan (sumoIntersectionConfig's defaults: yellow 3 s, all-red 2 s,
-   * min green 7 s). For experiments only: the defaults are the safety-reviewed values.
+   * Timing floors for calle's plan (min green 7 s). For experiments only: the defaults are the
+   * safety-reviewed values. `clearance` (default 'ite'): each group's yellow and all-red from the
+   * net by the ITE formulas (sumo-net-model.ts `iteClearance`); 'flat' is the old rule, yellowS
+   * (3 s) + allRedS (2 s) for every pair, and the only one that takes yellowS/allRedS.
    */
   readonly timing?: {
+    readonly clearance?: 'flat' | 'ite';
     readonly yellowS?: number;
     readonly allRedS?: number;
     readonly minGreenS?: number;
@@ -185,6 +188,7 @@ export async function runTraffic(o: TrafficRunOptions): Promise<TrafficResult> {
             id: `tl${i}`,
             detectors,
             maxGreenS: SUMO_ACTUATED_MAX_GREEN_S,
+            clearance: 'ite',
             ...o.timing,
           }),
           control: { mode: MODE[o.controller as keyof typeof MODE], passageS: 3, adaptEveryCycles: 3 },
