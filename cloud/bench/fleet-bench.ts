@@ -10,10 +10,13 @@
 //     That concurrent figure can never exceed the publish rate, so each round also measures
 //   - backlog drain: the coordinator is stopped, the same number of messages is published into
 //     the stream, the coordinator is restarted on its database and timed from its first delivery
-//     until everything is stored and acked: the coordinator's own ingest capacity.
+//     until everything is stored and acked: the coordinator's own ingest capacity, printed with
+//     the coordinator process's CPU time per message over the drain (from /proc): on this shared
+//     machine the rate swings with the neighbours' load, the CPU per message much less.
+// CALLE_BENCH_PROF=DIR also writes a V8 CPU profile of every coordinator process into DIR.
 // Ingest rounds are repeated and the median printed. --json FILE writes
 // { rollouts: [{ edges, p50Ms, p99Ms, allMs, setupMs }], ingestPerSec, ingestBacklogPerSec,
-//   natsRawPerSec, jetstreamPublishPerSec }.
+//   ingestBacklogCpuUsPerMsg, natsRawPerSec, jetstreamPublishPerSec }.
 //
 // Usage: tsx cloud/bench/fleet-bench.ts [--edges 1000,10000] [--messages 20000] [--rounds 3]
 //        [--channels 16] [--json FILE]
@@ -21,7 +24,7 @@ import * as grpc from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,6 +59,8 @@ const messages = Number(args.messages);
 const rounds = Number(args.rounds);
 const channels = Number(args.channels);
 
+/** USER_HZ: the unit of /proc/<pid>/stat times; 100 on every Linux build that matters. */
+const CLOCK_TICKS_PER_SEC = 100;
 const sleep = async (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quantile = (sorted: number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
@@ -83,15 +88,37 @@ async function startCoordinatorProcess(
   natsUrl: string,
 ): Promise<{ child: ChildProcess; grpcPort: number; httpUrl: string }> {
   const script = fileURLToPath(new URL('./bench-coordinator.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, join(dir, 'coordinator.db'), natsUrl], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // CALLE_BENCH_PROF=DIR writes a V8 CPU profile of each coordinator process into DIR (open it in
+  // Chrome DevTools); the figures of a profiled run are slower and not comparable.
+  const prof = process.env.CALLE_BENCH_PROF;
+  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...flags, '--import', 'tsx', script, join(dir, 'coordinator.db'), natsUrl],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}`)));
   });
   return { child, ...(JSON.parse(first) as { grpcPort: number; httpUrl: string }) };
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux; NaN elsewhere). On a
+ * shared machine this is a steadier figure than a rate: it does not count time spent waiting for
+ * a core, only the work the coordinator does per message.
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+  } catch {
+    return NaN;
+  }
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -233,20 +260,33 @@ async function ingestRate(
  * Backlog drain: publishes with the coordinator stopped, restarts it, and times from the first
  * delivery (num_pending drops; polled every 5 ms) to everything stored and acked.
  */
-async function backlogRate(nc: NatsConnection, round: number, restart: () => Promise<void>): Promise<number> {
+async function backlogRate(
+  nc: NatsConnection,
+  round: number,
+  restart: () => Promise<number | undefined>,
+): Promise<{ perSec: number; cpuUsPerMsg: number }> {
   const total = await publishTelemetry(nc, `backlog-${round}`);
   const jsm = await jetstreamManager(nc);
   const pending = async (): Promise<number> =>
     (await jsm.consumers.info(TELEMETRY_STREAM, TELEMETRY_SPEC.durable)).num_pending;
   if ((await pending()) < total) throw new Error('backlog consumed while the coordinator was stopped');
-  await restart();
+  const pid = await restart();
   const end = Date.now() + 300_000;
   let t0: number | undefined;
+  let cpu0 = NaN;
   for (;;) {
     const info = await jsm.consumers.info(TELEMETRY_STREAM, TELEMETRY_SPEC.durable);
     const now = performance.now();
-    if (t0 === undefined && info.num_pending < total) t0 = now;
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return total / ((now - (t0 ?? now)) / 1000);
+    if (t0 === undefined && info.num_pending < total) {
+      t0 = now;
+      cpu0 = cpuMs(pid);
+    }
+    if (info.num_pending === 0 && info.num_ack_pending === 0) {
+      return {
+        perSec: total / ((now - (t0 ?? now)) / 1000),
+        cpuUsPerMsg: ((cpuMs(pid) - cpu0) * 1000) / total,
+      };
+    }
     if (Date.now() > end) throw new Error('timed out waiting for the backlog to drain');
     await sleep(5);
   }
@@ -259,6 +299,7 @@ const raw: number[] = [];
 const jsPub: number[] = [];
 const ingest: number[] = [];
 const backlog: number[] = [];
+const backlogCpu: number[] = [];
 try {
   for (const [i, n] of sizes.entries()) {
     const runDir = mkdtempSync(join(dir, `run-${n}-`));
@@ -274,15 +315,17 @@ try {
             jsPub.push(rates.jsPerSec);
             ingest.push(rates.ingestPerSec);
             await stopProcess(coordinator.child);
-            backlog.push(
-              await backlogRate(nc, r, async () => {
-                coordinator = await startCoordinatorProcess(runDir, nats.url);
-              }),
-            );
+            const drain = await backlogRate(nc, r, async () => {
+              coordinator = await startCoordinatorProcess(runDir, nats.url);
+              return coordinator.child.pid;
+            });
+            backlog.push(drain.perSec);
+            backlogCpu.push(drain.cpuUsPerMsg);
             console.log(
               `ingest round ${r + 1}: core NATS ${Math.round(raw.at(-1)!)} msg/s, JetStream publish ` +
                 `${Math.round(rates.jsPerSec)} msg/s, coordinator ingest while publishing ` +
-                `${Math.round(rates.ingestPerSec)} msg/s, backlog drain ${Math.round(backlog.at(-1)!)} msg/s`,
+                `${Math.round(rates.ingestPerSec)} msg/s, backlog drain ${Math.round(backlog.at(-1)!)} msg/s ` +
+                `(coordinator CPU ${backlogCpu.at(-1)!.toFixed(1)} µs/msg)`,
             );
           }
         } finally {
@@ -297,6 +340,7 @@ try {
     rollouts: figures,
     ingestPerSec: Math.round(median(ingest)),
     ingestBacklogPerSec: Math.round(median(backlog)),
+    ingestBacklogCpuUsPerMsg: Number(median(backlogCpu).toFixed(1)),
     natsRawPerSec: Math.round(median(raw)),
     jetstreamPublishPerSec: Math.round(median(jsPub)),
     messages,
@@ -305,7 +349,7 @@ try {
   console.log(
     `\nmedians over ${rounds} rounds of ${messages} messages (5 readings each): coordinator ingest ` +
       `${result.ingestPerSec} msg/s while publishing, ${result.ingestBacklogPerSec} msg/s draining a ` +
-      `backlog; raw core NATS publish ${result.natsRawPerSec} msg/s; ` +
+      `backlog (coordinator CPU ${result.ingestBacklogCpuUsPerMsg} µs/msg); raw core NATS publish ${result.natsRawPerSec} msg/s; ` +
       `acked JetStream publish ${result.jetstreamPublishPerSec} msg/s`,
   );
   for (const f of figures)

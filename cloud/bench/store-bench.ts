@@ -2,7 +2,8 @@
 // 100 edges) decoded and stored by ingestBatch at 1, 256 and 1,024 messages per commit, on a real
 // file with synchronous=FULL. One message per commit is the baseline (what ingest did before group
 // commit); the batched figures are the ceiling that `npm run bench:fleet` ingest is measured
-// against. Each size is run --rounds times after a warm-up round, median printed.
+// against. Each size is run --rounds times after a warm-up round, median printed, with the CPU
+// time per message (steadier than the rate when other processes share the cores).
 //
 // Usage: tsx cloud/bench/store-bench.ts [--messages 20000] [--rounds 3]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,13 +44,24 @@ function wire(round: number, count: number): { subject: string; data: Uint8Array
   return out;
 }
 
-function rate(db: CoordinatorDb, msgs: { subject: string; data: Uint8Array }[], perCommit: number): number {
+/** Messages stored per second, and CPU µs per message (steadier on a shared machine: waiting
+ * for a core or for fsync is not counted). */
+function rate(
+  db: CoordinatorDb,
+  msgs: { subject: string; data: Uint8Array }[],
+  perCommit: number,
+): { perSec: number; cpuUs: number } {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < msgs.length; i += perCommit) {
     for (const o of ingestBatch(db, 'telemetry', msgs.slice(i, i + perCommit)))
       if (o.kind !== 'ack') throw new Error(`message not stored: ${o.kind}`);
   }
-  return msgs.length / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    perSec: msgs.length / ((performance.now() - t0) / 1000),
+    cpuUs: (cpu.user + cpu.system) / msgs.length,
+  };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -60,16 +72,20 @@ try {
   let round = 0;
   rate(db, wire(round++, messages), 256); // warm-up: JIT, page cache, statement cache
   const results: Record<number, number[]> = { 1: [], 256: [], 1024: [] };
+  const cpu: Record<number, number[]> = { 1: [], 256: [], 1024: [] };
   for (let r = 0; r < rounds; r++) {
     for (const perCommit of [1, 256, 1024]) {
       const count = perCommit === 1 ? BASELINE_MESSAGES : messages;
-      results[perCommit]!.push(rate(db, wire(round++, count), perCommit));
+      const r = rate(db, wire(round++, count), perCommit);
+      results[perCommit]!.push(r.perSec);
+      cpu[perCommit]!.push(r.cpuUs);
     }
   }
   for (const [perCommit, xs] of Object.entries(results))
     console.log(
       `store ${perCommit.padStart(4)} message(s) per commit: ${Math.round(median(xs))} msg/s ` +
-        `(median of ${rounds}; ${xs.map((x) => Math.round(x)).join(', ')})`,
+        `(median of ${rounds}; ${xs.map((x) => Math.round(x)).join(', ')}), ` +
+        `CPU ${median(cpu[Number(perCommit)]!).toFixed(1)} µs/msg`,
     );
 } finally {
   db.close();

@@ -138,6 +138,29 @@ class ItemFailed extends Error {
   }
 }
 
+/** Some rows of a batch were already held: the grouped path cannot tell which message's. */
+class DuplicatesSeen extends Error {
+  constructor() {
+    super('rows already held');
+  }
+}
+
+/** What inserting one message gave: rows stored, rows it carried, and its highest seq. */
+interface Counted {
+  readonly stored: number;
+  readonly seen: number;
+  readonly maxSeq: number;
+}
+
+const maxSeq = (item: { readonly readings: readonly ReadingRow[] }): number => {
+  let max = 0;
+  for (const r of item.readings) if (r.seq > max) max = r.seq;
+  return max;
+};
+
+/** How #ingestAll inserts: see ingestMany. */
+type IngestMode = 'grouped' | 'each' | 'isolate';
+
 export class CoordinatorDb {
   readonly #db: Database.Database;
   /**
@@ -160,6 +183,12 @@ export class CoordinatorDb {
       // commits can roll back after a power cut (REFERENCE §6). We ack NATS messages after commit,
       // so a commit must be durable: FULL fsyncs the WAL on every commit.
       db.pragma('synchronous = FULL');
+      // Checkpoint every ~16 MB of WAL rather than SQLite's 4 MB: ingest rewrites the same hot
+      // leaf pages (one per edge) commit after commit, and a checkpoint copies each page once
+      // however often it was rewritten, so rarer checkpoints copy and fsync far fewer pages
+      // (issue #5: ~30 % less commit time at 1,024 messages per commit; the longest commit, the
+      // one that checkpoints, measured no longer than at the default).
+      db.pragma('wal_autocheckpoint = 4000');
       migrate(db, file);
     } catch (err) {
       db.close();
@@ -342,27 +371,38 @@ export class CoordinatorDb {
    * Throws only if the transaction as a whole fails; then nothing was stored.
    */
   ingestMany(items: readonly IngestItem[]): IngestItemResult[] {
-    // Fast path: the whole batch without savepoints (two statements per message saved). A row
-    // that fails to insert is rare (the decoder refuses what the schema would), so on any failure
-    // the transaction is rolled back and redone with one savepoint per message to isolate it.
-    try {
-      return this.#db.transaction(() => this.#ingestAll(items, false))();
-    } catch (err) {
-      if (!(err instanceof ItemFailed)) throw err;
+    // Three ways, fastest first; each later one redoes the whole batch after a rollback.
+    // - grouped: the readings of all messages of one edge share multi-row INSERTs (1,024 messages
+    //   from 100 edges: ~200 statement runs instead of 1,024, ~15 % less insert CPU). It counts
+    //   stored rows per edge only, so if any row was already held (a redelivery) it cannot say
+    //   which message held the duplicates, and gives way to
+    // - each: one INSERT per message, no savepoints. A row that fails to insert is rare (the
+    //   decoder refuses what the schema would); on a failure the batch is redone with
+    // - isolate: one savepoint per message, so that the failing message alone is rolled back.
+    for (const mode of ['grouped', 'each'] as const) {
+      try {
+        return this.#db.transaction(() => this.#ingestAll(items, mode))();
+      } catch (err) {
+        if (!(err instanceof ItemFailed) && !(err instanceof DuplicatesSeen)) throw err;
+      }
     }
-    return this.#db.transaction(() => this.#ingestAll(items, true))();
+    return this.#db.transaction(() => this.#ingestAll(items, 'isolate'))();
   }
 
-  #ingestAll(items: readonly IngestItem[], isolate: boolean): IngestItemResult[] {
+  #ingestAll(items: readonly IngestItem[], mode: IngestMode): IngestItemResult[] {
+    const isolate = mode === 'isolate';
+    const grouped = mode === 'grouped' ? this.#insertGrouped(items) : undefined;
     type Sums = { readings: number; events: number; duplicates: number; highestSeq: number };
     // Seqs held after this batch (stored now, or duplicates of rows stored before), per edge: lets
     // the contiguous-seq walk skip a database lookup for each of them.
     const held = new Map<string, Set<number>>();
     const perEdge = new Map<string, Sums>();
-    const results = items.map((item): IngestItemResult => {
-      let counted: { stored: number; seen: number; maxSeq: number };
+    const results = items.map((item, index): IngestItemResult => {
+      let counted: Counted;
       try {
-        counted = isolate ? this.#db.transaction(() => this.#insertItem(item))() : this.#insertItem(item);
+        counted =
+          grouped?.[index] ??
+          (isolate ? this.#db.transaction(() => this.#insertItem(item))() : this.#insertItem(item));
       } catch (error) {
         if (!isolate) throw new ItemFailed(error);
         // Some errors (SQLITE_FULL, I/O) make SQLite roll back the whole transaction: carrying on
@@ -403,29 +443,71 @@ export class CoordinatorDb {
     return statement;
   }
 
-  #insertItem(item: IngestItem): { stored: number; seen: number; maxSeq: number } {
+  #insertItem(item: IngestItem): Counted {
     const { edgeId } = item;
     if ('event' in item) {
       const e = item.event;
       const stored = this.#s.insertEvent.run({ ...e, edgeId, active: e.active ? 1 : 0 }).changes;
       return { stored, seen: 1, maxSeq: e.seq };
     }
-    let stored = 0;
-    let maxSeq = 0;
-    const rows = item.readings;
-    // Several rows per INSERT: each statement run crosses into SQLite once, and that crossing, not
-    // the B-tree work, dominates at a few µs per row. Any row stored means every row is now held,
-    // so the highest seq of the message is the highest stored (a duplicate was stored before).
-    for (let at = 0; at < rows.length; at += MAX_ROWS_PER_INSERT) {
-      const chunk = rows.slice(at, at + MAX_ROWS_PER_INSERT);
-      const args: (string | number)[] = [];
-      for (const r of chunk) {
-        args.push(edgeId, r.seq, r.deviceId, r.metric, r.value, r.timeMs);
-        if (r.seq > maxSeq) maxSeq = r.seq;
+    // Any row stored means every row is now held, so the highest seq of the message is the
+    // highest stored (a duplicate was stored before).
+    return {
+      stored: this.#insertRows(edgeId, item.readings),
+      seen: item.readings.length,
+      maxSeq: maxSeq(item),
+    };
+  }
+
+  /**
+   * The grouped way of ingestMany: inserts the readings of every message, edge by edge, and
+   * returns each reading message's count (events are left to #insertItem: undefined). Throws
+   * DuplicatesSeen if any row was already held, since it cannot say whose it was.
+   */
+  #insertGrouped(items: readonly IngestItem[]): (Counted | undefined)[] {
+    const byEdge = new Map<string, ReadingRow[]>();
+    const counted = items.map((item): Counted | undefined => {
+      if ('event' in item) return undefined;
+      let rows = byEdge.get(item.edgeId);
+      if (!rows) byEdge.set(item.edgeId, (rows = []));
+      for (const r of item.readings) rows.push(r);
+      const n = item.readings.length;
+      return { stored: n, seen: n, maxSeq: maxSeq(item) };
+    });
+    for (const [edgeId, rows] of byEdge) {
+      let stored: number;
+      try {
+        stored = this.#insertRows(edgeId, rows);
+      } catch (error) {
+        throw new ItemFailed(error);
       }
-      stored += this.#insertReadings(chunk.length).run(args).changes;
+      if (stored !== rows.length) throw new DuplicatesSeen();
     }
-    return { stored, seen: item.readings.length, maxSeq };
+    return counted;
+  }
+
+  /**
+   * Inserts one edge's readings, several rows per INSERT: each statement run crosses into SQLite
+   * once, and that crossing, not the B-tree work, dominates at a few µs per row. Returns the rows
+   * stored (the rest were already held).
+   */
+  #insertRows(edgeId: string, rows: readonly ReadingRow[]): number {
+    let stored = 0;
+    for (let at = 0; at < rows.length; at += MAX_ROWS_PER_INSERT) {
+      const n = Math.min(MAX_ROWS_PER_INSERT, rows.length - at);
+      const args = new Array<string | number>(n * 6);
+      for (let i = 0; i < n; i++) {
+        const r = rows[at + i]!;
+        args[i * 6] = edgeId;
+        args[i * 6 + 1] = r.seq;
+        args[i * 6 + 2] = r.deviceId;
+        args[i * 6 + 3] = r.metric;
+        args[i * 6 + 4] = r.value;
+        args[i * 6 + 5] = r.timeMs;
+      }
+      stored += this.#insertReadings(n).run(args).changes;
+    }
+    return stored;
   }
 
   /**
