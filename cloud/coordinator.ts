@@ -9,6 +9,7 @@ import { FleetServiceDefinition, PolicyServiceDefinition, type calle } from '../
 import { EdgeAdmission, type EnrolmentMode } from './enrolment/edge-admission.js';
 import { EnrolmentStore } from './enrolment/enrolment-store.js';
 import { registerDashboard } from './dashboard/dashboard.js';
+import { localDecisions, replicatedDecisions } from './dashboard/enrolment-decisions.js';
 import { createFleetService } from './grpc/fleet-service.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
 import type { GrpcTlsFiles } from './grpc/grpc-tls.js';
@@ -29,6 +30,7 @@ import { registerNgsiApi } from './ngsi/ngsi-api.js';
 import type { SiteInventory } from './ngsi/site-inventory.js';
 import { PolicyHistory } from './policies/policy-history.js';
 import { PolicyPublisher, type PolicyDraft } from './policies/policy-publisher.js';
+import { EnrolmentBucket } from './replication/enrolment-bucket.js';
 import {
   CoordinatorReplica,
   type ReplicaStatus,
@@ -247,6 +249,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     });
     cleanups.push(() => ngsi.close());
     registerNgsiApi(http, { entities: () => ngsi.entities() });
+    // Commands and the dashboard's enrolment decisions use ingest's NATS connection (started below).
+    const ingestRef: { current?: TelemetryIngest } = {};
     const dashboard = registerDashboard(http, {
       dbPath: options.dashboardDbPath ?? join(dirname(options.dbPath), 'dashboard.db'),
       coordinatorDbPath: options.dbPath,
@@ -254,13 +258,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       rolloutStore,
       publisher,
       history,
+      // The same paths as `calle fleet approve|revoke`: the store on this database, or on a replica
+      // the KV record by compare-and-set (bound lazily on ingest's connection; bucket made at start).
+      enrolment: replica
+        ? replicatedDecisions({
+            store: enrolmentStore,
+            bucket: async () => {
+              const nc = ingestRef.current?.connection;
+              if (!nc) throw new Error('NATS is not connected');
+              return EnrolmentBucket.bind(nc);
+            },
+            applied: async (revision) => replica.mirror.applied('enrolment', revision),
+          })
+        : localDecisions(enrolmentStore),
       log: log.child({ module: 'dashboard' }),
       ...(options.dashboardStaleAfterMs !== undefined ? { staleAfterMs: options.dashboardStaleAfterMs } : {}),
     });
     cleanups.push(() => dashboard.close());
     // Commands to one edge go out on ingest's NATS connection; each attempt is an audit row of the
     // dashboard's log (the edge writes its own row for what it did or refused).
-    const ingestRef: { current?: TelemetryIngest } = {};
     const commands = new CommandSender({
       connection: () => ingestRef.current?.connection,
       signer: policySigner,

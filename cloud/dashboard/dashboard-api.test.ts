@@ -24,6 +24,9 @@ const ROUTES: readonly ['GET' | 'POST', string, unknown?][] = [
   ['POST', 'rollouts/1/halt'],
   ['POST', 'rollouts/1/resume'],
   ['POST', 'rollouts/1/rollback'],
+  ['GET', 'enrolments'],
+  ['POST', 'enrolments/edge-a/approve', { confirm: 'edge-a', keyId: '' }],
+  ['POST', 'enrolments/edge-a/revoke', { confirm: 'edge-a', keyId: '' }],
   ['POST', 'logout'],
   ['GET', 'no-such-route'],
 ];

@@ -17,6 +17,7 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, { file: string; type: str
   '/views-fleet.js': { file: 'views-fleet.js', type: JS },
   '/views-rollouts.js': { file: 'views-rollouts.js', type: JS },
   '/views-policy.js': { file: 'views-policy.js', type: JS },
+  '/views-enrolment.js': { file: 'views-enrolment.js', type: JS },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };

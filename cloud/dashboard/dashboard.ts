@@ -12,6 +12,8 @@ import type { RolloutStore } from '../rollouts/rollout-store.js';
 import { registerDashboardApi } from './dashboard-api.js';
 import { registerDashboardAssets } from './dashboard-assets.js';
 import { registerDashboardAuth } from './dashboard-auth.js';
+import { registerEnrolmentApi } from './enrolment-api.js';
+import type { EnrolmentDecisions } from './enrolment-decisions.js';
 import { openDashboardAccess, type DashboardAccess } from './dashboard-store.js';
 import { FleetReader } from './fleet-reader.js';
 
@@ -35,6 +37,11 @@ export interface DashboardOptions {
   readonly rolloutStore: RolloutStore;
   readonly publisher: PolicyPublisher;
   readonly history: PolicyHistory;
+  /**
+   * Enrolment records and decisions (enrolment-decisions.ts), on the coordinator's own store or KV
+   * path; without it the enrolment routes answer 404 (a dashboard mounted without a coordinator).
+   */
+  readonly enrolment?: EnrolmentDecisions;
   readonly log: Logger;
   /** An edge unheard of for longer than this shows as stale; default 30 s. */
   readonly staleAfterMs?: number;
@@ -79,6 +86,8 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
         ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
         ...clock,
       });
+      if (options.enrolment)
+        registerEnrolmentApi(scope, { decisions: options.enrolment, audit: access.audit, ...clock });
       done();
     },
     { prefix: DASHBOARD_PREFIX },

@@ -8,7 +8,13 @@
 //               the actions that stop or undo a change in flight, which the people on shift must
 //               be able to take at once without waiting for an engineer;
 //   engineer    also publishes policies and starts staged rollouts: the actions that send new
-//               settings to the street, signed with the coordinator's key.
+//               settings to the street, signed with the coordinator's key; and approves or revokes
+//               enrolling edges. An approval lets a key act for a cabinet that controls signals
+//               and lights (IEC 62443-4-2 CR 1.2, device identification and authentication), a
+//               decision as weighty as publishing a policy and taken at provisioning time, not on
+//               shift; a revocation is its counterpart, kept with the same role so that shutting
+//               an edge out and letting it back in need the same authority (the CLI's equivalent
+//               is access to the coordinator's database file or NATS user).
 import { ROLES, type Role } from '../../edge/users/roles.js';
 
 export const FLEET_PERMISSIONS = {
@@ -22,6 +28,8 @@ export const FLEET_PERMISSIONS = {
   'rollout.control': 'technician',
   /** Publish a policy version, or start a staged rollout of one. */
   'policy.publish': 'engineer',
+  /** Approve or revoke an edge's enrolment (its key and its place in the fleet). */
+  'enrolment.decide': 'engineer',
 } as const satisfies Record<string, Role>;
 
 export type FleetPermission = keyof typeof FLEET_PERMISSIONS;

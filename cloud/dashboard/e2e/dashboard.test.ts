@@ -1,20 +1,24 @@
 // End-to-end: the fleet dashboard in headless Chromium against a real coordinator (gRPC, JetStream
 // ingest from a private nats-server, SQLite) with light edges over real gRPC in two districts.
 // An engineer signs in, sees the edges by district, starts a staged rollout from the policy editor,
-// watches it stage by stage and rolls it back; then every view is saved at 1280 and 390 px.
+// watches it stage by stage and rolls it back, approves an enrolling edge after checking its key
+// id; then every view is saved at 1280 and 390 px.
 // Screenshots go to CALLE_SCREENSHOTS, else to a temp dir named in the test log (browser.ts).
 import test from 'ava';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { keyIdOfRaw, loadOrCreateEdgeKey } from '../../../edge/identity/edge-identity.js';
 import { LAPTOP, openPage, PHONE, screenshot, signInPage } from '../../../edge/console/e2e/browser.js';
 import { encodeMessage, v1 } from '../../../proto/index.js';
 import { eventSubject, messageId, telemetrySubject } from '../../../proto/nats-subjects.js';
 import { startCoordinator } from '../../coordinator.js';
+import { EnrolmentStore } from '../../enrolment/enrolment-store.js';
 import { LightEdge } from '../../rollouts/light-edge.js';
 import { edgeClient, startNats, tempDir, testLogger, waitFor } from '../../testing/harness.js';
 import { openDashboardStore } from '../dashboard-store.js';
 
 const PASSWORD = 'correct horse battery';
-const VIEWS = ['map', 'rollouts', 'alarms', 'kpis', 'policy', 'audit'] as const;
+const VIEWS = ['map', 'rollouts', 'alarms', 'kpis', 'policy', 'enrolment', 'audit'] as const;
 const EDGES = [
   ['c-01', 'centro'],
   ['c-02', 'centro'],
@@ -51,6 +55,21 @@ async function fleet(t: import('ava').ExecutionContext) {
   await store.users.add('eva', 'engineer', PASSWORD, 'cli');
   await store.users.add('vic', 'viewer', PASSWORD, 'cli');
   store.close();
+
+  // Two cabinets enrolling with their tokens (the coordinator runs with enrolment 'open' for the
+  // light edges, so they are enrolled on the file as Register would under 'required').
+  const registry = new Database(join(dir, 'coordinator.db'));
+  t.teardown(() => registry.close());
+  registry.pragma('busy_timeout = 5000');
+  const enrolment = new EnrolmentStore(registry);
+  const keyIds: Record<string, string> = {};
+  for (const edgeId of ['n-01', 'n-02']) {
+    const key = loadOrCreateEdgeKey(tempDir(t));
+    const nowMs = Date.now();
+    const { token } = enrolment.issueToken({ edgeId, district: 'retiro', ttlMs: 3_600_000, nowMs });
+    enrolment.consumeToken({ token, edgeId, district: 'retiro', publicKey: key.publicKey, nowMs });
+    keyIds[edgeId] = keyIdOfRaw(key.publicKey);
+  }
 
   const edges = await Promise.all(
     EDGES.map(async ([edgeId, district]) =>
@@ -135,13 +154,13 @@ async function fleet(t: import('ava').ExecutionContext) {
     10_000,
     'telemetry ingested',
   );
-  return { coordinator, edges, url: `${coordinator.httpUrl}/dashboard/` };
+  return { coordinator, edges, enrolment, keyIds, url: `${coordinator.httpUrl}/dashboard/` };
 }
 
 test.serial(
   'dashboard e2e — sign in, edges by district, a staged rollout from the editor goes stage by stage and rolls back; every view at 1280 and 390 px',
   async (t) => {
-    const { url, edges } = await fleet(t);
+    const { url, edges, enrolment, keyIds } = await fleet(t);
     const { page } = await openPage(t, LAPTOP, 'es-ES');
     await page.goto(url);
     await page.locator('#login').waitFor({ state: 'visible' });
@@ -218,6 +237,20 @@ test.serial(
     t.regex(await rollout.innerText(), /Revertido con la versión 3 \(contenido de la 1\)/);
     await waitFor(() => edges.every((e) => e.applied === 3), 10_000, 'the rollback applied everywhere');
 
+    // Enrolment: the engineer checks n-01's key id in the dialog and approves it.
+    await page.goto(`${url}#enrolment`);
+    const pending = page.locator('section[data-group="pending"] tr[data-enrolment="n-01"]');
+    await pending.waitFor();
+    t.regex(await pending.innerText(), new RegExp(keyIds['n-01']!));
+    await pending.locator('button[data-action="approve"]').click();
+    await page.locator('dialog#confirm').waitFor({ state: 'visible' });
+    t.regex(await page.locator('#confirm-title').innerText(), /Aprobar el nodo n-01/);
+    t.regex(await page.locator('#confirm-text').innerText(), new RegExp(`clave ${keyIds['n-01']!}`));
+    await page.locator('#confirm-ok').click();
+    await page.locator('section[data-group="approved"] tr[data-enrolment="n-01"]').waitFor({ timeout: 5000 });
+    t.is(enrolment.get('n-01')?.state, 'approved');
+    t.is(enrolment.get('n-02')?.state, 'pending', 'only the edge whose key was checked');
+
     for (const view of VIEWS) {
       await page.goto(`${url}#${view}`);
       await page.locator(`#view[data-view="${view}"]`).waitFor();
@@ -234,10 +267,15 @@ test.serial(
           /2 \/ 4/,
         );
       }
+      if (view === 'enrolment')
+        await page.locator('section[data-group="pending"] tr[data-enrolment="n-02"]').waitFor();
       if (view === 'audit') {
         await page.locator('.chain.ok').waitFor();
         const rows = await page.locator('table.audit').innerText();
-        t.regex(rows, /rollout\.rolled_back[\s\S]*rollout\.started[\s\S]*login\.ok/);
+        t.regex(
+          rows,
+          /enrolment\.approved[\s\S]*rollout\.rolled_back[\s\S]*rollout\.started[\s\S]*login\.ok/,
+        );
       }
       await screenshot(t, page, `dashboard-laptop-${view}`);
     }
@@ -259,6 +297,13 @@ test.serial(
         );
       }
       if (view === 'policy') await phone.locator('form.editor textarea').waitFor();
+      if (view === 'enrolment') {
+        await phone.locator('tr[data-enrolment="n-02"]').waitFor();
+        t.true(
+          await phone.locator('tr[data-enrolment="n-02"] button[data-action="approve"]').isDisabled(),
+          'a viewer cannot approve',
+        );
+      }
       if (view === 'kpis') await phone.locator('section.kpis').first().waitFor();
       await screenshot(t, phone, `dashboard-phone-${view}`);
     }

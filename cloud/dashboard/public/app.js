@@ -9,11 +9,12 @@
 import { byId, el, number } from './dom.js';
 import { currentLang, setLang, t, translatePage } from './i18n.js';
 import { renderAlarms, renderAudit, renderKpis, renderMap } from './views-fleet.js';
+import { renderEnrolment } from './views-enrolment.js';
 import { renderPolicy } from './views-policy.js';
 import { renderRollouts } from './views-rollouts.js';
 
 const API = '/dashboard/api';
-const VIEWS = ['map', 'rollouts', 'alarms', 'kpis', 'policy', 'audit'];
+const VIEWS = ['map', 'rollouts', 'alarms', 'kpis', 'policy', 'enrolment', 'audit'];
 const POLL_MS = 2000;
 /** User activity is reported at most this often; the server locks after 15 idle minutes. */
 const ACTIVITY_EVERY_MS = 60_000;
@@ -25,6 +26,7 @@ const state = {
   overview: null,
   kpis: null,
   audit: null,
+  enrolments: null,
   policies: null,
   /** The editor's draft and last validation; kept across views and polls. */
   editor: { text: null, result: null, stages: '1,10%,100%', windowS: 60 },
@@ -65,7 +67,7 @@ function showLogin(message, setupPending) {
 
 function lock(reason) {
   state.me = null;
-  state.overview = state.kpis = state.audit = state.policies = null;
+  state.overview = state.kpis = state.audit = state.policies = state.enrolments = null;
   showLogin(reason === 'idle' ? t('login.idle') : '', false);
 }
 
@@ -173,6 +175,25 @@ const actions = {
     const res = await api('POST', `rollouts/${encodeURIComponent(id)}/${action}`);
     toast(
       res.ok ? t(`rollout.${action}.done`, { id }) : t('error', { message: res.json?.message ?? res.status }),
+      res.ok ? 'ok' : 'bad',
+    );
+    await refresh();
+  },
+  /** Approves or revokes `edge` (a row of GET enrolments) with the key id the dialog showed. */
+  async enrolment(edge, action) {
+    const values = { edge: edge.edgeId, district: edge.district, keyId: edge.keyId ?? t('enrol.noKey') };
+    const ok = await confirmAction(
+      t(`enrol.${action}.title`, values),
+      t(`enrol.${action}.text`, values),
+      t(`enrol.${action}`),
+    );
+    if (!ok) return;
+    const res = await api('POST', `enrolments/${encodeURIComponent(edge.edgeId)}/${action}`, {
+      confirm: edge.edgeId,
+      keyId: edge.keyId ?? '',
+    });
+    toast(
+      res.ok ? t(`enrol.${action}.done`, values) : t('error', { message: res.json?.message ?? res.status }),
       res.ok ? 'ok' : 'bad',
     );
     await refresh();
@@ -289,6 +310,7 @@ function viewKey() {
     alarms: () => o?.alarms,
     kpis: () => state.kpis,
     audit: () => state.audit,
+    enrolment: () => [state.enrolments?.edges, state.me?.permissions],
   }[state.view];
   return data ? JSON.stringify([state.view, currentLang(), data()]) : null;
 }
@@ -320,6 +342,8 @@ function render() {
       return renderKpis(main, state);
     case 'policy':
       return renderPolicy(main, state, actions);
+    case 'enrolment':
+      return renderEnrolment(main, state, actions);
     case 'audit':
       return renderAudit(main, state);
     default:
@@ -340,18 +364,20 @@ async function refresh() {
   if (!state.me || refreshing) return;
   refreshing = true;
   try {
+    // The current view's own data besides the overview, and where it goes in `state`.
+    const own = {
+      kpis: ['kpis', 'kpis'],
+      audit: ['audit?limit=200', 'audit'],
+      enrolment: ['enrolments', 'enrolments'],
+    }[state.view];
     const [overview, extra] = await Promise.all([
       api('GET', 'overview', undefined, { poll: true }),
-      state.view === 'kpis'
-        ? api('GET', 'kpis', undefined, { poll: true })
-        : state.view === 'audit'
-          ? api('GET', 'audit?limit=200', undefined, { poll: true })
-          : Promise.resolve(null),
+      own ? api('GET', own[0], undefined, { poll: true }) : Promise.resolve(null),
     ]);
     if (!state.me) return;
     state.conn = overview.ok ? 'live' : 'reconnecting';
     if (overview.ok) state.overview = overview.json;
-    if (extra?.ok) state[state.view === 'kpis' ? 'kpis' : 'audit'] = extra.json;
+    if (extra?.ok) state[own[1]] = extra.json;
     renderConn();
     renderSummary();
     if (state.view !== 'policy') render();

@@ -5,6 +5,7 @@ import type { ExecutionContext } from 'ava';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { Role } from '../../../edge/users/roles.js';
+import { EnrolmentStore } from '../../enrolment/enrolment-store.js';
 import { PolicyHistory } from '../../policies/policy-history.js';
 import { PolicyPublisher } from '../../policies/policy-publisher.js';
 import { RolloutManager } from '../../rollouts/rollout-manager.js';
@@ -14,6 +15,7 @@ import { tempDir, testLogger } from '../../testing/harness.js';
 import type { ErrorJson } from '../dashboard-api.js';
 import { DASHBOARD_COOKIE } from '../dashboard-auth.js';
 import { registerDashboard, type Dashboard } from '../dashboard.js';
+import { localDecisions } from '../enrolment-decisions.js';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -27,6 +29,8 @@ export interface DashboardFixture {
   readonly db: CoordinatorDb;
   readonly rollouts: RolloutManager;
   readonly dashboard: Dashboard;
+  /** The enrolment tables on the coordinator's connection, as coordinator.ts gives them. */
+  readonly enrolment: EnrolmentStore;
   readonly lines: Record<string, unknown>[];
   clock: number;
   addUser(name: string, role: Role): Promise<void>;
@@ -67,6 +71,7 @@ export async function dashboardFixture(
     now,
   });
   t.teardown(() => rollouts.close());
+  const enrolment = new EnrolmentStore(db.sqlite);
   const app = Fastify();
   const dashboard = registerDashboard(app, {
     dbPath: join(dir, 'dashboard.db'),
@@ -75,6 +80,7 @@ export async function dashboardFixture(
     rolloutStore,
     publisher,
     history,
+    enrolment: localDecisions(enrolment),
     log,
     now,
   });
@@ -102,6 +108,7 @@ export async function dashboardFixture(
     db,
     rollouts,
     dashboard,
+    enrolment,
     lines,
     call,
     async addUser(name: string, role: Role) {
