@@ -169,22 +169,22 @@ test('sumo net — a given maximum green replaces the short program greens that 
 test('sumo net — ITE clearance on 2way-single-intersection: the hand-computed yellows, all-reds and intergreens', (t) => {
   // Every approach lane n_t_0… has speed 13.90 m/s; via lengths :t_0_0 5.00 (right), :t_1_0 16.10
   // (through), :t_2_0 15.64 (left), likewise on the other arms.
-  //   yellow  = 1 + 13.9 / (2 · 3.0) = 3.317  → 3.5 s
-  //   all-red = (5.00 + 6) / 13.9 = 0.79 → 1 s (floor); (16.10 + 6) / 13.9 = 1.59 → 2 s;
-  //             (15.64 + 6) / 13.9 = 1.56 → 2 s
-  // Intergreen from a right turn 3.5 + 1 = 4.5 s, from a through or left 3.5 + 2 = 5.5 s.
+  //   yellow  = 1 + 13.9 / (2 · 3.0) = 3.317  → 3.4 s
+  //   all-red = (5.00 + 6) / 13.9 = 0.79 → 1 s (floor); (16.10 + 6) / 13.9 = 1.59 → 1.6 s;
+  //             (15.64 + 6) / 13.9 = 1.56 → 1.6 s
+  // Intergreen from a right turn 3.4 + 1 = 4.4 s, from a through or left 3.4 + 1.6 = 5 s.
   const m = sumoSignalModel(TWO_WAY, 't');
   const byDir = (dir: string): SumoSignalGroup => m.groups.find((g) => g.dirs.includes(dir))!;
   t.deepEqual(byDir('r').clearing, [{ speedMs: 13.9, widthM: 5 }]);
-  t.deepEqual(iteClearance(byDir('r')), { yellowS: 3.5, allRedS: 1 });
-  t.deepEqual(iteClearance(byDir('s')), { yellowS: 3.5, allRedS: 2 });
-  t.deepEqual(iteClearance(byDir('l')), { yellowS: 3.5, allRedS: 2 });
+  t.deepEqual(iteClearance(byDir('r')), { yellowS: 3.4, allRedS: 1 });
+  t.deepEqual(iteClearance(byDir('s')), { yellowS: 3.4, allRedS: 1.6 });
+  t.deepEqual(iteClearance(byDir('l')), { yellowS: 3.4, allRedS: 1.6 });
   const cfg = sumoIntersectionConfig(m, { id: 'tl', maxGreenS: 50, clearance: 'ite' });
-  t.like(cfg.plan, { yellowS: 3.5, allRedS: 2 });
+  t.like(cfg.plan, { yellowS: 3.4, allRedS: 1.6 });
   const ig = new Map(cfg.intergreen!.map((x) => [`${x.from}>${x.to}`, x.s]));
   t.is(ig.size, 2 * m.conflicts.length, 'both directions of every conflict');
-  t.is(ig.get('l0>l4'), 4.5, 'north right turn clearing for the east through');
-  t.is(ig.get('l4>l0'), 5.5);
+  t.is(ig.get('l0>l4'), 4.4, 'north right turn clearing for the east through');
+  t.is(ig.get('l4>l0'), 5);
   t.deepEqual(modelProblems(modelFromConfig(cfg)), []);
   t.is(tripInAnHour(cfg, []), undefined, 'no detectors: every group on recall');
   t.throws(() => sumoIntersectionConfig(m, { id: 'tl', clearance: 'ite', allRedS: 2 }), {
@@ -194,15 +194,15 @@ test('sumo net — ITE clearance on 2way-single-intersection: the hand-computed 
 
 test('sumo net — ITE clearance: a left turn past an internal junction clears both internal lanes', (t) => {
   // ingolstadt1 link 2: lane 201963537#1_3 (13.89 m/s), via :cluster_…_2_0 (12.87 m) then
-  // :cluster_…_8_0 (13.19 m): W = 26.06 m, all-red (26.06 + 6) / 13.89 = 2.31 → 2.5 s.
+  // :cluster_…_8_0 (13.19 m): W = 26.06 m, all-red (26.06 + 6) / 13.89 = 2.31 → 2.4 s.
   const xml = readFileSync(path.join(DATA, 'ingolstadt1/ingolstadt1.net.xml'), 'utf8');
   const g = sumoSignalModel(xml, 'gneJ207').groups.find((x) => x.id === 'l2')!;
   t.deepEqual(g.clearing, [{ speedMs: 13.89, widthM: 26.06 }]);
-  t.is(iteClearance(g).allRedS, 2.5);
+  t.is(iteClearance(g).allRedS, 2.4);
 });
 
 test('sumo net — ITE clearance: yellow clamped to 3–6 s, and every all-red runs after the yellow shown', (t) => {
-  // 8 m/s: 1 + 8/6 = 2.33 → 3 s (floor); 16 m/s: 1 + 16/6 = 3.67 → 4 s; 40 m/s: 7.67 → 6 s (cap).
+  // 8 m/s: 1 + 8/6 = 2.33 → 3 s (floor); 16 m/s: 1 + 16/6 = 3.67 → 3.7 s; 40 m/s: 7.67 → 6 s (cap).
   // All-red (10 + 6) / 8 = 2 s, (10 + 6) / 16 = 1 s, (34 + 6) / 40 = 1 s.
   const group = (link: number, speedMs: number, widthM: number): SumoSignalGroup => ({
     id: `l${link}`,
@@ -229,7 +229,7 @@ test('sumo net — ITE clearance: yellow clamped to 3–6 s, and every all-red r
   };
   t.deepEqual(m.groups.map(iteClearance), [
     { yellowS: 3, allRedS: 2 },
-    { yellowS: 4, allRedS: 1 },
+    { yellowS: 3.7, allRedS: 1 },
     { yellowS: 6, allRedS: 1 },
   ]);
   const cfg = sumoIntersectionConfig(m, { id: 'j', clearance: 'ite' });
