@@ -10,7 +10,6 @@ import type { DetectorReading } from './detector-calls.js';
 import { IntersectionController } from './intersection-controller.js';
 import { modelFromConfig, modelProblems } from './intersection-model.js';
 import {
-  iteClearance,
   scanXmlTags,
   SUMO_GO,
   sumoDetectors,
@@ -20,6 +19,7 @@ import {
   type SumoSignalGroup,
   type SumoSignalModel,
 } from './sumo-net-model.js';
+import { iteClearance } from './sumo-clearance.js';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/sumo');
 const X1 = readFileSync(path.join(DATA, 'x1/x1_static.net.xml'), 'utf8');
