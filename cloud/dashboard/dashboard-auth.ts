@@ -17,6 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readCookie } from '../../edge/console/console-auth.js';
 import { MAX_PASSWORD_LENGTH } from '../../edge/users/password-hash.js';
 import { IDLE_MS, sameToken, type Session } from '../../edge/users/session-store.js';
+import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../../edge/users/sign-in.js';
 import { UserError } from '../../edge/users/user-error.js';
 import type { DashboardAccess } from './dashboard-store.js';
 import { fleetCan, fleetPermissionsOf, type FleetPermission } from './fleet-roles.js';
@@ -151,50 +152,26 @@ export function registerDashboardAuth(scope: FastifyInstance, access: DashboardA
     async (request, reply) => {
       const { name, password } = request.body;
       void reply.header('cache-control', 'no-store');
-      const gate = guard.admit(name, request.ip);
-      if (!gate.allowed) {
-        audit.append({
-          actor: name,
-          action: 'login.refused',
-          target: 'dashboard',
-          after: { reason: gate.reason, ip: request.ip },
-        });
+      const result = await signIn(
+        { users, guard, sessions, audit, target: 'dashboard' },
+        name,
+        password,
+        request.ip,
+      );
+      if (!result.ok && result.refused !== 'credentials')
         return reply
           .code(429)
-          .header('retry-after', String(gate.retryAfterS))
+          .header('retry-after', String(result.retryAfterS))
           .send({
-            code: gate.reason === 'locked' ? 'DASHBOARD_LOCKED_OUT' : 'DASHBOARD_RATE_LIMITED',
-            message:
-              gate.reason === 'locked'
-                ? 'too many failed sign-ins for this user: locked for 15 minutes'
-                : 'too many sign-ins from this address: wait a minute',
-            retryAfterS: gate.retryAfterS,
+            code: result.refused === 'locked' ? 'DASHBOARD_LOCKED_OUT' : 'DASHBOARD_RATE_LIMITED',
+            message: result.refused === 'locked' ? LOCKED_MESSAGE : RATE_MESSAGE,
+            retryAfterS: result.retryAfterS,
           });
-      }
-      const user = await users.authenticate(name, password);
-      if (!user) {
-        const locked = guard.failed(name);
-        audit.append({
-          actor: name,
-          action: locked ? 'login.locked' : 'login.failed',
-          target: 'dashboard',
-          after: { ip: request.ip },
-        });
-        // One answer for an unknown name and a wrong password: it must not tell them apart.
-        return reply
-          .code(401)
-          .send({ code: 'DASHBOARD_LOGIN_FAILED', message: 'wrong user name or password' });
-      }
-      guard.succeeded(name);
-      const { token, csrf } = sessions.create(user.name);
-      audit.append({
-        actor: user.name,
-        action: 'login.ok',
-        target: 'dashboard',
-        after: { role: user.role, ip: request.ip },
-      });
-      void reply.header('set-cookie', cookie(request, prefix, token, SESSION_MAX_AGE_S));
-      return me({ user: user.name, role: user.role, csrf });
+      // One answer for an unknown name and a wrong password: it must not tell them apart.
+      if (!result.ok)
+        return reply.code(401).send({ code: 'DASHBOARD_LOGIN_FAILED', message: CREDENTIALS_MESSAGE });
+      void reply.header('set-cookie', cookie(request, prefix, result.token, SESSION_MAX_AGE_S));
+      return me({ user: result.user.name, role: result.user.role, csrf: result.csrf });
     },
   );
 

@@ -18,6 +18,7 @@ import type { ConsoleAccess } from '../users/console-access.js';
 import { MAX_PASSWORD_LENGTH } from '../users/password-hash.js';
 import { can, permissionsOf, type Permission } from '../users/roles.js';
 import { IDLE_MS, sameToken, type Session } from '../users/session-store.js';
+import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../users/sign-in.js';
 import { UserError } from '../users/user-error.js';
 
 declare module 'fastify' {
@@ -199,48 +200,26 @@ export function registerAccess(app: FastifyInstance, access: ConsoleAccess): voi
     async (request, reply) => {
       const { name, password } = request.body;
       void reply.header('cache-control', 'no-store');
-      const gate = guard.admit(name, request.ip);
-      if (!gate.allowed) {
-        audit.append({
-          actor: name,
-          action: 'login.refused',
-          target: 'console',
-          after: { reason: gate.reason, ip: request.ip },
-        });
+      const result = await signIn(
+        { users, guard, sessions, audit, target: 'console' },
+        name,
+        password,
+        request.ip,
+      );
+      if (!result.ok && result.refused !== 'credentials')
         return reply
           .code(429)
-          .header('retry-after', String(gate.retryAfterS))
+          .header('retry-after', String(result.retryAfterS))
           .send({
-            code: gate.reason === 'locked' ? 'CONSOLE_LOCKED_OUT' : 'CONSOLE_RATE_LIMITED',
-            message:
-              gate.reason === 'locked'
-                ? 'too many failed sign-ins for this user: locked for 15 minutes'
-                : 'too many sign-ins from this address: wait a minute',
-            retryAfterS: gate.retryAfterS,
+            code: result.refused === 'locked' ? 'CONSOLE_LOCKED_OUT' : 'CONSOLE_RATE_LIMITED',
+            message: result.refused === 'locked' ? LOCKED_MESSAGE : RATE_MESSAGE,
+            retryAfterS: result.retryAfterS,
           });
-      }
-      const user = await users.authenticate(name, password);
-      if (!user) {
-        const locked = guard.failed(name);
-        audit.append({
-          actor: name,
-          action: locked ? 'login.locked' : 'login.failed',
-          target: 'console',
-          after: { ip: request.ip },
-        });
-        // One message for an unknown name and a wrong password: it must not tell them apart.
-        return reply.code(401).send({ code: 'CONSOLE_LOGIN_FAILED', message: 'wrong user name or password' });
-      }
-      guard.succeeded(name);
-      const { token, csrf } = sessions.create(user.name);
-      audit.append({
-        actor: user.name,
-        action: 'login.ok',
-        target: 'console',
-        after: { role: user.role, ip: request.ip },
-      });
-      void reply.header('set-cookie', sessionCookie(request, token, 12 * 3600));
-      return me({ user: user.name, role: user.role, csrf });
+      // One answer for an unknown name and a wrong password: it must not tell them apart.
+      if (!result.ok)
+        return reply.code(401).send({ code: 'CONSOLE_LOGIN_FAILED', message: CREDENTIALS_MESSAGE });
+      void reply.header('set-cookie', sessionCookie(request, result.token, 12 * 3600));
+      return me({ user: result.user.name, role: result.user.role, csrf: result.csrf });
     },
   );
 
