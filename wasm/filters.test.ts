@@ -58,6 +58,21 @@ function agree(
 
 const out = (s: Stepper): Float64Array[] => [(s as unknown as { output: Float64Array }).output];
 
+test('filters — a missing sample keeps a −0 average as −0 in both engines (regression: the SIMD path made it +0)', (t) => {
+  // The counterexample fast-check found: a channel at −0, then NaN.
+  const frames = [
+    [0, 0, 0, 0, 0, 0, -0, 0, 0, Number.NaN],
+    [0, 0, 0, 0, 0, 0, Number.NaN, 0, 0, 0],
+  ];
+  t.true(agree((e) => new EmaFilter(10, { alpha: 0.01 }, e), out, frames));
+  const w = new EmaFilter(10, { alpha: 0.01 }, 'wasm');
+  for (const f of frames) {
+    w.input.set(f);
+    w.step();
+  }
+  t.true(Object.is(w.output[6], -0));
+});
+
 test('filters — every WASM kernel equals its TypeScript twin bit for bit on random input', (t) => {
   const size = fc.constantFrom(1, 3, 5, 7, 9);
   fc.assert(

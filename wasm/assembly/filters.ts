@@ -337,9 +337,10 @@ export function filtersEma(inPtr: usize, statePtr: usize, outPtr: usize, n: i32,
       const off = (<usize>c) << 3;
       const y = v128.load(statePtr + off);
       const raw = v128.load(inPtr + off);
-      const x = v128.bitselect(raw, y, f64x2.eq(raw, raw));
-      // With x = y (a missing sample) y + α(y − y) is exactly y.
-      const next = v128.bitselect(f64x2.add(y, f64x2.mul(a, f64x2.sub(x, y))), x, f64x2.eq(y, y));
+      // A missing sample keeps y by selection, not by y + α(y − y): that sum turns −0 into +0 and
+      // would differ from the twin in the sign bit (regression test in filters.test.ts).
+      const moved = v128.bitselect(f64x2.add(y, f64x2.mul(a, f64x2.sub(raw, y))), raw, f64x2.eq(y, y));
+      const next = v128.bitselect(moved, y, f64x2.eq(raw, raw));
       v128.store(statePtr + off, next);
       v128.store(outPtr + off, next);
     }
