@@ -15,6 +15,9 @@ needs=(
   "systemd-analyze:systemd:test"      # verifies the systemd units in deploy/ (tests)
   "sumo:sumo:test"                    # SUMO traffic simulator: hardware-in-the-loop traffic tests (TraCI)
   "chromium:chromium:test"            # headless browser for the console's end-to-end tests
+  # An independent Modbus TCP server for the driver's interoperability test; serial-asyncio is
+  # only a Recommends of python3-pymodbus, but pymodbus.server does not import without it.
+  "py.pymodbus.server:python3-pymodbus python3-serial-asyncio:test"
 )
 
 mode="--ensure"
@@ -31,6 +34,11 @@ missing=()
 for entry in "${needs[@]}"; do
   IFS=: read -r cmd pkg purpose <<<"$entry"
   [ "$scope" = test ] || [ "$purpose" = demo ] || continue
+  if [[ "$cmd" == py.* ]]; then
+    # A Python module of Debian's interpreter (a pyenv python3 on PATH would not see it).
+    /usr/bin/python3 -c "import ${cmd#py.}" >/dev/null 2>&1 || missing+=($pkg)
+    continue
+  fi
   # Daemons live in /usr/sbin, which is not on every user's PATH.
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done

@@ -1,8 +1,9 @@
 // One Modbus TCP connection to one endpoint (a module, or a TCP/RTU gateway with several units),
-// shared by every device behind it. Requests are pipelined: up to `maxInFlight` transactions are
-// outstanding at once, matched to their responses by the MBAP transaction identifier (MODBUS
-// Messaging on TCP/IP Implementation Guide V1.0b §3.1.3), so one silent unit behind a gateway
-// costs its own timeout and not everybody's. The connection reconnects for ever, with
+// shared by every device behind it. One transaction is outstanding at a time unless the devices'
+// params allow more (`maxInFlight`): many field devices serve one at a time. When allowed,
+// requests are pipelined and matched to their responses by the MBAP transaction identifier
+// (MODBUS Messaging on TCP/IP Implementation Guide V1.0b §3.1.3), so one silent unit behind a
+// gateway costs its own timeout and not everybody's. The connection reconnects for ever, with
 // exponential backoff and jitter, until close().
 import { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -20,8 +21,8 @@ export interface ModbusConnectionOptions {
   readonly port: number;
   readonly log: Logger;
   /**
-   * Outstanding transactions. The guide allows many; some small servers answer one at a time,
-   * which the queue then absorbs. Default 8.
+   * Outstanding transactions. The guide allows many, but many servers answer one at a time (an
+   * independent server, pymodbus 3, drops the connection when pipelined to). Default 1.
    */
   readonly maxInFlight?: number;
   /** First and largest reconnect delay; default 250 ms and 30 s. */
@@ -54,7 +55,8 @@ const MAX_LENGTH_FIELD = 254;
 export type ConnectionListener = (up: boolean, error?: string) => void;
 
 export class ModbusConnection {
-  readonly #opts: Required<Omit<ModbusConnectionOptions, 'log'>>;
+  readonly #opts: Required<Omit<ModbusConnectionOptions, 'log' | 'maxInFlight'>>;
+  #maxInFlight: number;
   readonly #log: Logger;
   readonly #listeners = new Set<ConnectionListener>();
   readonly #inFlight = new Map<number, Pending>();
@@ -72,14 +74,19 @@ export class ModbusConnection {
 
   constructor(opts: ModbusConnectionOptions) {
     this.#log = opts.log;
+    this.#maxInFlight = opts.maxInFlight ?? 1;
     this.#opts = {
       host: opts.host,
       port: opts.port,
-      maxInFlight: opts.maxInFlight ?? 8,
       backoffMs: opts.backoffMs ?? { initial: 250, max: 30_000 },
       connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
       deadAfterTimeouts: opts.deadAfterTimeouts ?? 3,
     };
+  }
+
+  /** Lowers the outstanding-transaction limit: an endpoint serves its most cautious device. */
+  limitInFlight(max: number): void {
+    this.#maxInFlight = Math.max(1, Math.min(this.#maxInFlight, max));
   }
 
   get endpoint(): string {
@@ -215,7 +222,7 @@ export class ModbusConnection {
   #pump(): void {
     const socket = this.#socket;
     if (!this.#up || !socket) return;
-    while (this.#inFlight.size < this.#opts.maxInFlight && this.#queue.length > 0) {
+    while (this.#inFlight.size < this.#maxInFlight && this.#queue.length > 0) {
       const p = this.#queue.shift()!;
       p.sent = true;
       this.#inFlight.set(p.tid, p);

@@ -113,7 +113,7 @@ test('modbus-tcp driver — a lamp out at the module shows as lampFault with the
   t.like(await driver.read('sig'), { aspect: 'red', redMa: 0, lampFault: 'lamp-out' });
 });
 
-test('modbus connection — pipelined requests are matched by transaction id, out of order', async (t) => {
+test('modbus connection — pipelined requests (when allowed) are matched by transaction id, out of order; by default one at a time', async (t) => {
   const slow = new RegisterBank({ holding: 1 });
   const fast = new RegisterBank({ holding: 1 });
   slow.holding[0] = 111;
@@ -126,20 +126,27 @@ test('modbus connection — pipelined requests are matched by transaction id, ou
   );
   server.setFaults(1, { delayMs: 200 });
   const port = await server.listen(0);
-  const conn = new ModbusConnection({ host: '127.0.0.1', port, log: testLogger() });
-  t.teardown(async () => {
-    await conn.close();
-    await server.close();
-  });
-  conn.open();
-  await until('connected', () => conn.up);
-  const order: number[] = [];
-  const read = async (unit: number) => {
-    const r = (await conn.request(unit, { fc: 0x03, address: 0, quantity: 1 }, 1000)) as number[];
-    order.push(r[0]!);
+  const orderOf = async (maxInFlight?: number): Promise<number[]> => {
+    const conn = new ModbusConnection({
+      host: '127.0.0.1',
+      port,
+      log: testLogger(),
+      ...(maxInFlight ? { maxInFlight } : {}),
+    });
+    t.teardown(async () => conn.close());
+    conn.open();
+    await until('connected', () => conn.up);
+    const order: number[] = [];
+    const read = async (unit: number) => {
+      const r = (await conn.request(unit, { fc: 0x03, address: 0, quantity: 1 }, 1000)) as number[];
+      order.push(r[0]!);
+    };
+    await Promise.all([read(1), read(2)]);
+    return order;
   };
-  await Promise.all([read(1), read(2)]);
-  t.deepEqual(order, [222, 111], 'the fast unit answered while the slow one was still pending');
+  t.teardown(async () => server.close());
+  t.deepEqual(await orderOf(8), [222, 111], 'the fast unit answered while the slow one was still pending');
+  t.deepEqual(await orderOf(), [111, 222], 'by default the second request waits for the first answer');
 });
 
 test('modbus connection — reconnects back off exponentially against a server that hangs up', async (t) => {

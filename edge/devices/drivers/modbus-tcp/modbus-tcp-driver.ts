@@ -9,6 +9,7 @@ import type { PointValue } from '../../device-view.js';
 import type { DeviceDriver, DriverDevice, DriverListener, DriverUpdate } from '../../driver.js';
 import { parseOrThrow } from '../param-reader.js';
 import { ModbusConnection, type ModbusConnectionOptions } from './modbus-connection.js';
+import { ModbusError } from './modbus-errors.js';
 import { parseModbusParams, type ModbusTcpParams } from './modbus-params.js';
 import type { ModbusRequest } from './modbus-pdu.js';
 import {
@@ -23,10 +24,7 @@ import {
 export interface ModbusTcpDriverOptions {
   log: Logger;
   /** Connection tuning shared by every endpoint (tests shorten the backoff). */
-  connection?: Pick<
-    ModbusConnectionOptions,
-    'maxInFlight' | 'backoffMs' | 'connectTimeoutMs' | 'deadAfterTimeouts'
-  >;
+  connection?: Pick<ModbusConnectionOptions, 'backoffMs' | 'connectTimeoutMs' | 'deadAfterTimeouts'>;
 }
 
 interface Endpoint {
@@ -149,6 +147,7 @@ export class ModbusTcpDriver implements DeviceDriver {
         ...this.#connOpts,
         host: params.host,
         port: params.port,
+        maxInFlight: params.maxInFlight,
         log: this.#log.child({ endpoint: key }),
       });
       endpoint = { conn, devices: [] };
@@ -160,6 +159,7 @@ export class ModbusTcpDriver implements DeviceDriver {
       });
       this.#endpoints.set(key, endpoint);
     }
+    endpoint.conn.limitInFlight(params.maxInFlight);
     const d: ModbusDevice = {
       id: dev.id,
       dev,
@@ -231,7 +231,14 @@ export class ModbusTcpDriver implements DeviceDriver {
         this.#emit({ deviceId: d.id, timeMs: Date.now(), values: { ...values } });
         return values;
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
+        // A request failed by a cut link states the link's reason, the same words the link's own
+        // news gave every device, not the request that happened to be on the wire.
+        const reason =
+          err instanceof ModbusError && err.code === 'MODBUS_NOT_CONNECTED'
+            ? d.endpoint.conn.lastError
+            : err instanceof Error
+              ? err.message
+              : String(err);
         this.#fail(d, reason);
         throw err;
       } finally {
