@@ -3,7 +3,6 @@
 // that our matrix says conflict both as protected green.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import type { IntersectionConfig } from '../config/edge-config.js';
 import type { DetectorReading } from './detector-calls.js';
@@ -20,8 +19,9 @@ import {
   type SumoSignalModel,
 } from './sumo-net-model.js';
 import { iteClearance } from './sumo-clearance.js';
+import { SUMO_DATA } from '../../hil-tests/data/data-dirs.js';
 
-const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/sumo');
+const DATA = SUMO_DATA;
 const X1 = readFileSync(path.join(DATA, 'x1/x1_static.net.xml'), 'utf8');
 const INGOLSTADT7 = readFileSync(path.join(DATA, 'ingolstadt7/ingolstadt7.net.xml'), 'utf8');
 const TWO_WAY = readFileSync(path.join(DATA, '2way-single-intersection/single-intersection.net.xml'), 'utf8');

@@ -1,4 +1,4 @@
-// The traffic part of the KPI report (issue 7): every scenario in ../shared/data/sumo run with
+// The traffic part of the KPI report (issue 7): every scenario in hil-tests/data/sumo run with
 // SUMO's static program, SUMO's actuated program, and calle's fixed / actuated / adaptive
 // controllers, over several seeds, one run at a time (the machine has two cores, and SUMO plus
 // the controller already use one each).

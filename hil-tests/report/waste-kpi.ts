@@ -1,7 +1,7 @@
 // The waste part of the KPI report (issue 7): time-to-full error of calle's estimator (the WASM
 // core's waste kernel, run through its TypeScript twin) against the naive baselines of
 // REFERENCE §4, "no change" and a linear trend over the last 48 h, on
-//   - Wyndham's real daily fullness data (../shared/data/waste), scored as
+//   - Wyndham's real daily fullness data (hil-tests/data/waste), scored as
 //     wasm/bench/waste-predictor-eval.ts scores it (that script runs on import, so its loading
 //     and scoring rules are restated here rather than imported);
 //   - simulated hourly series from the fill-sensor model of hil-tests/equipment (no-echo
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { FillSensorModel } from '../equipment/fill-sensor-model.js';
 import { DEFAULT_WASTE_PARAMS, WASTE, WASTE_FIELDS, wasteStep, type WasteParams } from '../../wasm/waste.js';
 import type { WasteDataset, WasteKpi } from './report-writer.js';
+import { WASTE_DATA } from '../data/data-dirs.js';
 
 const DAY_MS = 86_400_000;
 const CAP_DAYS = 30;
@@ -171,7 +172,7 @@ export interface WasteKpiOptions {
 }
 
 export function runWasteKpi(o: WasteKpiOptions = {}): WasteKpi {
-  const dataDir = o.dataDir ?? join(import.meta.dirname, '../../../shared/data/waste');
+  const dataDir = o.dataDir ?? WASTE_DATA;
   const datasets: WasteDataset[] = [];
   const notes: string[] = [];
   const dataset = (name: string, s: ReturnType<typeof scoreTtf>): WasteDataset => ({

@@ -1,11 +1,8 @@
-// Where the shared SUMO scenarios live: CALLE_SUMO_DATA, or `../shared/data/sumo` next to the
-// repository (the team's layout; issue 7 runs "everything in ../shared/data/sumo/").
+// The SUMO scenarios the HIL tests, the traffic bench and the KPI report run (hil-tests/data/sumo).
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SUMO_DATA } from '../data/data-dirs.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-
-export const SUMO_DATA = process.env.CALLE_SUMO_DATA ?? join(REPO, '..', 'shared', 'data', 'sumo');
+export { SUMO_DATA };
 
 /** A scenario's directory under SUMO_DATA, for example `x1`. */
 export const sumoScenarioDir = (name: string): string => join(SUMO_DATA, name);

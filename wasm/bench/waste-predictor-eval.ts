@@ -1,5 +1,5 @@
 // Which fill-rate estimator for the waste kernel: a measurement on the shared real data
-// (../shared/data/waste, see its README for sources and licences), against the baselines of
+// (hil-tests/data/waste, see its README for sources and licences), against the baselines of
 // REFERENCE §4 ("no change" and linear trend). Prints the tables; changes nothing.
 //
 //   npx tsx wasm/bench/waste-predictor-eval.ts [DATA_DIR]
@@ -18,8 +18,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_WASTE_PARAMS, WASTE, WASTE_FIELDS, wasteStep, type WasteParams } from '../waste.js';
+import { WASTE_DATA } from '../../hil-tests/data/data-dirs.js';
 
-const dataDir = resolve(process.argv[2] ?? join(import.meta.dirname, '../../../shared/data/waste'));
+const dataDir = resolve(process.argv[2] ?? WASTE_DATA);
 const DAY_MS = 86_400_000;
 const EMPTY_DROP = 0.3;
 
