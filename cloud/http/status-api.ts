@@ -13,6 +13,9 @@ import type { Logger } from 'pino';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
 import { restrictApiToLoopback } from './loopback-only.js';
 
+/** The coordinator's answer to a path no route matches (outside /dashboard/). */
+export const NOT_FOUND = 'CALLE_ERR_NOT_FOUND';
+
 /** One edge as GET /api/edges returns it. */
 export interface EdgeStatusJson {
   readonly id: string;
@@ -95,6 +98,11 @@ export function buildStatusApi({ db, log, apiAllow = [] }: StatusApiOptions): Fa
     logController: new ErrorsOnlyRequestLog(),
   });
   restrictApiToLoopback(app, apiAllow);
+  // Fastify's default 404 names the method and path it was sent ("Route GET:/%61pi/x not found"):
+  // this one reflects nothing a client sent. The dashboard has its own under /dashboard/.
+  app.setNotFoundHandler(async (_request, reply) =>
+    reply.code(404).send({ error: NOT_FOUND, message: 'no such route' }),
+  );
 
   app.get<{ Reply: EdgeStatusJson[] }>(
     '/api/edges',
