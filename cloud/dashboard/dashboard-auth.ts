@@ -97,7 +97,10 @@ export function registerDashboardAuth(scope: FastifyInstance, access: DashboardA
       const problem = originProblem(request);
       if (problem) return deny(reply, 403, 'DASHBOARD_CSRF', `request refused: ${problem}`);
     }
-    if (permission === 'public' || (!request.url.startsWith(apiPrefix) && permission === undefined)) return;
+    // On the matched route's pattern, not the URL as sent (see console-auth.ts); a request that
+    // matched no route is API by its URL as sent, which can only refuse more.
+    const isApi = (request.routeOptions.url ?? request.url).startsWith(apiPrefix);
+    if (permission === 'public' || (!isApi && permission === undefined)) return;
     const token = readCookie(request.headers.cookie, DASHBOARD_COOKIE);
     const found = sessions.lookup(token, request.headers[POLL_HEADER] !== '1');
     if (!found.ok) {

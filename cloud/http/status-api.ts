@@ -15,6 +15,8 @@ import { restrictApiToLoopback } from './loopback-only.js';
 
 /** The coordinator's answer to a path no route matches (outside /dashboard/). */
 export const NOT_FOUND = 'CALLE_ERR_NOT_FOUND';
+/** A request target the router cannot decode. */
+export const BAD_URL = 'CALLE_ERR_BAD_URL';
 
 /** One edge as GET /api/edges returns it. */
 export interface EdgeStatusJson {
@@ -96,6 +98,10 @@ export function buildStatusApi({ db, log, apiAllow = [] }: StatusApiOptions): Fa
   const app = Fastify({
     loggerInstance: logger,
     logController: new ErrorsOnlyRequestLog(),
+    // A malformed escape ("/api/x%zz"): fastify's own answer would quote the URL back.
+    frameworkErrors: (_error, _request, reply) => {
+      void reply.code(400).send({ error: BAD_URL, message: 'the request target is not a valid URL' });
+    },
   });
   restrictApiToLoopback(app, apiAllow);
   // Fastify's default 404 names the method and path it was sent ("Route GET:/%61pi/x not found"):

@@ -124,7 +124,11 @@ export function registerAccess(app: FastifyInstance, access: ConsoleAccess): voi
 
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
-    const isApi = request.url.startsWith('/api/');
+    // Decided on the matched route's pattern, not the URL as sent: the router reaches "/api/x" by
+    // other spellings too ("/%61pi/x", "http://host/api/x"), which a test of request.url misses.
+    // A request that matched no route is API by its URL as sent, which can only refuse more.
+    const route = request.routeOptions.url;
+    const isApi = (route ?? request.url).startsWith('/api/');
     if (!SAFE_METHODS.has(request.method)) {
       const problem = originProblem(request);
       if (problem) return deny(reply, 403, 'CONSOLE_CSRF', `request refused: ${problem}`);

@@ -173,6 +173,10 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     logController: new QuietRequestLog(),
+    // A malformed escape ("/api/x%zz"): fastify's own answer would quote the URL back, like a 404.
+    frameworkErrors: (_error, _request, reply) => {
+      void reply.code(400).send({ code: 'CONSOLE_BAD_URL', message: 'not a valid URL' });
+    },
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {

@@ -58,7 +58,7 @@ export function samplePath(pattern: string): string {
 }
 
 const hex = (c: string, upper: boolean): string => {
-  const h = c.charCodeAt(0).toString(16).padStart(2, '0');
+  const h = c.charCodeAt(0).toString(16).padStart(2, '0'); // "NaN" for no character: filtered out
   return `%${upper ? h.toUpperCase() : h}`;
 };
 
@@ -67,7 +67,8 @@ const hex = (c: string, upper: boolean): string => {
  * failure message: percent-encoding (RFC 3986 §2.1: a router decodes it before matching), an
  * encoded slash, absolute-form targets (RFC 9112 §3.2.2: servers must accept them), duplicate
  * slashes, dot segments (§5.2.4 remove_dot_segments, raw and encoded), trailing dots and slashes,
- * case changes, path parameters after ";", a query and a fragment, backslashes and NUL.
+ * case changes, path parameters after ";", a query and a fragment, backslashes, NUL and a malformed
+ * escape.
  */
 export function attackerSpellings(path: string, port: number): { label: string; target: string }[] {
   const segments = path.split('/').slice(1);
@@ -104,6 +105,7 @@ export function attackerSpellings(path: string, port: number): { label: string; 
     ['trailing /.', `${path}/.`],
     ['trailing %20', `${path}%20`],
     ['trailing %00', `${path}%00`],
+    ['malformed escape', `${path}%zz`],
     ['upper case', path.toUpperCase()],
     ['capitalised first segment', `/${cap(first)}${rest}`],
     [';param on the first segment', `/${first};x=1${rest}`],
@@ -112,9 +114,9 @@ export function attackerSpellings(path: string, port: number): { label: string; 
     ['fragment', `${path}#x`],
     ['backslashes', path.replaceAll('/', '\\')],
   ];
-  // Paths of one segment have no inner slash to play with: drop what would repeat another.
+  // "/" has no first letter, one-segment paths no inner slash: drop what is empty or repeated.
   const seen = new Set<string>();
   return spellings
-    .filter(([, target]) => !seen.has(target) && seen.add(target))
+    .filter(([, target]) => !target.includes('%NaN') && !seen.has(target) && seen.add(target))
     .map(([label, target]) => ({ label, target }));
 }
