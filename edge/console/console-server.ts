@@ -274,7 +274,9 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
   };
   app.get(
     '/api/events',
-    { exposeHeadRoute: false, config: { permission: 'view' }, schema: eventsSchema },
+    // Opening the stream is not the user's activity: the page reopens it by itself after a
+    // network change, and EventSource cannot send the poll header.
+    { exposeHeadRoute: false, config: { permission: 'view', activity: false }, schema: eventsSchema },
     async (request, reply) => {
       const stream = openEventStream(source, request.log);
       streams.set(stream, readCookie(request.headers.cookie, SESSION_COOKIE));
