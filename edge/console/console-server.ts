@@ -175,7 +175,8 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
     logController: new QuietRequestLog(),
     // A malformed escape ("/api/x%zz"): fastify's own answer would quote the URL back, like a 404.
     frameworkErrors: (_error, _request, reply) => {
-      void reply.code(400).send({ code: 'CONSOLE_BAD_URL', message: 'not a valid URL' });
+      // Typed for a generic route; this answer is plain JSON.
+      void (reply as FastifyReply).code(400).send({ code: 'CONSOLE_BAD_URL', message: 'not a valid URL' });
     },
   });
 
