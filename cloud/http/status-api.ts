@@ -101,7 +101,9 @@ export function buildStatusApi({ db, log, apiAllow = [] }: StatusApiOptions): Fa
     // A malformed escape ("/api/x%zz"): fastify's own answer would quote the URL back.
     frameworkErrors: (_error, _request, reply) => {
       // Typed for a generic route; this answer is plain JSON.
-      void (reply as FastifyReply).code(400).send({ error: BAD_URL, message: 'the request target is not a valid URL' });
+      void (reply as FastifyReply)
+        .code(400)
+        .send({ error: BAD_URL, message: 'the request target is not a valid URL' });
     },
   });
   restrictApiToLoopback(app, apiAllow);
