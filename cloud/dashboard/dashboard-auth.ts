@@ -202,20 +202,19 @@ export function registerDashboardAuth(scope: FastifyInstance, access: DashboardA
     },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      const gate = guard.admit('(setup)', request.ip);
-      if (!gate.allowed)
-        return reply.code(429).send({
-          code: 'DASHBOARD_RATE_LIMITED',
-          message: 'too many attempts',
-          retryAfterS: gate.retryAfterS,
-        });
       if (users.count() > 0) setup.revoke();
-      if (!setup.consume(request.body.token)) {
-        guard.failed('(setup)');
+      // Wrong tokens are limited per client address, never for everyone (setup-token.ts).
+      const attempt = setup.attempt(request.body.token, request.ip);
+      if (!attempt.ok && attempt.refused === 'rate')
+        return reply.code(429).header('retry-after', String(attempt.retryAfterS)).send({
+          code: 'DASHBOARD_RATE_LIMITED',
+          message: 'token: too many wrong tokens from this address; wait and try again',
+          retryAfterS: attempt.retryAfterS,
+        });
+      if (!attempt.ok)
         return reply
           .code(403)
           .send({ code: 'DASHBOARD_SETUP_REFUSED', message: 'token: not valid, or already used' });
-      }
       try {
         const user = await users.add(request.body.name, 'engineer', request.body.password, 'setup-token');
         const { token, csrf } = sessions.create(user.name);
