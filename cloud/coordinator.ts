@@ -239,7 +239,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       ...(options.apiAllow ? { apiAllow: options.apiAllow } : {}),
     });
     registerPolicyApi(http, { publisher, history });
-    registerRolloutApi(http, { rollouts, store: rolloutStore });
+    registerRolloutApi(http, { rollouts, store: rolloutStore, gateTickMs: tickMs });
     registerMetricsRoute(http, metrics.registry);
     const ngsi = new EntitySource({
       db,

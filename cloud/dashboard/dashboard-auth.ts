@@ -14,7 +14,7 @@
 //   Origin / Sec-Fetch-Site check that also covers login and setup (OWASP CSRF Cheat Sheet).
 // - Logins: LoginGuard's lockout after 5 failures in 15 minutes, and its per-address rate.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { readCookie } from '../../edge/console/console-auth.js';
+import { isActivity, POLL_HEADER, readCookie } from '../../edge/console/console-auth.js';
 import { MAX_PASSWORD_LENGTH } from '../../edge/users/password-hash.js';
 import { IDLE_MS, sameToken, type Session } from '../../edge/users/session-store.js';
 import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../../edge/users/sign-in.js';
@@ -34,8 +34,8 @@ declare module 'fastify' {
 }
 
 export const DASHBOARD_COOKIE = 'calle_dashboard';
-/** Sent by the page's periodic refresh: look the session up without refreshing its idle timer. */
-export const POLL_HEADER = 'x-calle-poll';
+/** Sent by the page's periodic refresh (one header for the console and the dashboard). */
+export { POLL_HEADER };
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const SESSION_MAX_AGE_S = 12 * 3600;
 
@@ -97,9 +97,12 @@ export function registerDashboardAuth(scope: FastifyInstance, access: DashboardA
       const problem = originProblem(request);
       if (problem) return deny(reply, 403, 'DASHBOARD_CSRF', `request refused: ${problem}`);
     }
-    if (permission === 'public' || (!request.url.startsWith(apiPrefix) && permission === undefined)) return;
+    // On the matched route's pattern, not the URL as sent (see console-auth.ts); a request that
+    // matched no route is API by its URL as sent, which can only refuse more.
+    const isApi = (request.routeOptions.url ?? request.url).startsWith(apiPrefix);
+    if (permission === 'public' || (!isApi && permission === undefined)) return;
     const token = readCookie(request.headers.cookie, DASHBOARD_COOKIE);
-    const found = sessions.lookup(token, request.headers[POLL_HEADER] !== '1');
+    const found = sessions.lookup(token, isActivity(request));
     if (!found.ok) {
       if (found.reason !== 'missing')
         return deny(reply, 401, 'DASHBOARD_SESSION_LOCKED', `session ended: ${found.reason}; sign in again`);
@@ -126,7 +129,7 @@ export function registerDashboardAuth(scope: FastifyInstance, access: DashboardA
 
   scope.get('/api/session', { config: { fleetPermission: 'public' } }, async (request, reply) => {
     void reply.header('cache-control', 'no-store');
-    const found = sessions.lookup(readCookie(request.headers.cookie, DASHBOARD_COOKIE), true);
+    const found = sessions.lookup(readCookie(request.headers.cookie, DASHBOARD_COOKIE), isActivity(request));
     if (!found.ok)
       return reply.code(401).send({
         code: found.reason === 'missing' ? 'DASHBOARD_UNAUTHENTICATED' : 'DASHBOARD_SESSION_LOCKED',
@@ -199,20 +202,19 @@ export function registerDashboardAuth(scope: FastifyInstance, access: DashboardA
     },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      const gate = guard.admit('(setup)', request.ip);
-      if (!gate.allowed)
-        return reply.code(429).send({
-          code: 'DASHBOARD_RATE_LIMITED',
-          message: 'too many attempts',
-          retryAfterS: gate.retryAfterS,
-        });
       if (users.count() > 0) setup.revoke();
-      if (!setup.consume(request.body.token)) {
-        guard.failed('(setup)');
+      // Wrong tokens are limited per client address, never for everyone (setup-token.ts).
+      const attempt = setup.attempt(request.body.token, request.ip);
+      if (!attempt.ok && attempt.refused === 'rate')
+        return reply.code(429).header('retry-after', String(attempt.retryAfterS)).send({
+          code: 'DASHBOARD_RATE_LIMITED',
+          message: 'token: too many wrong tokens from this address; wait and try again',
+          retryAfterS: attempt.retryAfterS,
+        });
+      if (!attempt.ok)
         return reply
           .code(403)
           .send({ code: 'DASHBOARD_SETUP_REFUSED', message: 'token: not valid, or already used' });
-      }
       try {
         const user = await users.add(request.body.name, 'engineer', request.body.password, 'setup-token');
         const { token, csrf } = sessions.create(user.name);

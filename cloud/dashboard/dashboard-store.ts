@@ -94,7 +94,7 @@ export function openDashboardStore(options: DashboardStoreOptions): Omit<Dashboa
  */
 export function openDashboardAccess(options: DashboardStoreOptions): DashboardAccess {
   const store = openDashboardStore(options);
-  const setup = new SetupToken(store.users.count());
+  const setup = new SetupToken(store.users.count(), options.now);
   if (setup.value !== undefined)
     options.log.warn(
       { setupToken: setup.value, store: options.file },

@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkPolicyDocument, POLICY_INVALID } from '../policies/policy-document.js';
 import type { FieldProblem } from '../policies/schema-validator.js';
+import { rolloutTimingOf } from '../rollouts/rollout-bounds.js';
 import { StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';
 import { RolloutError, RolloutErrors, type RolloutManager } from '../rollouts/rollout-manager.js';
 import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
@@ -19,6 +20,8 @@ export interface RolloutApiOptions {
   readonly rollouts: RolloutManager;
   /** Read side for per-stage ack counts. */
   readonly store: RolloutStore;
+  /** How often the manager's health gate looks (its tickMs): the floor of windowMs and stage timeouts. */
+  readonly gateTickMs: number;
 }
 
 export interface RolloutStageJson {
@@ -56,17 +59,6 @@ const problem = (
   return { error, message, ...(problems ? { problems } : {}) };
 };
 
-/** A non-negative whole number of milliseconds, or undefined when absent. */
-function millis(body: Record<string, unknown>, field: string, problems: FieldProblem[]): number | undefined {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    problems.push({ field, reason: 'must be a whole number of milliseconds, 0 or more' });
-    return undefined;
-  }
-  return value;
-}
-
 export function rolloutJson(r: RolloutRecord, store: RolloutStore): RolloutJson {
   const acks = new Map(store.acks(r.version).map((a) => [a.edgeId, a.applied]));
   return {
@@ -92,7 +84,10 @@ export function rolloutJson(r: RolloutRecord, store: RolloutStore): RolloutJson 
   };
 }
 
-export function registerRolloutApi(app: FastifyInstance, { rollouts, store }: RolloutApiOptions): void {
+export function registerRolloutApi(
+  app: FastifyInstance,
+  { rollouts, store, gateTickMs }: RolloutApiOptions,
+): void {
   const failure = (reply: FastifyReply, err: unknown) => {
     if (!(err instanceof RolloutError)) throw err;
     const code =
@@ -121,9 +116,9 @@ export function registerRolloutApi(app: FastifyInstance, { rollouts, store }: Ro
       if (!(err instanceof StageSpecError)) throw err;
       problems.push({ field: err.field, reason: err.message.slice(err.field.length + 2) });
     }
-    const windowMs = millis(body, 'windowMs', problems);
-    const stageTimeoutMs = millis(body, 'stageTimeoutMs', problems);
-    const rollbackTo = millis(body, 'rollbackTo', problems);
+    // Bounds and their reasons: cloud/rollouts/rollout-bounds.ts.
+    const timing = rolloutTimingOf(body, gateTickMs);
+    problems.push(...timing.problems);
     if (!checked.ok || problems.length > 0)
       return problem(
         reply,
@@ -133,12 +128,7 @@ export function registerRolloutApi(app: FastifyInstance, { rollouts, store }: Ro
         problems,
       );
     try {
-      const r = await rollouts.startAsync(checked.draft, {
-        ...(stages ? { stages } : {}),
-        ...(windowMs !== undefined ? { windowMs } : {}),
-        ...(stageTimeoutMs !== undefined ? { stageTimeoutMs } : {}),
-        ...(rollbackTo !== undefined ? { rollbackTo } : {}),
-      });
+      const r = await rollouts.startAsync(checked.draft, { ...(stages ? { stages } : {}), ...timing.timing });
       void reply.code(201);
       return rolloutJson(r, store);
     } catch (err) {

@@ -89,11 +89,31 @@ test('status api — /api/ answers loopback clients only; /healthz and other pat
       remoteAddress,
     );
   for (const remoteAddress of ['10.0.0.7', '::ffff:192.168.1.20', '2001:db8::1']) {
-    const res = await app.inject({ method: 'POST', url: '/api/policies', remoteAddress, payload: {} });
+    const res = await app.inject({ method: 'GET', url: '/api/edges', remoteAddress });
     t.is(res.statusCode, 403, remoteAddress);
     t.is(res.json<{ error: string }>().error, 'CALLE_ERR_LOOPBACK_ONLY');
   }
   t.is((await app.inject({ method: 'GET', url: '/healthz', remoteAddress: '10.0.0.7' })).statusCode, 200);
+});
+
+test('status api — the guard follows the matched route, not the spelling: /%61pi/edges is /api/edges', async (t) => {
+  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
+  const app = buildStatusApi({ db, log: testLogger(t).log });
+  t.teardown(async () => {
+    await app.close();
+    db.close();
+  });
+  // The router percent-decodes: these reach GET /api/edges, so the guard must refuse them too.
+  for (const url of ['/%61pi/edges', '/%61%70%69/%65dges', '/api/edge%73']) {
+    const res = await app.inject({ method: 'GET', url, remoteAddress: '10.0.0.7' });
+    t.is(res.statusCode, 403, url);
+    t.is(res.json<{ error: string }>().error, 'CALLE_ERR_LOOPBACK_ONLY', url);
+    t.is((await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1' })).statusCode, 200, url);
+  }
+  // A spelling that matches no route is a 404 that does not echo what was sent.
+  const none = await app.inject({ method: 'GET', url: '/API/edges', remoteAddress: '10.0.0.7' });
+  t.is(none.statusCode, 404);
+  t.deepEqual(none.json(), { error: 'CALLE_ERR_NOT_FOUND', message: 'no such route' });
 });
 
 test('status api — --api-allow opens /api/ to an IPv4 network (a published container port) and nothing else', async (t) => {

@@ -13,6 +13,11 @@ import type { Logger } from 'pino';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
 import { restrictApiToLoopback } from './loopback-only.js';
 
+/** The coordinator's answer to a path no route matches (outside /dashboard/). */
+export const NOT_FOUND = 'CALLE_ERR_NOT_FOUND';
+/** A request target the router cannot decode. */
+export const BAD_URL = 'CALLE_ERR_BAD_URL';
+
 /** One edge as GET /api/edges returns it. */
 export interface EdgeStatusJson {
   readonly id: string;
@@ -93,8 +98,20 @@ export function buildStatusApi({ db, log, apiAllow = [] }: StatusApiOptions): Fa
   const app = Fastify({
     loggerInstance: logger,
     logController: new ErrorsOnlyRequestLog(),
+    // A malformed escape ("/api/x%zz"): fastify's own answer would quote the URL back.
+    frameworkErrors: (_error, _request, reply) => {
+      // Typed for a generic route; this answer is plain JSON.
+      void (reply as FastifyReply)
+        .code(400)
+        .send({ error: BAD_URL, message: 'the request target is not a valid URL' });
+    },
   });
   restrictApiToLoopback(app, apiAllow);
+  // Fastify's default 404 names the method and path it was sent ("Route GET:/%61pi/x not found"):
+  // this one reflects nothing a client sent. The dashboard has its own under /dashboard/.
+  app.setNotFoundHandler(async (_request, reply) =>
+    reply.code(404).send({ error: NOT_FOUND, message: 'no such route' }),
+  );
 
   app.get<{ Reply: EdgeStatusJson[] }>(
     '/api/edges',

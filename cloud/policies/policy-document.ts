@@ -19,6 +19,12 @@ export const POLICY_INVALID = 'CALLE_ERR_POLICY_INVALID';
 
 const validateSchema = compile(policySchema);
 
+/**
+ * How far aliases may expand (the yaml package's maxAliasCount, its default): a policy needs a few
+ * anchors at most, a "billion laughs" document needs exponentially many.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
 export type ParseResult = { ok: true; value: unknown } | { ok: false; problems: FieldProblem[] };
 
 /** Parses JSON or YAML text. Syntax errors carry line and column. */
@@ -35,7 +41,24 @@ export function parsePolicyText(text: string): ParseResult {
       }),
     };
   }
-  return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
+  } catch (err) {
+    // An alias bomb ("billion laughs": anchors of anchors, each alias multiplying the last) parses
+    // into a small tree but expands into an exponential one; the yaml package stops the expansion
+    // with a ReferenceError. That is the document's fault, so it is a 400 naming it, not a 500.
+    if (err instanceof ReferenceError && /alias count/i.test(err.message))
+      return {
+        ok: false,
+        problems: [
+          {
+            field: '',
+            reason: `aliases: the document expands its anchors more than ${MAX_ALIAS_COUNT} times (an alias bomb); write the values out`,
+          },
+        ],
+      };
+    throw err;
+  }
 }
 
 export type CheckResult = { ok: true; draft: PolicyDraft } | { ok: false; problems: FieldProblem[] };

@@ -180,7 +180,7 @@ test('rollouts — a critical alarm from a released edge, or a stage timeout, ro
   t.regex((await rollout(1)).reason, /critical alarm LAMP_FAILURE on edge edge-01/);
 
   // Second rollout: edge-03 (stage 3 of 1,40%,100%: edges 03..05) never answers → timeout.
-  const second = await api('POST', '/api/rollouts', staged({ windowMs: 20, stageTimeoutMs: 500 }));
+  const second = await api('POST', '/api/rollouts', staged({ windowMs: 25, stageTimeoutMs: 500 }));
   t.is(second.status, 201);
   await waitFor(async () => (await rollout(2)).state === 'rolled_back', 8_000, 'rolled back on timeout');
   t.regex((await rollout(2)).reason, /stage 3 timed out after 500 ms; not applied on edge-03/);

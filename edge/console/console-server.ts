@@ -173,6 +173,11 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     logController: new QuietRequestLog(),
+    // A malformed escape ("/api/x%zz"): fastify's own answer would quote the URL back, like a 404.
+    frameworkErrors: (_error, _request, reply) => {
+      // Typed for a generic route; this answer is plain JSON.
+      void (reply as FastifyReply).code(400).send({ code: 'CONSOLE_BAD_URL', message: 'not a valid URL' });
+    },
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -270,7 +275,9 @@ export function createConsole(opts: ConsoleOptions): FastifyInstance {
   };
   app.get(
     '/api/events',
-    { exposeHeadRoute: false, config: { permission: 'view' }, schema: eventsSchema },
+    // Opening the stream is not the user's activity: the page reopens it by itself after a
+    // network change, and EventSource cannot send the poll header.
+    { exposeHeadRoute: false, config: { permission: 'view', activity: false }, schema: eventsSchema },
     async (request, reply) => {
       const stream = openEventStream(source, request.log);
       streams.set(stream, readCookie(request.headers.cookie, SESSION_COOKIE));

@@ -27,7 +27,7 @@ export function openConsoleAccess(options: {
   const users = new UserStore({ db, audit, ...(now ? { now } : {}) });
   const sessions = new SessionStore({ db, ...(now ? { now } : {}) });
   const guard = new LoginGuard({ db, ...(now ? { now } : {}) });
-  const setup = new SetupToken(users.count());
+  const setup = new SetupToken(users.count(), now);
   if (setup.value !== undefined) {
     // Printed once, at warn so that it shows at the default level. Not an error: a fresh node.
     options.log.warn(

@@ -264,6 +264,45 @@ test.serial(
 );
 
 test.serial(
+  'console e2e — a page left open locks: its own refreshes are marked as polls and do not count as activity',
+  async (t) => {
+    let clock = Date.now();
+    const { url, addUser, source } = await serve(t, () => clock);
+    await addUser('eva', 'engineer');
+    const { page } = await openPage(t, LAPTOP, 'en-GB');
+    const background: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      // The session (boot, user activity) and the stream (EventSource, passive on the server)
+      // are the page's only unmarked GETs.
+      if (
+        r.method() === 'GET' &&
+        path.startsWith('/api/') &&
+        path !== '/api/session' &&
+        path !== '/api/events'
+      )
+        if (r.headers()['x-calle-poll'] !== '1') background.push(path);
+    });
+    await page.goto(url);
+    await signInPage(page, url, 'eva', PASSWORD);
+    await page.goto(`${url}/#lighting`);
+    await page.locator('#view[data-view=lighting]').waitFor();
+
+    // Nobody touches the page; a luminaire changes, so the page reloads the lighting groups.
+    clock += 10 * 60_000;
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/lighting'));
+    source.change({ ...source.views.get('lum-001')!, state: { level: 40, power: 30 } });
+    t.is((await answered).status(), 200, 'ten idle minutes in, the session still lives');
+    // 16 minutes after sign-in, 6 after that refresh: the next refresh, or the stream's session
+    // check, finds the session locked and the page returns to sign-in.
+    clock += 6 * 60_000;
+    await page.locator('#login-error', { hasText: 'inactivity' }).waitFor({ timeout: 20_000 });
+    t.true(await page.locator('#app').isHidden());
+    t.deepEqual(background, [], 'every background GET is marked as a poll');
+  },
+);
+
+test.serial(
   'console e2e — a technician overrides a lighting group; when the lease expires the schedule is back',
   async (t) => {
     const { url, addUser, source, audit } = await serve(t);

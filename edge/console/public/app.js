@@ -5,6 +5,10 @@
 // Access: the session cookie is HttpOnly, so the page learns who it is from GET /api/session,
 // which also hands over the CSRF token sent back in x-csrf-token on every POST. Any 401 means
 // the session locked or ended: the page drops what it shows and asks for a sign-in.
+// Idle lock: every request the page makes by itself (refreshes, reloads after a change, the
+// stream's session check) is sent as a poll (x-calle-poll), which the node does not count as
+// activity; the user's clicks, keys and view changes are reported separately (noteActivity), so
+// a console left open still locks after 15 idle minutes, as the dashboard does.
 import { age, byId, el, number, time } from './dom.js';
 import { currentLang, reasonText, setLang, t, translatePage } from './i18n.js';
 import { renderAudit, renderPolicies } from './views-records.js';
@@ -47,10 +51,14 @@ const state = {
 
 // ---- API -------------------------------------------------------------------------------------
 
-async function api(method, url, body) {
+/** Options for a request the page makes by itself: it must not keep the session alive. */
+const POLL = { poll: true };
+
+async function api(method, url, body, { poll = false } = {}) {
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && state.me) headers['x-csrf-token'] = state.me.csrf;
+  if (poll) headers['x-calle-poll'] = '1';
   const res = await fetch(url, {
     method,
     headers,
@@ -126,15 +134,15 @@ byId('logout').addEventListener('click', async () => {
   lock('logout');
 });
 
-// Clicks and keys are the user's activity (CR 2.5): an open page alone does not keep a session.
+// Clicks, keys and view changes are the user's activity (CR 2.5): an open page alone does not
+// keep a session.
 let lastActivityMs = Date.now();
-for (const type of ['pointerdown', 'keydown']) {
-  document.addEventListener(type, () => {
-    if (!state.me || Date.now() - lastActivityMs < ACTIVITY_EVERY_MS) return;
-    lastActivityMs = Date.now();
-    void api('GET', '/api/session');
-  });
+function noteActivity() {
+  if (!state.me || Date.now() - lastActivityMs < ACTIVITY_EVERY_MS) return;
+  lastActivityMs = Date.now();
+  void api('GET', '/api/session');
 }
+for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, noteActivity);
 
 // ---- rendering -------------------------------------------------------------------------------
 
@@ -222,7 +230,7 @@ async function loadLighting() {
   }
   lightingLoading = true;
   try {
-    const res = await api('GET', '/api/lighting');
+    const res = await api('GET', '/api/lighting', undefined, POLL);
     if (!res.ok) return;
     state.lighting = res.json;
     const now = Date.now();
@@ -276,7 +284,10 @@ function coalesced(load, minGapMs) {
 }
 
 const loadSignals = coalesced(async () => {
-  const [list, policies] = await Promise.all([api('GET', '/api/intersections'), api('GET', '/api/policies')]);
+  const [list, policies] = await Promise.all([
+    api('GET', '/api/intersections', undefined, POLL),
+    api('GET', '/api/policies', undefined, POLL),
+  ]);
   if (!list.ok) return;
   state.signals = new Map(list.json.map((x) => [x.id, x]));
   state.staged = policies.ok ? (policies.json.staged ?? null) : null;
@@ -284,7 +295,7 @@ const loadSignals = coalesced(async () => {
 }, 500);
 
 const loadCollection = coalesced(async () => {
-  const res = await api('GET', '/api/containers/collection');
+  const res = await api('GET', '/api/containers/collection', undefined, POLL);
   if (!res.ok) return;
   state.collection = res.json;
   scheduleRender(false);
@@ -360,14 +371,14 @@ function scheduleRender(devicesChanged) {
 async function loadRecords() {
   const view = state.view;
   if (view === 'policies') {
-    const res = await api('GET', '/api/policies');
+    const res = await api('GET', '/api/policies', undefined, POLL);
     if (res.ok && state.view === view) state.records = { view, data: res.json };
   } else if (view === 'audit') {
     const q = new URLSearchParams({ limit: '200' });
     for (const [k, v] of Object.entries(state.auditFilters)) if (v) q.set(k, v);
     const [rows, verdict] = await Promise.all([
-      api('GET', `/api/audit?${q}`),
-      api('GET', '/api/audit/verify'),
+      api('GET', `/api/audit?${q}`, undefined, POLL),
+      api('GET', '/api/audit/verify', undefined, POLL),
     ]);
     if (rows.ok && verdict.ok && state.view === view)
       state.records = { view, data: { rows: rows.json, verdict: verdict.json } };
@@ -379,6 +390,7 @@ function route() {
   const wanted = location.hash.slice(1);
   state.view = VIEWS.includes(wanted) ? wanted : 'overview';
   state.records = null;
+  noteActivity();
   renderHeader();
   renderView();
   if (state.view === 'policies' || state.view === 'audit') void loadRecords();
@@ -491,7 +503,7 @@ async function reconnectLater() {
   closeStream();
   setConn('reconnecting');
   // The server ends the stream of a session that locked: ask before trying again.
-  const res = await api('GET', '/api/session');
+  const res = await api('GET', '/api/session', undefined, POLL);
   if (res.status === 401) return;
   retryTimer = setTimeout(connect, retryMs);
   retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
