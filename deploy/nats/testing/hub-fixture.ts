@@ -1,19 +1,15 @@
-// Test support: the shipped hub.conf running for one test, with an accounts file rendered by
-// renderAccountsFile for the edges the test makes (what `calle fleet nats-accounts` does in
-// production), secrets generated per test, and the monitoring port and store left to the
-// launcher (a free port, a temp dir). Not a test file (ava only runs *.test.ts).
+// Test support: the shipped hub.conf running for one test (deploy/nats/local-hub.ts), with an
+// accounts file rendered for the edges the test names (what `calle fleet nats-accounts` does in
+// production) and a coordinator password generated per test. Not a test file (ava only runs
+// *.test.ts).
 import { createUser, type KeyPair } from '@nats-io/nkeys';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { ExecutionContext } from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { edgeInboxPrefix } from '../../../proto/nats-subjects.js';
-import { renderAccountsFile } from '../accounts-file.js';
-import { LocalNatsServer } from '../local-server.js';
+import { startLocalHub } from '../local-hub.js';
+import type { LocalNatsServer } from '../local-server.js';
 import { newNatsPassword } from '../nats-password.js';
-
-export const NATS_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 export interface RunningHub {
   readonly nats: LocalNatsServer;
@@ -22,36 +18,18 @@ export interface RunningHub {
   readonly edges: ReadonlyMap<string, KeyPair>;
 }
 
-/**
- * hub.conf as shipped, minus what the launcher's flags own, including `accountsFile` (a name
- * beside the written config: nats-server resolves includes relative to the including file).
- */
-export function hubConfFor(accountsFile: string): string {
-  return readFileSync(join(NATS_DIR, 'hub.conf'), 'utf8')
-    .replace(/^http: .*$/m, '')
-    .replace(/^\s*store_dir: .*$/m, '')
-    .replace('include ./accounts.example.conf', `include ./${accountsFile}`);
-}
-
 export async function startHub(
   t: ExecutionContext,
   dir: string,
   edgeIds: readonly string[],
 ): Promise<RunningHub> {
   const edges = new Map(edgeIds.map((id) => [id, createUser()] as const));
-  writeFileSync(
-    join(dir, 'accounts.conf'),
-    renderAccountsFile([...edges].map(([edgeId, kp]) => ({ edgeId, nkey: kp.getPublicKey() }))),
-  );
-  writeFileSync(join(dir, 'hub.conf'), hubConfFor('accounts.conf'));
   const coordinatorPassword = newNatsPassword();
-  const nats = await LocalNatsServer.start({
-    configFile: join(dir, 'hub.conf'),
+  const nats = await startLocalHub({
+    configDir: dir,
     storeDir: join(dir, 'js'),
-    env: {
-      CALLE_COORDINATOR_PASSWORD: coordinatorPassword,
-      CALLE_SYS_PASSWORD: newNatsPassword(),
-    },
+    edges: [...edges].map(([edgeId, kp]) => ({ edgeId, nkey: kp.getPublicKey() })),
+    coordinatorPassword,
   });
   t.teardown(async () => nats.close());
   return { nats, coordinatorPassword, edges };
