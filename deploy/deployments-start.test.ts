@@ -240,7 +240,7 @@ test('deployments — docker compose: the nats and coordinator services start as
       remap.mount(dst, join(coordRoot, dst));
     }
   }
-  for (const s of coord.secrets as Doc[]) {
+  for (const s of (coord.secrets ?? []) as Doc[]) {
     const spec = compose.secrets[s.source] as Doc;
     const target = String(s.target).startsWith('/') ? String(s.target) : `/run/secrets/${s.target}`;
     const host = join(coordRoot, target);
