@@ -22,6 +22,11 @@ import { runDemo } from './demo.js';
 import { runFleetCommandAsync } from './fleet-command.js';
 import { runHilCommand } from './hil-command.js';
 import { ipv4Cidr } from '../cloud/http/loopback-only.js';
+import {
+  NATS_CREDENTIAL_FLAGS,
+  NatsCredentialsError,
+  natsAuthFromFlags,
+} from '../cloud/nats/nats-credentials.js';
 import { runCommandCommand } from './command-command.js';
 import { runDashboardCommand } from './dashboard-user-command.js';
 import { runPolicyCommand } from './policy-command.js';
@@ -37,7 +42,8 @@ Usage:
       Runs an edge node: the site in FILE, its console, and the uplinks (flags override FILE).
       The node's identity key is made at its first start beside the store; --identity prints
       its key id (compare with calle fleet pending) and exits.
-  calle cloud [--db FILE] [--nats URL]... [--grpc HOST:PORT] [--http HOST:PORT]
+  calle cloud [--db FILE] [--nats URL]... [--nats-user NAME --nats-password-file FILE | --nats-creds FILE]
+              [--grpc HOST:PORT] [--http HOST:PORT]
               [--grpc-cert FILE --grpc-key FILE [--grpc-client-ca FILE]] [--enrolment required|open]
               [--signing-key FILE] [--ngsi-inventory FILE] [--dashboard-db FILE]
               [--replica-id ID [--kv-replicas N]] [--api-allow CIDR]...
@@ -46,12 +52,15 @@ Usage:
       beside --db). --replica-id: one of several replicas on one NATS, state in JetStream KV
       (N copies of each bucket: 1 on one nats-server, 3 on a cluster). /api/ (policies,
       rollouts, commands) answers loopback clients only, plus --api-allow networks.
+      NATS credentials come from files (mode 0600), never from the URL: the hub's coordinator
+      user and its password file, or an nkey seed / .creds file.
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
                 --http 127.0.0.1:8090
                 --signing-key ./policy-signing.key (create it with calle keys init)
                 --enrolment required (edges need a token and approval; open: demo and tests only)
   calle fleet token --edge ID --district D [--ttl 24h] [--out SEEDFILE] | pending | list
-              | approve ID | revoke ID | nats-accounts --out FILE   [--db FILE | --nats URL]
+              | approve ID | revoke ID | nats-accounts --out FILE
+              [--db FILE | --nats URL... (--nats-user NAME --nats-password-file FILE | --nats-creds FILE)]
       Enrolment: one-time tokens and NATS users for new edges, approval, revocation (calle fleet).
   calle policy push FILE [--staged 1,10%,100%] | status [VERSION] | rollback --to VERSION
   calle policy rollout status [ID] | halt ID | resume ID | rollback ID  [--coordinator URL]
@@ -162,8 +171,11 @@ async function cloud(args: string[]): Promise<void> {
       'kv-replicas': { type: 'string' },
       'dashboard-db': { type: 'string' },
       'api-allow': { type: 'string', multiple: true, default: [] },
+      ...NATS_CREDENTIAL_FLAGS,
     },
   });
+  // Read now: a missing or unprotected secret stops the start with the flag's name.
+  const natsAuth = natsAuthFromFlags(values);
   for (const cidr of values['api-allow'])
     try {
       ipv4Cidr(cidr);
@@ -202,6 +214,7 @@ async function cloud(args: string[]): Promise<void> {
   const coordinator = await startCoordinator({
     dbPath: values.db,
     natsServers: values.nats,
+    ...(natsAuth ? { natsAuth } : {}),
     grpcHost: grpcAt.host,
     grpcPort: grpcAt.port,
     httpHost: httpAt.host,
@@ -299,6 +312,7 @@ async function main(argv: string[]): Promise<number> {
       err instanceof UsageError ||
       err instanceof SigningKeyError ||
       err instanceof EdgeIdentityError ||
+      err instanceof NatsCredentialsError ||
       (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
     ) {
       console.error((err as Error).message);

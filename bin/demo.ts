@@ -1,7 +1,10 @@
 // `calle demo`: a whole simulated smart street on one machine — a private nats-server with
 // JetStream, the coordinator, and one edge node running the example Madrid street — so a
 // newcomer sees every part working together. Logs go to a file so the terminal shows the URLs.
-import { mkdirSync } from 'node:fs';
+// NATS runs as in production (demo-nats.ts). The state folder is private (0700) and its databases
+// and demo.log (which holds the setup codes) are 0600: the demo's secrets are real secrets on a
+// shared machine.
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -10,9 +13,28 @@ import type { SiteInventory } from '../cloud/ngsi/site-inventory.js';
 import { ensureKeyPair } from '../cloud/keys/signing-key.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode, type EdgeNodeHandle } from '../edge/edge-node.js';
-import { LocalNatsServer } from '../deploy/nats/local-server.js';
+import type { LocalNatsServer } from '../deploy/nats/local-server.js';
+import { startDemoNats } from './demo-nats.js';
 
 export const DEMO_SITE = fileURLToPath(new URL('../edge/examples/madrid-street.json', import.meta.url));
+
+/** Files that only the demo's user may read; SQLite gives its -wal and -shm the database's mode. */
+const PRIVATE_FILES = ['demo.log', 'coordinator.db', 'dashboard.db', 'edge.db'];
+
+/**
+ * Makes the state folder 0700 and its private files 0600, creating the empty ones now: the
+ * processes that fill them create with the umask's 0644. Folders and files from an older demo
+ * are tightened too.
+ */
+function makeStatePrivate(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(stateDir, 0o700);
+  for (const name of PRIVATE_FILES)
+    for (const file of [name, `${name}-wal`, `${name}-shm`].map((f) => join(stateDir, f))) {
+      if (file.endsWith('.db') || file.endsWith('.log')) closeSync(openSync(file, 'a', 0o600));
+      if (existsSync(file)) chmodSync(file, 0o600);
+    }
+}
 
 export interface DemoOptions {
   /** Where the broker, the coordinator and the edge keep their files. */
@@ -39,7 +61,7 @@ export interface RunningDemo {
 
 export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const stateDir = resolve(options.stateDir);
-  mkdirSync(stateDir, { recursive: true });
+  makeStatePrivate(stateDir);
   const logFile = join(stateDir, 'demo.log');
   const destination = pino.destination({ dest: logFile, sync: false, mkdir: true });
   const log = pino({ level: process.env.CALLE_LOG_LEVEL ?? 'info' }, destination);
@@ -62,13 +84,12 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const keys = ensureKeyPair(join(stateDir, 'keys'));
     log.info({ keyId: keys.keyId, publicKey: keys.publicFile }, 'demo: policy signing key');
 
-    const nats = await LocalNatsServer.start({ storeDir: join(stateDir, 'nats') });
-    closers.push(async () => nats.close());
-    log.info({ url: nats.url }, 'demo: nats-server started');
-
-    // The site file is read first: the coordinator's NGSI-LD view needs the cabinet's position
-    // and lighting groups, which telemetry does not carry.
+    // The site file is read first: the hub's accounts name its edge, and the coordinator's NGSI-LD
+    // view needs the cabinet's position and lighting groups, which telemetry does not carry.
     const site = loadEdgeConfig(DEMO_SITE);
+    const { nats, coordinatorAuth, edgeSeedFile } = await startDemoNats(stateDir, site.edge.id);
+    closers.push(async () => nats.close());
+    log.info({ url: nats.url }, 'demo: nats-server started (hub.conf, per-edge nkey, no anonymous access)');
     const ngsiInventory: SiteInventory = new Map([
       [
         site.edge.id,
@@ -85,6 +106,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const coordinator = await startCoordinator({
       dbPath: join(stateDir, 'coordinator.db'),
       natsServers: [nats.url],
+      natsAuth: coordinatorAuth,
       grpcHost: '127.0.0.1',
       grpcPort: 0,
       httpHost: '127.0.0.1',
@@ -100,7 +122,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const config = {
       ...site,
       store: { ...site.store, path: join(stateDir, 'edge.db') },
-      nats: { servers: [nats.url] },
+      nats: { servers: [nats.url], nkeySeedFile: edgeSeedFile },
       coordinator: { grpc: `127.0.0.1:${coordinator.grpcPort}` },
       trust: { coordinatorKey: keys.publicFile },
       console: { ...site.console, host: '127.0.0.1', port: options.consolePort ?? 0 },

@@ -13,8 +13,8 @@
 // A replicated coordinator (calle cloud --replica-id) keeps enrolment in the NATS KV bucket
 // calle_enrolment, and each replica's file holds only a copy: `--nats URL` makes these commands
 // read and change the bucket directly (compare-and-set, the same rules), with the coordinator's
-// NATS user (nats://coordinator:PASSWORD@host:4222) — whoever holds it could rewrite every bucket
-// already, so it is the same authority. Chosen over forwarding the file's changes to KV from the
+// NATS user (--nats-user coordinator --nats-password-file FILE, or --nats-creds FILE; cloud/nats)
+// — whoever holds it could rewrite every bucket already, so it is the same authority. Chosen over forwarding the file's changes to KV from the
 // replica: a decision is then made on the shared record, and a refusal (the edge was revoked on
 // another replica meanwhile) reaches the operator instead of a log. The file of a replica is marked
 // (EnrolmentStore.replicated) and writes through --db into it are refused; reading it is fine.
@@ -30,6 +30,13 @@ import {
 } from '../cloud/enrolment/enrolment-store.js';
 import { DEFAULT_TOKEN_TTL_MS, parseTtl } from '../cloud/enrolment/enrolment-token.js';
 import { CoordinatorError } from '../cloud/errors.js';
+import { coordinatorConnectionOptions } from '../cloud/nats/coordinator-nats.js';
+import {
+  NATS_CREDENTIAL_FLAGS,
+  NatsCredentialsError,
+  natsAuthFromFlags,
+  type NatsCredentialFlagValues,
+} from '../cloud/nats/nats-credentials.js';
 import { EnrolmentBucket } from '../cloud/replication/enrolment-bucket.js';
 import { migrate } from '../cloud/store/migrations.js';
 import { renderAccountsFile } from '../deploy/nats/accounts-file.js';
@@ -37,7 +44,8 @@ import { keyIdOfRaw } from '../edge/identity/edge-identity.js';
 import { EDGE_ID_PATTERN } from '../proto/nats-subjects.js';
 
 export const FLEET_USAGE = `Usage (on the coordinator host; --db defaults to ./calle-cloud.db, calle cloud's --db;
-with replicated coordinators add --nats URL (repeatable, the coordinator's NATS user) instead):
+with replicated coordinators add --nats URL (repeatable) instead, with the coordinator's NATS user:
+--nats-user NAME --nats-password-file FILE, or --nats-creds FILE):
   calle fleet token --edge ID --district D [--ttl 24h] [--out SEEDFILE] [--new-nkey]
       Creates a one-time enrolment token bound to edge ID (shown once; valid --ttl, at most 30d)
       and, the first time (or with --new-nkey), the edge's NATS nkey user: its seed is written to
@@ -172,6 +180,7 @@ interface FleetRequest {
   readonly edgeId: string | undefined;
   readonly db: string;
   readonly nats: string[] | undefined;
+  readonly natsCredentials: NatsCredentialFlagValues;
   readonly district: string | undefined;
   readonly ttl: string | undefined;
   readonly out: string | undefined;
@@ -193,6 +202,7 @@ function parseRequest(args: string[], io: CommandIo): FleetRequest | number {
         ttl: { type: 'string' },
         out: { type: 'string' },
         'new-nkey': { type: 'boolean', default: false },
+        ...NATS_CREDENTIAL_FLAGS,
       },
     });
   } catch (err) {
@@ -216,6 +226,13 @@ function parseRequest(args: string[], io: CommandIo): FleetRequest | number {
   if (sub === 'token' && (!v.edge || !v.district)) return usage('token needs --edge ID and --district D');
   if (sub === 'nats-accounts' && !v.out) return usage('nats-accounts needs --out FILE');
   const edgeId = needsId ? rest[0]! : v.edge;
+  const natsCredentials: NatsCredentialFlagValues = {
+    'nats-user': v['nats-user'],
+    'nats-password-file': v['nats-password-file'],
+    'nats-creds': v['nats-creds'],
+  };
+  if (!v.nats && Object.values(natsCredentials).some((x) => x !== undefined))
+    return usage('--nats-user, --nats-password-file and --nats-creds go with --nats URL');
   if (edgeId !== undefined && !EDGE_ID_PATTERN.test(edgeId))
     return usage(`edge id '${edgeId}' is invalid: it must match ${String(EDGE_ID_PATTERN)}`);
   return {
@@ -223,6 +240,7 @@ function parseRequest(args: string[], io: CommandIo): FleetRequest | number {
     edgeId,
     db: v.db,
     nats: v.nats,
+    natsCredentials,
     district: v.district,
     ttl: v.ttl,
     out: v.out,
@@ -284,7 +302,7 @@ function onFile(r: FleetRequest, io: CommandIo, now: () => number): number {
     const { store } = opened;
     if (store.replicated && ['token', 'approve', 'revoke'].includes(r.sub))
       throw new Failure(
-        `--db ${r.db}: a replicated coordinator's copy; its enrolment lives in NATS KV, where a change here would never arrive. Run: calle fleet ${r.sub} … --nats nats://coordinator:PASSWORD@HOST:4222`,
+        `--db ${r.db}: a replicated coordinator's copy; its enrolment lives in NATS KV, where a change here would never arrive. Run: calle fleet ${r.sub} … --nats nats://HOST:4222 --nats-user coordinator --nats-password-file FILE`,
       );
     switch (r.sub) {
       case 'token': {
@@ -325,9 +343,16 @@ function onFile(r: FleetRequest, io: CommandIo, now: () => number): number {
 async function onNats(r: FleetRequest, servers: string[], io: CommandIo, now: () => number): Promise<number> {
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers, name: 'calle-fleet', timeout: 5_000 });
+    const auth = natsAuthFromFlags(r.natsCredentials);
+    nc = await connect({
+      ...coordinatorConnectionOptions({ servers, auth }, 'calle-fleet'),
+      timeout: 5_000,
+      // An Authorization Violation is an answer, not an outage: report it instead of retrying.
+      reconnect: false,
+    });
   } catch (err) {
-    io.err(`--nats ${servers.join(', ')}: ${(err as Error).message}`);
+    if (err instanceof NatsCredentialsError) io.err(err.message);
+    else io.err(`--nats ${servers.join(', ')}: ${(err as Error).message}`);
     return 1;
   }
   try {

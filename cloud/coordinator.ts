@@ -18,6 +18,8 @@ import { isLoopbackHost, registerPolicyApi } from './http/policy-api.js';
 import { registerRolloutApi } from './http/rollout-api.js';
 import { buildStatusApi } from './http/status-api.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
+import { checkServerUrls } from './nats/coordinator-nats.js';
+import type { CoordinatorNatsAuth } from './nats/nats-credentials.js';
 import { CommandSender } from './commands/command-sender.js';
 import { registerCommandApi } from './http/command-api.js';
 import { ed25519Signer, ephemeralSigner, type PolicySigner } from './keys/policy-signer.js';
@@ -49,6 +51,8 @@ export interface CoordinatorOptions {
   readonly dbPath: string;
   /** NATS server URLs. Need not be reachable at start: ingest connects when they are. */
   readonly natsServers: string[];
+  /** The coordinator's NATS credentials (cloud/nats/nats-credentials.ts); absent: a server without users. */
+  readonly natsAuth?: CoordinatorNatsAuth;
   readonly grpcHost: string;
   /** 0 picks a free port; see the returned grpcPort. */
   readonly grpcPort: number;
@@ -126,6 +130,8 @@ export interface Coordinator {
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const log = options.log;
+  // Credentials in a URL would be ignored and the coordinator would run without NATS: refuse at start.
+  checkServerUrls(options.natsServers);
   // The key is read before the database is opened: a missing or unprotected key stops the start.
   const signer =
     options.signer ??
@@ -152,6 +158,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const replica = options.replication
       ? await CoordinatorReplica.connect({
           servers: options.natsServers,
+          auth: options.natsAuth,
           options: options.replication,
           db,
           rollouts: rolloutStore,
@@ -307,6 +314,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 
     const ingest = TelemetryIngest.start({
       servers: options.natsServers,
+      auth: options.natsAuth,
       db,
       log: log.child({ module: 'ingest' }),
       ...(options.replication ? { replicaId: options.replication.replicaId } : {}),
@@ -316,7 +324,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await ingest.close();
     });
 
-    log.info({ grpcPort: grpc.port, httpUrl, nats: options.natsServers }, 'coordinator started');
+    log.info(
+      { grpcPort: grpc.port, httpUrl, nats: options.natsServers, natsAuth: options.natsAuth?.who ?? 'none' },
+      'coordinator started',
+    );
 
     let closing: Promise<void> | undefined;
     return {

@@ -17,7 +17,10 @@ const DEPLOY = fileURLToPath(new URL('.', import.meta.url));
 const NATS_ENV = {
   CALLE_COORDINATOR_PASSWORD: 'coord-secret',
   CALLE_SYS_PASSWORD: 'sys-secret',
-  CALLE_ROUTE_PASSWORD: 'route-secret',
+  CALLE_ROUTE_PASSWORD: 'routeSecret',
+  CALLE_ROUTE_A: 'nats-route://route:routeSecret@nats-a:6222',
+  CALLE_ROUTE_B: 'nats-route://route:routeSecret@nats-b:6222',
+  CALLE_ROUTE_C: 'nats-route://route:routeSecret@nats-c:6222',
   CALLE_EDGE_ID: 'centro-atocha-01',
 };
 

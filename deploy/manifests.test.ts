@@ -105,6 +105,9 @@ test('manifests — the NATS configuration inside the ConfigMap passes nats-serv
     CALLE_COORDINATOR_PASSWORD: 'a',
     CALLE_SYS_PASSWORD: 'b',
     CALLE_ROUTE_PASSWORD: 'c',
+    CALLE_ROUTE_0: 'nats-route://route:c@calle-nats-0.calle-nats:6222',
+    CALLE_ROUTE_1: 'nats-route://route:c@calle-nats-1.calle-nats:6222',
+    CALLE_ROUTE_2: 'nats-route://route:c@calle-nats-2.calle-nats:6222',
   };
   const out = await new Promise<{ code: number; text: string }>((res) =>
     execFile('nats-server', ['-t', '-c', join(dir, 'nats.conf')], { env }, (err, so, se) =>

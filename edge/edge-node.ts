@@ -151,7 +151,7 @@ export async function startEdgeNode(
   const nats = config.nats
     ? new NatsLink({
         servers: config.nats.servers,
-        name: edgeId,
+        edgeId,
         log: log.child({ module: 'nats' }),
         ...(config.nats.nkeySeedFile ? { nkeySeedFile: config.nats.nkeySeedFile } : {}),
       })

@@ -31,3 +31,21 @@ export const messageId = (edgeId: string, firstSeq: number): string => `${edgeId
  * (no dots, wildcards or spaces).
  */
 export const EDGE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/**
+ * Inboxes: where replies land (JetStream publish acks, pull-consumer deliveries, KV watches,
+ * command replies). The client's default `_INBOX.<random>` is shared by every connection of the
+ * account, so an edge allowed `_INBOX.>` would read what JetStream delivers to the coordinator
+ * (every other edge's telemetry) and could answer those deliveries with -NAK (issue 13, finding 2).
+ * Each party therefore gets its own prefix, and the accounts file lets an edge subscribe below its
+ * own only. Edge ids contain no dots (EDGE_ID_PATTERN), so `_INBOX.edge.<id>.>` never covers
+ * another edge's inbox, and the second token keeps edges (`edge`) and coordinators
+ * (`coordinator`) apart.
+ */
+export const INBOX_ROOT = '_INBOX';
+/** One edge's inbox prefix: the nats.js `inboxPrefix` of its connection. */
+export const edgeInboxPrefix = (edgeId: string): string => `${INBOX_ROOT}.edge.${edgeId}`;
+/** The coordinators' inbox prefix (every replica; the client adds a random token per inbox). */
+export const COORDINATOR_INBOX_PREFIX = `${INBOX_ROOT}.coordinator`;
+/** Every inbox under a prefix: what its owner subscribes to. */
+export const inboxSubjects = (prefix: string): string => `${prefix}.>`;

@@ -34,6 +34,7 @@ import { LocalNatsServer } from '../../deploy/nats/local-server.js';
 import { encodeMessage, FleetClient, PolicyClient, v1 } from '../../proto/index.js';
 import { messageId, telemetrySubject, TELEMETRY_STREAM } from '../../proto/nats-subjects.js';
 import { TELEMETRY_SPEC } from '../ingest/jetstream-setup.js';
+import { coordinatorConnectionOptions } from '../nats/coordinator-nats.js';
 import { LightEdge } from '../rollouts/light-edge.js';
 
 interface RolloutFigure {
@@ -307,7 +308,8 @@ try {
     try {
       figures.push(await rollout(n, coordinator.grpcPort, coordinator.httpUrl));
       if (i === 0) {
-        const nc = await connect({ servers: nats.url });
+        // The coordinator's connection options (its inbox prefix); the bench's server has no users.
+        const nc = await connect(coordinatorConnectionOptions({ servers: [nats.url] }, 'calle-bench'));
         try {
           for (let r = 0; r < rounds; r++) {
             raw.push(await rawRate(nc));

@@ -9,14 +9,18 @@ import {
   type JetStreamClient,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { coordinatorConnectionOptions } from '../nats/coordinator-nats.js';
+import type { CoordinatorNatsAuth } from '../nats/nats-credentials.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
 import { ingestBatch, type IngestKind, type IngestOutcome } from './ingest-message.js';
 import { ensureIngestStream, EVENTS_SPEC, TELEMETRY_SPEC, type IngestStreamSpec } from './jetstream-setup.js';
 
 export interface TelemetryIngestOptions {
   readonly servers: readonly string[];
+  /** The coordinator's NATS credentials (cloud/nats); absent on a server without users. */
+  readonly auth?: CoordinatorNatsAuth | undefined;
   readonly db: CoordinatorDb;
   readonly log: Logger;
   /** Pause between attempts while NATS or JetStream is unavailable. */
@@ -54,7 +58,8 @@ const DRAIN_TIMEOUT_MS = 5_000;
 export class TelemetryIngest {
   readonly #db: CoordinatorDb;
   readonly #log: Logger;
-  readonly #servers: string[];
+  readonly #servers: readonly string[];
+  readonly #connection: ConnectionOptions;
   readonly #retryMs: number;
   readonly #specs: { readonly telemetry: IngestStreamSpec; readonly events: IngestStreamSpec };
   readonly #abort = new AbortController();
@@ -77,6 +82,8 @@ export class TelemetryIngest {
     this.#db = options.db;
     this.#log = options.log;
     this.#servers = [...options.servers];
+    // Built (and its URLs checked) now, so a bad --nats stops the start instead of a retry loop.
+    this.#connection = coordinatorConnectionOptions(options, 'calle-coordinator');
     this.#retryMs = options.retryMs ?? 1_000;
     const own = (spec: IngestStreamSpec): IngestStreamSpec =>
       options.replicaId ? { ...spec, durable: `${spec.durable}-${options.replicaId}` } : spec;
@@ -140,8 +147,7 @@ export class TelemetryIngest {
     for (let attempt = 0; !this.#closed; attempt++) {
       try {
         const nc = await connect({
-          servers: this.#servers,
-          name: 'calle-coordinator',
+          ...this.#connection,
           // Never give up reconnecting: ingest is useless without NATS and must come back with it.
           maxReconnectAttempts: -1,
           reconnectTimeWait: this.#retryMs,

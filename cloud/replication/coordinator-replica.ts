@@ -10,6 +10,8 @@
 // registry and ack writes are retried, publications and rollout changes fail until NATS is back.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { coordinatorConnectionOptions } from '../nats/coordinator-nats.js';
+import type { CoordinatorNatsAuth } from '../nats/nats-credentials.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { RolloutReplication } from '../rollouts/rollout-manager.js';
 import type { RolloutStore } from '../rollouts/rollout-store.js';
@@ -83,6 +85,8 @@ export class CoordinatorReplica {
   /** Connects to NATS and opens the buckets; throws (naming the option) if it cannot. */
   static async connect(args: {
     readonly servers: readonly string[];
+    /** The coordinator's NATS credentials (cloud/nats); absent on a server without users. */
+    readonly auth?: CoordinatorNatsAuth | undefined;
     readonly options: ReplicationOptions;
     readonly db: CoordinatorDb;
     readonly rollouts: RolloutStore;
@@ -96,17 +100,17 @@ export class CoordinatorReplica {
       throw new Error(
         `replication.replicaId: ${JSON.stringify(options.replicaId)} must be 1-64 letters, digits, '-' or '_'`,
       );
+    const connection = coordinatorConnectionOptions(args, `calle-coordinator-${options.replicaId}`);
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: [...args.servers],
-        name: `calle-coordinator-${options.replicaId}`,
+        ...connection,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
       });
     } catch (err) {
       throw new Error(
-        `replication: NATS ${args.servers.join(', ')} unreachable; a replicated coordinator keeps its state there and does not start without it`,
+        `replication: cannot connect to NATS ${args.servers.join(', ')} (${(err as Error).message}); a replicated coordinator keeps its state there and does not start without it`,
         { cause: err },
       );
     }

@@ -5,7 +5,9 @@
 import {
   commandSubjects,
   EDGE_ID_PATTERN,
+  edgeInboxPrefix,
   eventSubject,
+  inboxSubjects,
   telemetrySubject,
 } from '../../proto/nats-subjects.js';
 
@@ -20,9 +22,11 @@ const HEADER = `# Accounts and users of the calle NATS hub, included by hub.conf
 #
 # What an edge needs, and nothing more (a compromised cabinet cannot speak for another one):
 #   publish   calle.telemetry.<id>, calle.events.<id>   its data (JetStream captures them)
-#   subscribe _INBOX.>                                  JetStream publish acknowledgements
+#   subscribe _INBOX.edge.<id>.>                        its own inbox: JetStream publish acknowledgements
 #   subscribe calle.cmd.<id>.>                          commands addressed to it (request/reply)
 #   allow_responses                                     a reply to each command it received, no other _INBOX publish
+# Never _INBOX.>: the coordinator's inbox (_INBOX.coordinator.>) receives every edge's telemetry
+# from JetStream, and whoever may subscribe there reads it and can -NAK it.
 `;
 
 export function renderAccountsFile(edges: readonly EdgeNatsUser[]): string {
@@ -30,7 +34,9 @@ export function renderAccountsFile(edges: readonly EdgeNatsUser[]): string {
     if (!EDGE_ID_PATTERN.test(edgeId)) throw new Error(`edges: edge id '${edgeId}' is not a valid edge id`);
     if (!/^U[A-Z2-7]{55}$/.test(nkey)) throw new Error(`edges[${edgeId}].nkey: not an nkey user public key`);
     const pub = [telemetrySubject(edgeId), eventSubject(edgeId)].map((s) => `"${s}"`).join(', ');
-    const sub = ['_INBOX.>', commandSubjects(edgeId)].map((s) => `"${s}"`).join(', ');
+    const sub = [inboxSubjects(edgeInboxPrefix(edgeId)), commandSubjects(edgeId)]
+      .map((s) => `"${s}"`)
+      .join(', ');
     return [
       `    # ${edgeId}`,
       '    {',
@@ -47,7 +53,8 @@ export function renderAccountsFile(edges: readonly EdgeNatsUser[]): string {
 CALLE {
   jetstream: enabled
   users: [
-    # The coordinator owns the streams and consumers and sends commands to edges.
+    # The coordinator owns the streams and consumers and sends commands to edges. It logs in with
+    # calle cloud --nats-user coordinator --nats-password-file FILE (the same secret as this variable).
     {
       user: coordinator
       password: $CALLE_COORDINATOR_PASSWORD

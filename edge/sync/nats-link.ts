@@ -2,14 +2,17 @@
 // links are no obstacle), never gives up, and waits for the first connection without blocking the
 // node: control never waits for the network.
 // Status changes are logged once per change, so an outage is one warning, not thousands.
+// Replies come to the edge's own inbox prefix (_INBOX.edge.<id>): the hub lets an edge subscribe
+// there and nowhere else under _INBOX (proto/nats-subjects.ts says why).
 import { connect, nkeyAuthenticator, type Authenticator, type NatsConnection } from '@nats-io/transport-node';
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { EDGE_ID_PATTERN, edgeInboxPrefix } from '../../proto/nats-subjects.js';
 
 export interface NatsLinkOptions {
   readonly servers: readonly string[];
-  /** Shown in the server's monitoring pages. */
-  readonly name: string;
+  /** The edge's id: its connection name in the server's monitoring pages and its inbox prefix. */
+  readonly edgeId: string;
   readonly log: Logger;
   /**
    * The edge's NATS nkey seed file ("SU…", from `calle fleet token`): the hub knows the edge by
@@ -50,6 +53,10 @@ export class NatsLink {
   readonly #authenticator: Authenticator | undefined;
 
   constructor(options: NatsLinkOptions) {
+    if (!EDGE_ID_PATTERN.test(options.edgeId))
+      throw new Error(
+        `nats: edge id ${JSON.stringify(options.edgeId)} cannot name an inbox (${String(EDGE_ID_PATTERN)})`,
+      );
     this.#log = options.log;
     // Read now, so a missing or unprotected seed stops the node at start instead of looping on
     // authorization errors in the background.
@@ -87,7 +94,8 @@ export class NatsLink {
       try {
         const nc = await connect({
           servers: [...options.servers],
-          name: options.name,
+          name: options.edgeId,
+          inboxPrefix: edgeInboxPrefix(options.edgeId),
           timeout: 5_000,
           // Once connected, never give up. Jitter spreads a district's reconnects after a broker
           // restart so they do not all arrive in the same second.

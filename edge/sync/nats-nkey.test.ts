@@ -46,7 +46,7 @@ test('nats nkeys — an edge publishes its own telemetry with its seed and canno
 
   const link = new NatsLink({
     servers: [nats.url],
-    name: 'edge-a',
+    edgeId: 'edge-a',
     log: testLogger(),
     nkeySeedFile: join(dir, 'edge-a.nk'),
   });

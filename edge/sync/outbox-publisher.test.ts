@@ -31,7 +31,7 @@ test('outbox publisher — drains to JetStream, keeps queueing through a broker 
   const log = testLogger();
 
   // The coordinator owns the stream; here the test stands in for it.
-  const admin = new NatsLink({ servers: [nats.url], name: 'admin', log });
+  const admin = new NatsLink({ servers: [nats.url], edgeId: 'admin', log });
   t.teardown(async () => admin.close());
   await until('admin connection', () => admin.connected);
   const jsm = await jetstreamManager(admin.connection!);
@@ -46,7 +46,7 @@ test('outbox publisher — drains to JetStream, keeps queueing through a broker 
   const db = openDatabase(join(dir, 'edge.db'));
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log });
-  const link = new NatsLink({ servers: [nats.url], name: 'e1', log });
+  const link = new NatsLink({ servers: [nats.url], edgeId: 'e1', log });
   t.teardown(async () => link.close());
   const publisher = new OutboxPublisher({
     outbox,
@@ -83,7 +83,7 @@ test('outbox publisher — with a bandwidth budget, alarms go at once and teleme
   const nats = await LocalNatsServer.start({ storeDir: join(dir, 'nats') });
   t.teardown(async () => nats.close());
   const log = testLogger();
-  const admin = new NatsLink({ servers: [nats.url], name: 'admin', log });
+  const admin = new NatsLink({ servers: [nats.url], edgeId: 'admin', log });
   t.teardown(async () => admin.close());
   await until('admin connection', () => admin.connected);
   const jsm = await jetstreamManager(admin.connection!);
@@ -94,7 +94,7 @@ test('outbox publisher — with a bandwidth budget, alarms go at once and teleme
   const db = openDatabase(join(dir, 'edge.db'));
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log });
-  const link = new NatsLink({ servers: [nats.url], name: 'e1', log });
+  const link = new NatsLink({ servers: [nats.url], edgeId: 'e1', log });
   t.teardown(async () => link.close());
   let now = 1_000_000;
   // 864,000 bytes a day = 10 B/s, a 100 s bucket: 1,000 bytes, about four telemetry rows.

@@ -77,7 +77,11 @@ export async function faultRig(t: ExecutionContext): Promise<FaultRig> {
   const edgeDb = openDatabase(join(dir, 'edge.db'));
   t.teardown(() => edgeDb.close());
   const outbox = new Outbox({ db: edgeDb, edgeId: EDGE_ID, log: edgeLog });
-  const link = new NatsLink({ servers: [`nats://127.0.0.1:${natsProxy.port}`], name: EDGE_ID, log: edgeLog });
+  const link = new NatsLink({
+    servers: [`nats://127.0.0.1:${natsProxy.port}`],
+    edgeId: EDGE_ID,
+    log: edgeLog,
+  });
   t.teardown(async () => link.close());
   const publisher = new OutboxPublisher({
     outbox,
