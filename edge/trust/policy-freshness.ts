@@ -93,7 +93,11 @@ export class PolicyFreshness {
       this.#o.log.info({ version: r?.version }, `policy: ${message}`);
       this.#o.raise({ code: POLICY_STALE, severity: 'warning', message, timeMs: now, active: false });
     }
-    if (stale && this.#rerequest && now - this.#lastRequestMs >= (this.#o.rerequestEveryMs ?? REREQUEST_EVERY_MS)) {
+    if (
+      stale &&
+      this.#rerequest &&
+      now - this.#lastRequestMs >= (this.#o.rerequestEveryMs ?? REREQUEST_EVERY_MS)
+    ) {
       this.#lastRequestMs = now;
       this.#rerequest();
     }
@@ -112,8 +116,9 @@ export class PolicyFreshness {
 }
 
 /** The console status fields (ConsoleStatus.policyExpiresMs, policyStale); none without a policy. */
-export function policyFreshnessStatus(
-  view: FreshnessView | undefined,
-): { policyExpiresMs?: number; policyStale?: boolean } {
+export function policyFreshnessStatus(view: FreshnessView | undefined): {
+  policyExpiresMs?: number;
+  policyStale?: boolean;
+} {
   return view ? { policyExpiresMs: view.expiresMs, policyStale: view.stale } : {};
 }

@@ -65,7 +65,10 @@ export class PolicyIntake {
       this.#running = stored;
       log.info({ version }, 'policy: restored the last applied policy');
     } else
-      log.error({ version, reason: verdict.reason }, 'policy: stored policy refused; running built-in defaults');
+      log.error(
+        { version, reason: verdict.reason },
+        'policy: stored policy refused; running built-in defaults',
+      );
     this.#o.freshness.track(this.#running);
   }
 
