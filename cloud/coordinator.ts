@@ -103,6 +103,8 @@ export interface CoordinatorOptions {
   readonly policyValidityMs?: number;
   /** How often live policies are checked for re-signing; default 10 min (tests use less). */
   readonly policyRefreshEveryMs?: number;
+  /** The clock policies are issued, expired and re-signed by; default Date.now (tests move it). */
+  readonly policyNow?: () => number;
 }
 
 export interface Coordinator {
@@ -176,6 +178,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       signer: policySigner,
       ...(replica ? { replication: replica.writes } : {}),
       ...(options.policyValidityMs !== undefined ? { validityMs: options.policyValidityMs } : {}),
+      ...(options.policyNow ? { now: options.policyNow } : {}),
     });
     if (!signer)
       log.warn({ keyId: publisher.keyId }, 'policies: signed with a throwaway key (no signing key file)');
@@ -204,6 +207,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       signer: policySigner,
       publisher,
       log: log.child({ module: 'policy-refresh' }),
+      ...(options.policyNow ? { now: options.policyNow } : {}),
       ...(options.policyRefreshEveryMs !== undefined ? { everyMs: options.policyRefreshEveryMs } : {}),
       ...(replica
         ? {
