@@ -6,6 +6,7 @@ import { startCoordinator } from '../cloud/coordinator.js';
 import { loadInventory } from '../cloud/ngsi/site-inventory.js';
 import { runKeysCommand } from '../cloud/keys/keys-command.js';
 import { SigningKeyError } from '../cloud/keys/signing-key.js';
+import { parseValidity } from '../cloud/policies/policy-validity.js';
 import { runAuditCommand } from '../edge/audit/audit-command.js';
 import { ConfigError } from '../edge/config/config-error.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
@@ -46,7 +47,7 @@ Usage:
               [--grpc HOST:PORT] [--http HOST:PORT]
               [--grpc-cert FILE --grpc-key FILE [--grpc-client-ca FILE]] [--enrolment required|open]
               [--signing-key FILE] [--ngsi-inventory FILE] [--dashboard-db FILE]
-              [--replica-id ID [--kv-replicas N]] [--api-allow CIDR]...
+              [--replica-id ID [--kv-replicas N]] [--api-allow CIDR]... [--policy-validity 7d]
       Runs the coordinator: gRPC control plane, JetStream ingest, status, policy and command
       APIs, the fleet dashboard at /dashboard/ (users in --dashboard-db, default dashboard.db
       beside --db). --replica-id: one of several replicas on one NATS, state in JetStream KV
@@ -54,6 +55,8 @@ Usage:
       rollouts, commands) answers loopback clients only, plus --api-allow networks.
       NATS credentials come from files (mode 0600), never from the URL: the hub's coordinator
       user and its password file, or an nkey seed / .creds file.
+      --policy-validity: how long each policy signature holds (2d-90d, default 7d); live
+      policies are re-signed once a day old, and an edge whose policy expires raises POLICY_STALE.
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
                 --http 127.0.0.1:8090
                 --signing-key ./policy-signing.key (create it with calle keys init)
@@ -172,6 +175,7 @@ async function cloud(args: string[]): Promise<void> {
       'dashboard-db': { type: 'string' },
       'api-allow': { type: 'string', multiple: true, default: [] },
       ...NATS_CREDENTIAL_FLAGS,
+      'policy-validity': { type: 'string' },
     },
   });
   // Read now: a missing or unprotected secret stops the start with the flag's name.
@@ -187,6 +191,13 @@ async function cloud(args: string[]): Promise<void> {
     throw new UsageError(`calle cloud: --kv-replicas '${values['kv-replicas']}': expected 1 to 5`);
   if (kvReplicas !== undefined && values['replica-id'] === undefined)
     throw new UsageError('calle cloud: --kv-replicas needs --replica-id (replication)');
+  let policyValidityMs: number | undefined;
+  try {
+    const validity = values['policy-validity'];
+    policyValidityMs = validity === undefined ? undefined : parseValidity('--policy-validity', validity);
+  } catch (err) {
+    throw new UsageError(`calle cloud: ${(err as Error).message}`);
+  }
   const grpcAt = parseHostPort('--grpc', values.grpc);
   if (!ENROLMENT_MODES.includes(values.enrolment as EnrolmentMode))
     throw new UsageError(`calle cloud: --enrolment '${values.enrolment}': expected required or open`);
@@ -231,6 +242,7 @@ async function cloud(args: string[]): Promise<void> {
       : {}),
     ...(values['dashboard-db'] !== undefined ? { dashboardDbPath: values['dashboard-db'] } : {}),
     ...(values['api-allow'].length > 0 ? { apiAllow: values['api-allow'] } : {}),
+    ...(policyValidityMs !== undefined ? { policyValidityMs } : {}),
     ...(grpcTls ? { grpcTls } : {}),
     ...(ngsiInventory ? { ngsiInventory } : {}),
     log,

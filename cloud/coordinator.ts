@@ -32,6 +32,7 @@ import { registerNgsiApi } from './ngsi/ngsi-api.js';
 import type { SiteInventory } from './ngsi/site-inventory.js';
 import { PolicyHistory } from './policies/policy-history.js';
 import { PolicyPublisher, type PolicyDraft } from './policies/policy-publisher.js';
+import { PolicyRefresher } from './policies/policy-refresher.js';
 import { EnrolmentBucket } from './replication/enrolment-bucket.js';
 import {
   CoordinatorReplica,
@@ -99,6 +100,15 @@ export interface CoordinatorOptions {
    * (cloud/http/loopback-only.ts): a published container port's bridge network, for example.
    */
   readonly apiAllow?: readonly string[];
+  /**
+   * How long a policy signature vouches for a bundle (`--policy-validity`; cloud/policies/
+   * policy-validity.ts): default 7 days, re-signed while live once a day old.
+   */
+  readonly policyValidityMs?: number;
+  /** How often live policies are checked for re-signing; default 10 min (tests use less). */
+  readonly policyRefreshEveryMs?: number;
+  /** The clock policies are issued, expired and re-signed by; default Date.now (tests move it). */
+  readonly policyNow?: () => number;
 }
 
 export interface Coordinator {
@@ -174,6 +184,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const publisher = new PolicyPublisher(db, log.child({ module: 'policies' }), {
       signer: policySigner,
       ...(replica ? { replication: replica.writes } : {}),
+      ...(options.policyValidityMs !== undefined ? { validityMs: options.policyValidityMs } : {}),
+      ...(options.policyNow ? { now: options.policyNow } : {}),
     });
     if (!signer)
       log.warn({ keyId: publisher.keyId }, 'policies: signed with a throwaway key (no signing key file)');
@@ -189,9 +201,32 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     cleanups.push(() => rollouts.close());
     // Before anything serves: an edge registered on another replica must be known here.
     await replica?.start(
-      { announce: (p) => publisher.announce(p), rollout: (r) => rollouts.applyReplicated(r) },
+      {
+        announce: (p) => publisher.announce(p),
+        rollout: (r) => rollouts.applyReplicated(r),
+        refresh: (p) => publisher.announceRefresh(p),
+      },
       tickMs,
     );
+    // Re-signs live policies before they expire (the lease holder only, when replicated).
+    const refresher = new PolicyRefresher({
+      db,
+      signer: policySigner,
+      publisher,
+      log: log.child({ module: 'policy-refresh' }),
+      ...(options.policyNow ? { now: options.policyNow } : {}),
+      ...(options.policyRefreshEveryMs !== undefined ? { everyMs: options.policyRefreshEveryMs } : {}),
+      ...(replica
+        ? {
+            replication: {
+              isLeader: () => replica.lease.isLeader,
+              refresh: async (version, bundle) => replica.writes.refreshPolicy(version, bundle),
+            },
+          }
+        : {}),
+    });
+    refresher.start();
+    cleanups.push(async () => refresher.stop());
     const enrolment = options.enrolment ?? 'required';
     // Marks a replica's file so that `calle fleet` without --nats refuses to write into the copy.
     enrolmentStore.markReplicated(replica !== undefined);

@@ -4,7 +4,6 @@
 // still cycle, and the outbox keeps every reading until the uplink returns.
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { calle } from '../proto/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import { auditedSink } from './audit/audited-sink.js';
 import type { EdgeConfig } from './config/edge-config.js';
@@ -23,6 +22,8 @@ import { ByteBudget } from './sync/byte-budget.js';
 import { NatsLink, readNkeySeed } from './sync/nats-link.js';
 import { OutboxPublisher } from './sync/outbox-publisher.js';
 import { loadPinnedKey } from './trust/pinned-key.js';
+import { PolicyFreshness, policyFreshnessStatus } from './trust/policy-freshness.js';
+import { PolicyIntake } from './trust/policy-intake.js';
 import { PolicyTrust } from './trust/policy-trust.js';
 import { openConsoleAccess } from './users/console-access.js';
 import { SOFTWARE_VERSION } from './version.js';
@@ -42,6 +43,8 @@ export interface EdgeNodeHandle {
 export interface EdgeNodeOptions {
   /** The node's clock (tests run the street at night whatever the hour); default Date.now. */
   readonly now?: () => number;
+  /** How often the running policy's expiry is checked (policy-freshness.ts); default 60 s (tests less). */
+  readonly policyCheckEveryMs?: number;
 }
 
 export async function startEdgeNode(
@@ -97,18 +100,6 @@ export async function startEdgeNode(
       { keyId: pinned?.keyId, nextKeyId: next.keyId },
       'trust: key rotation: the next coordinator key is pinned too',
     );
-  /** An unverifiable bundle is a security event; nothing else is touched. */
-  const refuseUntrusted = (version: number, reason: string): { applied: false; reason: string } => {
-    log.error({ version, reason, pinnedKeyId: trust.keyId }, 'policy: refused, not trusted');
-    outbox.raise({
-      code: 'POLICY_UNTRUSTED',
-      severity: 'critical',
-      message: `policy ${version} refused: ${reason}`,
-      timeMs: now(),
-      active: false,
-    });
-    return { applied: false, reason };
-  };
   const site = new EdgeSite({
     config,
     sink: auditedSink(outbox, audit, edgeId),
@@ -116,29 +107,26 @@ export async function startEdgeNode(
     now,
   });
 
+  // Every bundle, the stored one at boot and each from the coordinator, goes through the intake.
+  const freshness = new PolicyFreshness({
+    raise: (event) => outbox.raise(event),
+    log: log.child({ module: 'policy-freshness' }),
+    now,
+    ...(options.policyCheckEveryMs !== undefined ? { checkEveryMs: options.policyCheckEveryMs } : {}),
+  });
+  const intake = new PolicyIntake({
+    trust,
+    site,
+    policies,
+    audit,
+    outbox,
+    freshness,
+    log: log.child({ module: 'policies' }),
+    now,
+  });
   // Autonomy first: a cold boot runs the last policy this node applied, before any network.
-  const stored = policies.latest();
-  if (stored) {
-    const trusted = trust.checkStored(stored);
-    const verdict = trusted.ok
-      ? site.applyPolicy(stored)
-      : refuseUntrusted(Number(stored.version), trusted.reason);
-    audit.append({
-      actor: 'system',
-      action: verdict.applied ? 'policy.restored' : 'policy.refused',
-      target: `policy:${Number(stored.version)}`,
-      after: verdict.applied ? { version: Number(stored.version) } : { reason: verdict.reason },
-    });
-    if (verdict.applied)
-      log.info({ version: Number(stored.version) }, 'policy: restored the last applied policy');
-    else
-      log.error(
-        { version: Number(stored.version), reason: verdict.reason },
-        'policy: stored policy refused; running built-in defaults',
-      );
-  } else {
-    log.info('policy: none applied yet; running built-in defaults');
-  }
+  intake.restore();
+  freshness.start();
   site.start();
   outbox.raise({
     code: 'EDGE_STARTED',
@@ -187,54 +175,6 @@ export async function startEdgeNode(
     });
   else if (nats) log.warn('commands: no trust.coordinatorKey configured; remote commands are not accepted');
 
-  const applyPolicy = (bundle: calle.v1.PolicyBundle): { applied: boolean; reason?: string } => {
-    const version = Number(bundle.version);
-    // Before anything else: until the signature checks out, not even the version means anything.
-    const trusted = trust.admit(bundle);
-    if (!trusted.ok) {
-      audit.append({
-        actor: 'coordinator',
-        action: 'policy.refused',
-        target: `policy:${version}`,
-        after: { reason: trusted.reason },
-      });
-      return refuseUntrusted(version, trusted.reason);
-    }
-    const current = site.policyVersion;
-    if (version <= current) {
-      // Never go back (a rollback is a new, higher version); an equal version is a re-delivery.
-      if (version === current) return { applied: true };
-      const reason = `version: ${version} is lower than the applied ${current}`;
-      audit.append({
-        actor: 'coordinator',
-        action: 'policy.refused',
-        target: `policy:${version}`,
-        before: { version: current },
-        after: { reason },
-      });
-      return { applied: false, reason };
-    }
-    const verdict = site.applyPolicy(bundle);
-    const record = {
-      actor: 'coordinator',
-      action: verdict.applied ? 'policy.applied' : 'policy.refused',
-      target: `policy:${version}`,
-      before: { version: current },
-      after: verdict.applied ? bundle.toJSON() : { reason: verdict.reason },
-    };
-    // The stored policy and its audit row commit together: a power cut leaves both or neither.
-    if (verdict.applied) audit.appendWith(record, () => policies.save(bundle, now()));
-    else audit.append(record);
-    outbox.raise({
-      code: verdict.applied ? 'POLICY_APPLIED' : 'POLICY_REFUSED',
-      severity: verdict.applied ? 'info' : 'warning',
-      message: verdict.applied ? `policy ${version} applied` : `policy ${version} refused: ${verdict.reason}`,
-      timeMs: Date.now(),
-      active: false,
-    });
-    return verdict;
-  };
-
   const coordinator = config.coordinator
     ? new CoordinatorLink({
         address: config.coordinator.grpc,
@@ -259,10 +199,12 @@ export async function startEdgeNode(
             };
           },
           policyVersion: () => site.policyVersion,
-          applyPolicy,
+          policyExpiresMs: () => intake.runningExpiresMs,
+          applyPolicy: (bundle) => intake.receive(bundle),
         },
       })
     : undefined;
+  if (coordinator) freshness.rerequest = () => coordinator.requestPolicy();
   coordinator?.start();
   if (!coordinator) log.warn('uplink: no coordinator configured; running on local policy');
 
@@ -306,6 +248,7 @@ export async function startEdgeNode(
           edgeId,
           district: config.edge.district,
           policyVersion: site.policyVersion,
+          ...policyFreshnessStatus(freshness.view),
           outbox: { pending: s.pending, highestSeq: s.highestSeq, oldestPendingAgeS: s.oldestPendingAgeS },
           uplink: {
             nats: nats?.connected ? 'connected' : 'disconnected',
@@ -332,6 +275,7 @@ export async function startEdgeNode(
       // Reverse order of start: stop taking requests, stop the uplinks, stop control, close the file.
       await consoleApp.close();
       commands?.close();
+      freshness.stop();
       coordinator?.stop();
       await publisher?.stop();
       await nats?.close();

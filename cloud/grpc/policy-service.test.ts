@@ -61,7 +61,7 @@ test('policy — Watch resumes after the last applied version, then streams new,
   t.is(v3?.signature.length, 64);
 
   // Cancelling the stream removes its listener.
-  t.is(publisher.listenerCount, 1);
+  t.is(publisher.listenerCount, 2, 'one Watch listens to publications and to refreshes');
   w.stream.cancel();
   await waitFor(() => publisher.listenerCount === 0 && policyService.watchCount === 0, 5_000, 'cleanup');
   t.pass();

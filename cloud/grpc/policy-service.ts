@@ -3,11 +3,18 @@
 // from the store, then forwards each new publication. An edge that reconnects (after a link cut, a
 // coordinator restart or a shutdown of this replica) resumes from its last applied version, so the
 // stream itself holds no state worth keeping.
+//
+// Refreshes (a stored version re-signed with a later expiry, cloud/policies/policy-refresher.ts)
+// go only to an edge that runs that version: the one it named when it opened the stream (sent
+// first when the edge's copy expires earlier than the stored one), or the newest sent on this
+// stream that it acknowledged as applied. Any other edge would refuse it (an older version is a
+// replay to it) and overwrite its ack for that version with the refusal.
 import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { v1, type calle, type PolicyServiceHandlers } from '../../proto/index.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
 import { authOf, type EdgeAdmission } from '../enrolment/edge-admission.js';
+import { expiryOf } from '../../edge/trust/policy-expiry.js';
 import type { PolicyPublisher } from '../policies/policy-publisher.js';
 import type { DeliveryGate } from '../rollouts/rollout-manager.js';
 import { targetMatches } from '../policies/policy-target.js';
@@ -67,8 +74,15 @@ export function createPolicyService({
     // newer version sent meanwhile supersedes them: the edge would refuse a lower one anyway.
     const held = new Map<number, calle.v1.PolicyBundle>();
 
+    // Versions written to this stream, newest last: which one the edge runs is read from its acks.
+    const sent: number[] = [];
+    const runs = (): number => {
+      for (let i = sent.length - 1; i >= 0; i--) if (db.policyAck(sent[i]!, edgeId)?.applied) return sent[i]!;
+      return from;
+    };
     const send = (version: number, bundle: calle.v1.PolicyBundle): void => {
       for (const v of held.keys()) if (v < version) held.delete(v);
+      sent.push(version);
       // write() returning false only means the socket buffer is full; grpc-js still queues the
       // message. Policies are small and rare, so no extra flow control is needed here.
       call.write(bundle);
@@ -107,15 +121,26 @@ export function createPolicyService({
       send(version, bundle);
     };
 
+    const refresh = (version: number, bundle: calle.v1.PolicyBundle): void => {
+      if (refused) return;
+      if (held.has(version)) held.set(version, bundle);
+      else if (version === runs() && version > 0) {
+        call.write(bundle);
+        watchLog.debug({ version }, 'policy refresh sent');
+      }
+    };
+
     // Subscribe before reading the backlog. Both steps are synchronous (better-sqlite3, in-process
     // emitter), so no publication can fall between them; the cursor drops any double offer.
     const unsubscribe = publisher.subscribe(({ version, bundle }) => offer(version, bundle));
+    const unsubscribeRefresh = publisher.onRefresh(({ version, bundle }) => refresh(version, bundle));
     const unsubscribeGate = gate?.onRelease(release);
     let cleaned = false;
     const cleanup = (): void => {
       if (cleaned) return;
       cleaned = true;
       unsubscribe();
+      unsubscribeRefresh();
       unsubscribeGate?.();
       watches.delete(call);
       watchLog.debug({ cursor }, 'watch ended');
@@ -128,6 +153,18 @@ export function createPolicyService({
     call.on('finish', cleanup);
 
     try {
+      // The version the edge runs, first, if its copy expires earlier than ours (an edge older than
+      // expiry sends 0 and gets none: it could not verify a bundle carrying expires_ms). Not
+      // re-targeted: the edge holds this version already, a later signature tells it nothing new.
+      const appliedExpiresMs = Number(call.request.appliedExpiresMs ?? 0);
+      const running = appliedExpiresMs > 0 && from > 0 ? db.policiesAfter(from - 1)[0] : undefined;
+      if (running?.version === from) {
+        const bundle = v1.PolicyBundle.decode(running.bundle);
+        if (expiryOf(bundle) > appliedExpiresMs) {
+          call.write(bundle);
+          watchLog.debug({ version: from }, 'policy refresh sent');
+        }
+      }
       for (const stored of db.policiesAfter(cursor))
         offer(stored.version, v1.PolicyBundle.decode(stored.bundle));
     } catch (err) {

@@ -4,14 +4,20 @@
 // allocated in JetStream KV instead, which is asynchronous: publishAsync; every replica's mirror
 // then stores the bundle and calls announce(), so a policy published on one replica reaches the
 // Watch streams held by every other.
+//
+// Every bundle expires (policy.proto expires_ms): `validityMs` after it is signed, 7 days unless
+// configured (policy-validity.ts says why). The refresher (policy-refresher.ts) re-signs the live
+// versions before that; a refresh is announced on its own channel (onRefresh), because it is not a
+// publication: it supersedes no rollout and gives no edge a new policy.
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
 import { ephemeralSigner, type PolicySigner } from '../keys/policy-signer.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
+import { DEFAULT_VALIDITY_MS, checkValidity } from './policy-validity.js';
 
-/** What an operator supplies; the coordinator fills in version, issued time and signature. */
-export type PolicyDraft = Omit<calle.v1.PolicyBundle.$Properties, 'version' | 'issuedMs'>;
+/** What an operator supplies; the coordinator fills in version, issued and expiry times and signature. */
+export type PolicyDraft = Omit<calle.v1.PolicyBundle.$Properties, 'version' | 'issuedMs' | 'expiresMs'>;
 
 /** A published policy as watchers receive it: the decoded bundle and its stored bytes. */
 export interface PublishedPolicy {
@@ -49,15 +55,19 @@ export interface PolicyPublisherOptions {
   readonly now?: () => number;
   /** Replicated coordinator: versions come from JetStream KV; only the async methods work. */
   readonly replication?: PolicyReplication;
+  /** How long a signature vouches for a bundle (expires_ms − signing time); default 7 days. */
+  readonly validityMs?: number;
 }
 
 export class PolicyPublisher {
   readonly #db: CoordinatorDb;
   readonly #log: Logger;
   readonly #listeners = new Set<PolicyListener>();
+  readonly #refreshListeners = new Set<PolicyListener>();
   readonly #now: () => number;
   readonly #signer: PolicySigner;
   readonly #replication: PolicyReplication | undefined;
+  readonly #validityMs: number;
 
   constructor(db: CoordinatorDb, log: Logger, options: PolicyPublisherOptions = {}) {
     this.#db = db;
@@ -65,6 +75,12 @@ export class PolicyPublisher {
     this.#now = options.now ?? Date.now;
     this.#signer = options.signer ?? ephemeralSigner();
     this.#replication = options.replication;
+    this.#validityMs = checkValidity(options.validityMs ?? DEFAULT_VALIDITY_MS);
+  }
+
+  /** How long each signature vouches for a bundle. */
+  get validityMs(): number {
+    return this.#validityMs;
   }
 
   /** Key id every bundle from this publisher is signed with. */
@@ -86,7 +102,7 @@ export class PolicyPublisher {
     const issuedMs = this.#now();
     let bundle: calle.v1.PolicyBundle | undefined;
     const version = this.#db.storePolicy((version) => {
-      bundle = this.#signer.sign({ ...draft, version, issuedMs });
+      bundle = this.#signer.sign({ ...draft, version, issuedMs, expiresMs: issuedMs + this.#validityMs });
       return v1.PolicyBundle.encode(bundle).finish();
     }, issuedMs);
     // storePolicy calls the encoder synchronously, so bundle is set; the check keeps the types honest.
@@ -125,7 +141,7 @@ export class PolicyPublisher {
     if (!this.#replication) return this.publishPolicy(draft);
     const issuedMs = this.#now();
     const bundle = await this.#replication.publish(
-      (version) => this.#signer.sign({ ...draft, version, issuedMs }),
+      (version) => this.#signer.sign({ ...draft, version, issuedMs, expiresMs: issuedMs + this.#validityMs }),
       meta,
     );
     this.#log.info(
@@ -160,6 +176,23 @@ export class PolicyPublisher {
     this.#notify(policy);
   }
 
+  /**
+   * Tells watchers that a stored version was re-signed with a later expiry (policy-refresher.ts,
+   * or the replication mirror when another replica refreshed it). Not a publication: subscribe()
+   * listeners (rollouts) do not hear of it.
+   */
+  announceRefresh(policy: PublishedPolicy): void {
+    this.#notify(policy, this.#refreshListeners);
+  }
+
+  /** Calls `listener` for every refresh from now on (announceRefresh). Returns the unsubscribe function. */
+  onRefresh(listener: PolicyListener): () => void {
+    this.#refreshListeners.add(listener);
+    return () => {
+      this.#refreshListeners.delete(listener);
+    };
+  }
+
   /** Calls `listener` for every policy published from now on. Returns the unsubscribe function. */
   subscribe(listener: PolicyListener): () => void {
     this.#listeners.add(listener);
@@ -170,13 +203,13 @@ export class PolicyPublisher {
 
   /** Number of live subscriptions; tests use it to prove Watch cleans up after itself. */
   get listenerCount(): number {
-    return this.#listeners.size;
+    return this.#listeners.size + this.#refreshListeners.size;
   }
 
-  #notify(policy: PublishedPolicy): void {
+  #notify(policy: PublishedPolicy, listeners = this.#listeners): void {
     // One misbehaving watcher (a stream that throws on write) must not stop the others, nor turn a
     // successful, stored publication into an error for the operator.
-    for (const listener of [...this.#listeners]) {
+    for (const listener of [...listeners]) {
       try {
         listener(policy);
       } catch (err) {

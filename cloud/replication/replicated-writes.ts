@@ -5,6 +5,8 @@
 //   - Policy versions: allocated with kv.create on `v.<version>`, which succeeds for exactly one
 //     writer; the loser learns the version is taken and tries the next, re-signed. Two replicas can
 //     never publish the same version, and versions stay consecutive.
+//   - Policy refreshes (cloud/policies/policy-refresher.ts, the lease holder only): the version's
+//     entry rewritten with the re-signed bundle by compare-and-set, everything else in it kept.
 //   - Rollout records: compare-and-set on the key's revision (kv.update), so concurrent changes on
 //     two replicas never overwrite each other (RolloutReplication in rollout-manager.ts).
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
@@ -177,6 +179,31 @@ export class ReplicatedWrites implements PolicyReplication {
       await this.#mirror.applied('policies', revision);
       return bundle;
     }
+  }
+
+  /**
+   * RefreshReplication.refresh: the re-signed bundle into `v.<version>`, by compare-and-set on the
+   * revision read here. False when the entry is gone or changed meanwhile (another replica's
+   * refresh: the next pass looks again). Every mirror checks it is a refresh before storing it.
+   */
+  async refreshPolicy(version: number, bundle: calle.v1.PolicyBundle): Promise<boolean> {
+    const key = policyKey(version);
+    const entry = await this.#buckets.policies.get(key);
+    if (!entry || entry.operation !== 'PUT') return false;
+    const current = decodeEntry<PolicyEntry>(entry.value, `policies ${key}`);
+    const next: PolicyEntry = {
+      ...current,
+      bundle: Buffer.from(v1.PolicyBundle.encode(bundle).finish()).toString('base64'),
+    };
+    let revision: number;
+    try {
+      revision = await this.#buckets.policies.update(key, encodeEntry(next), entry.revision);
+    } catch (err) {
+      if (isCasConflict(err)) return false;
+      throw err;
+    }
+    await this.#mirror.applied('policies', revision);
+    return true;
   }
 
   // --- rollout records -----------------------------------------------------------------------

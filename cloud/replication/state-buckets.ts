@@ -9,7 +9,8 @@
 // lose the last puts; run the cluster with `jetstream { sync_interval: always }` where that matters.
 //
 // history: 1 everywhere. Compare-and-set works on the key's last revision, and every reader wants
-// only the latest value of each key; policies are written once per key, so none is ever lost.
+// only the latest value of each key; a policy key is rewritten only with a re-signed copy of the
+// same content (policy-refresher.ts), so no version's content is ever lost.
 // No per-key TTL: nats-server 2.9 lacks it (leases carry their expiry in the value instead).
 import { StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';

@@ -9,7 +9,10 @@ import type { RolloutRecord } from '../rollouts/rollout-store.js';
 export const BUCKETS = {
   /** Fleet registry: key = edge id. */
   edges: 'calle_edges',
-  /** Published policies: key = `v.<version>`, written once with kv.create (the version allocator). */
+  /**
+   * Published policies: key = `v.<version>`, created once with kv.create (the version allocator);
+   * afterwards only its bundle is rewritten, by compare-and-set, when the policy is re-signed.
+   */
   policies: 'calle_policies',
   /** Edges' verdicts: key = `<version>.<edge id>`. */
   acks: 'calle_acks',

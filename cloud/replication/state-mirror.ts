@@ -6,6 +6,9 @@
 // The mirror is also how a replica hears of another's writes: a new policy version is announced to
 // this replica's Watch streams (PolicyPublisher.announce) exactly as a local publication is, and a
 // rollout record that released a stage re-offers the held version (RolloutManager.applyReplicated).
+// A re-signed copy of a stored version (a refresh by the lease holder, policy-refresher.ts) replaces
+// the stored bundle when it is one (same version and content, later expiry: refreshed-bundles.ts)
+// and is announced as a refresh (PolicyPublisher.announceRefresh), not as a publication.
 // Own writes come back through here too: the write path waits for the mirror (applied()) so that a
 // caller reads its own write, and nothing is stored twice or announced twice.
 //
@@ -20,6 +23,7 @@ import type { Logger } from 'pino';
 import { v1 } from '../../proto/index.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { PublishedPolicy } from '../policies/policy-publisher.js';
+import { RefreshedBundles } from '../policies/refreshed-bundles.js';
 import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
 import type { CoordinatorDb, EdgeRegistryRow } from '../store/coordinator-db.js';
 import { decodeEnrolment, rowOf } from './enrolment-bucket.js';
@@ -40,6 +44,8 @@ export interface MirrorSink {
   announce(policy: PublishedPolicy): void;
   /** A rollout record stored here (RolloutManager.applyReplicated). */
   rollout(record: RolloutRecord): void;
+  /** A stored version replaced by its re-signed copy (PolicyPublisher.announceRefresh). */
+  refresh?(policy: PublishedPolicy): void;
 }
 
 export interface StateMirrorOptions {
@@ -64,6 +70,7 @@ export class StateMirror {
   readonly #db: CoordinatorDb;
   readonly #rollouts: RolloutStore;
   readonly #enrolment: EnrolmentStore;
+  readonly #refreshed: RefreshedBundles;
   readonly #log: Logger;
   #sink: MirrorSink | undefined;
   /** Highest revision applied, per bucket. */
@@ -80,6 +87,7 @@ export class StateMirror {
     this.#db = options.db;
     this.#rollouts = options.rollouts;
     this.#enrolment = options.enrolment;
+    this.#refreshed = new RefreshedBundles(options.db.sqlite);
     this.#log = options.log;
   }
 
@@ -196,12 +204,18 @@ export class StateMirror {
         const bundle = v1.PolicyBundle.decode(bytes);
         if (Number(bundle.version) !== version)
           throw new Error(`${what}: holds a bundle signed as version ${bundle.version}`);
-        if (this.#db.storePolicyAt(version, bytes, policy.createdMs))
+        if (this.#db.storePolicyAt(version, bytes, policy.createdMs)) {
           this.#sink?.announce({
             version,
             bundle,
             ...(policy.rollbackOf !== undefined ? { rollbackOf: policy.rollbackOf } : {}),
           });
+          return;
+        }
+        // Stored already: the same bytes (a replay at start), or a refresh of them.
+        const refresh = this.#refreshed.replace(version, bytes);
+        if (refresh.replaced) this.#sink?.refresh?.({ version, bundle });
+        else if (refresh.conflict) throw new Error(`${what}: not stored, ${refresh.reason}`);
         return;
       }
       case 'enrolment': {

@@ -55,7 +55,7 @@ const AUDIT_ROW_SCHEMA = {
   },
 } as const;
 
-const POLICY_ACTIONS = new Set(['policy.applied', 'policy.refused', 'policy.restored']);
+const POLICY_ACTIONS = new Set(['policy.applied', 'policy.refused', 'policy.restored', 'policy.refreshed']);
 
 export function registerConsoleApi(
   app: FastifyInstance,
@@ -150,6 +150,14 @@ export function registerConsoleApi(
             required: ['active', 'history'],
             properties: {
               active: { type: 'number' },
+              expiresMs: {
+                type: 'number',
+                description: "when the active policy's signature expires (ms since the epoch)",
+              },
+              stale: {
+                type: 'boolean',
+                description: 'expired: still running, POLICY_STALE raised, a fresh signature asked for',
+              },
               staged: {
                 type: 'object',
                 required: ['version', 'waitingFor'],
@@ -177,8 +185,11 @@ export function registerConsoleApi(
       const lastRefusal = history.find((r) => r.action === 'policy.refused');
       const staged = deps.stagedPolicy?.();
       const reason = refusalReason(lastRefusal?.afterJson);
+      const status = source.status();
       return reply.header('cache-control', 'no-store').send({
-        active: source.status().policyVersion,
+        active: status.policyVersion,
+        ...(status.policyExpiresMs !== undefined ? { expiresMs: status.policyExpiresMs } : {}),
+        ...(status.policyStale !== undefined ? { stale: status.policyStale } : {}),
         ...(staged ? { staged } : {}),
         history,
         ...(lastRefusal ? { lastRefusal } : {}),

@@ -35,6 +35,10 @@ export interface ConsoleStatus {
   edgeId: string;
   district: string;
   policyVersion: number;
+  /** When the running policy's signature expires (edge/trust/policy-expiry.ts); absent with none. */
+  policyExpiresMs?: number;
+  /** True once it has: the node keeps running it and raises POLICY_STALE (policy-freshness.ts). */
+  policyStale?: boolean;
   /** The store's outbox: what is waiting to leave the node. */
   outbox: { pending: number; highestSeq: number; oldestPendingAgeS: number | null };
   uplink: { nats: 'connected' | 'disconnected'; coordinator: 'connected' | 'disconnected' };
@@ -142,6 +146,8 @@ const STATUS_SCHEMA = {
     edgeId: { type: 'string' },
     district: { type: 'string' },
     policyVersion: { type: 'number' },
+    policyExpiresMs: { type: 'number' },
+    policyStale: { type: 'boolean' },
     outbox: {
       type: 'object',
       required: ['pending', 'highestSeq', 'oldestPendingAgeS'],

@@ -100,6 +100,7 @@ const WHOLE: readonly [RegExp, string, ((m: RegExpMatchArray) => Params)?][] = [
     'policy.replay',
     (m) => ({ version: num(m[1]!), trusted: num(m[2]!) }),
   ],
+  [/^expires_ms: expired at (\S+) \(/, 'policy.expired', (m) => ({ at: m[1]! })],
 ];
 
 /** One "field: problem" of a policy refusal (edge/site/policy-check.ts). */

@@ -19,6 +19,11 @@ export interface EdgeIdentity {
 export interface CoordinatorLinkHost {
   heartbeat(): Omit<calle.v1.IHeartbeatRequest, 'edgeId' | 'timeMs'>;
   policyVersion(): number;
+  /**
+   * Expiry of the applied policy (edge/trust/policy-expiry.ts), 0 with none: the Watch request
+   * carries it so that the coordinator starts the stream with a refresh of that version if it has one.
+   */
+  policyExpiresMs?(): number;
   /** Applies (or refuses) a bundle; the verdict is acknowledged to the coordinator. */
   applyPolicy(bundle: calle.v1.PolicyBundle): { applied: boolean; reason?: string };
 }
@@ -95,6 +100,23 @@ export class CoordinatorLink {
 
   start(): void {
     this.#register();
+  }
+
+  /**
+   * Asks for the current policy again: re-opens the Watch stream, which the coordinator starts with
+   * a refresh of the applied version when it holds one signed with a later expiry (and with any
+   * version the edge missed). Called while the applied policy has expired (policy-freshness.ts).
+   * Not registered or not watching: nothing to do, the registration loop opens the stream anyway.
+   */
+  requestPolicy(): void {
+    const stream = this.#watch;
+    if (this.#stopped || !this.#registered || !stream) return;
+    this.#log.info('coordinator: asking for the current policy again (re-opening the policy watch)');
+    // Detached first, so its cancellation is not taken for a failure (reopen ignores it).
+    this.#watch = undefined;
+    this.#watching = false;
+    stream.cancel();
+    this.#openWatch();
   }
 
   stop(): void {
@@ -236,6 +258,7 @@ export class CoordinatorLink {
   #openWatch(): void {
     if (this.#stopped || this.#watch) return;
     const lastAppliedVersion = this.#o.host.policyVersion();
+    const appliedExpiresMs = this.#o.host.policyExpiresMs?.() ?? 0;
     const stream = (
       this.#policy as unknown as {
         watch(
@@ -243,7 +266,7 @@ export class CoordinatorLink {
           metadata: grpc.Metadata,
         ): grpc.ClientReadableStream<calle.v1.PolicyBundle>;
       }
-    ).watch({ edgeId: this.#o.identity.edgeId, lastAppliedVersion }, this.#auth('Watch'));
+    ).watch({ edgeId: this.#o.identity.edgeId, lastAppliedVersion, appliedExpiresMs }, this.#auth('Watch'));
     this.#watch = stream;
     stream.on('metadata', () => {
       this.#watching = true;

@@ -17,6 +17,7 @@ const draft: calle.v1.IPolicyBundle = {
   version: 7,
   target: { districts: ['centro'], tags: ['pilot'], edgeIds: ['atocha-01'] },
   issuedMs: 1_750_000_000_000,
+  expiresMs: 1_750_604_800_000,
   lighting: {
     steps: [
       { at: 'sunset', offsetMin: -10, levelPct: 80 },
@@ -48,6 +49,9 @@ test('policy signature — a signed bundle verifies against its key, before and 
 const tampering: [string, (b: calle.v1.PolicyBundle) => void][] = [
   ['version', (b) => (b.version = 8)],
   ['issued_ms', (b) => (b.issuedMs = 1_750_000_000_001)],
+  // A freeze attacker's edit: a later expiry to keep a withheld edge quiet, or none at all.
+  ['expires_ms (later)', (b) => (b.expiresMs = 4_102_444_800_000)],
+  ['expires_ms (removed)', (b) => (b.expiresMs = 0)],
   ['target.all_edges', (b) => (b.target!.allEdges = true)],
   ['target.districts', (b) => b.target!.districts!.push('retiro')],
   ['target.tags', (b) => (b.target!.tags = [])],
@@ -146,6 +150,7 @@ const arbBundle: fc.Arbitrary<calle.v1.IPolicyBundle> = fc.record(
   {
     version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
     issuedMs: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+    expiresMs: fc.integer({ min: 0, max: 4_102_444_800_000 }),
     target: fc.record(
       {
         allEdges: fc.boolean(),

@@ -15,6 +15,9 @@ import { PolicyTrust } from './policy-trust.js';
 const coordinator = generateKeyPairSync('ed25519');
 const pinned: PinnedKey = { key: coordinator.publicKey, keyId: keyIdOf(coordinator.publicKey), file: 'test' };
 
+/** 2100-01-01: these tests are about signatures and versions, not expiry (policy-freshness.test.ts). */
+const VALID_UNTIL = 4_102_444_800_000;
+
 /** A bundle as the edge receives it: signed by `key`, then through the protobuf wire format. */
 function bundle(
   version: number,
@@ -25,6 +28,7 @@ function bundle(
     {
       version,
       issuedMs: 1_750_000_000_000,
+      expiresMs: VALID_UNTIL,
       target: { allEdges: true },
       waste: { collectAtFill: levelPct / 100 },
     },

@@ -3,24 +3,52 @@
 //   1. a key is pinned at all (fail closed: an edge without one applies no remote policy);
 //   2. the bundle is signed, with Ed25519, by the pinned key, over exactly this content;
 //   3. its version is newer than the newest this edge has authenticated before (persisted, so a
-//      reboot does not reopen the door to a replayed old bundle: TUF's rollback attack).
-// A bundle identical to the newest trusted one (same version, same signed bytes) passes again: it is
-// a re-delivery after a lost ack or a reconnect, not a replay, and refusing it would turn a harmless
+//      reboot does not reopen the door to a replayed old bundle: TUF's rollback attack);
+//   4. it has not expired (TUF's freeze attack: policy-expiry.ts).
+// A bundle with the same content as the newest trusted one (same version) passes again: it is a
+// re-delivery after a lost ack or a reconnect, not a replay, and refusing it would turn a harmless
 // resend into a false alarm. The same version with other content is refused (TUF's mix-and-match;
 // in practice a coordinator whose policy history was reset and counts from 1 again).
 //
-// What this does not cover yet (TUF "freeze"): a bundle carries no expiry, so an attacker who
-// withholds new policies keeps the edge on its last one. Heartbeats report the applied version,
-// which lets the coordinator notice an edge that stays behind.
+// Refresh: the coordinator re-signs the versions edges run before they expire, changing only
+// expires_ms and the signature. A bundle of the version this edge runs, with the same content
+// (contentDigest) and a later expiry, is a refresh: admitted even when the trusted floor is above
+// that version (a newer one was authenticated but refused on bounds), because it changes nothing
+// the edge does, only how long the coordinator vouches for it. An older signature of the running
+// version (an earlier expiry) is a harmless copy and changes nothing either.
+//
+// Expiry is checked after the version: a replayed old bundle is named a replay, not "expired".
+// An expired bundle is refused on arrival (TUF clients refuse expired metadata), but the stored
+// policy is never refused at boot for being expired: the edge keeps running it and raises
+// POLICY_STALE (policy-freshness.ts), because going dark is worse than running a stale schedule.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { Db } from '../store/edge-db.js';
 import { pickPinnedKey, type PinnedKey } from './pinned-key.js';
+import { contentDigest, describeExpiry, expiryOf } from './policy-expiry.js';
 import { signingPayload, verifyBundleSignature } from './policy-signature.js';
 import { TrustState, type TrustedVersion } from './trust-state.js';
 
 export type TrustVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * admit()'s answer. 'new': a version to hand to the site. 'same': the version the edge runs, no
+ * later expiry (a re-delivery). 'refresh': the version the edge runs, re-signed with a later expiry.
+ */
+export type AdmitVerdict =
+  | { readonly ok: true; readonly kind: 'new' | 'same' | 'refresh' }
+  | { readonly ok: false; readonly reason: string };
+
+interface Authentic {
+  readonly ok: true;
+  readonly version: number;
+  /** contentDigest of the bundle. */
+  readonly content: string;
+  /** SHA-256 of the whole signed payload (what trust_state_v1 recorded). */
+  readonly payload: string;
+  readonly keyId: string;
+}
 
 export interface PolicyTrustOptions {
   readonly db: Db;
@@ -81,13 +109,17 @@ export class PolicyTrust {
   }
 
   /**
-   * Decides whether a bundle from the coordinator may go on to the site. On success the version is
-   * recorded as trusted before returning, so a crash after this call cannot reopen the door to it.
+   * Decides whether a bundle from the coordinator may go on to the site. `running` is the bundle
+   * the site runs now (undefined: built-in defaults). On 'new' the version is recorded as trusted
+   * before returning, so a crash after this call cannot reopen the door to it.
    */
-  admit(bundle: calle.v1.IPolicyBundle): TrustVerdict {
+  admit(bundle: calle.v1.IPolicyBundle, running?: calle.v1.IPolicyBundle): AdmitVerdict {
     const authentic = this.#authenticate(bundle);
     if (!authentic.ok) return authentic;
-    const version = Number(bundle.version ?? 0);
+    const { version } = authentic;
+    const now = this.#now();
+    if (running && version === Number(running.version ?? 0))
+      return this.#again(bundle, authentic, running, now);
     const trusted = this.#state.current();
     if (version < trusted.version) {
       return {
@@ -97,18 +129,64 @@ export class PolicyTrust {
           'refused as a replay (a rollback is published as a new, higher version)',
       };
     }
-    if (version === trusted.version) {
-      return authentic.digest === trusted.digest
-        ? { ok: true }
-        : {
-            ok: false,
-            reason:
-              `version: ${version} was already trusted with different content; refused ` +
-              "(the coordinator's policy history may have been reset)",
-          };
+    if (version === trusted.version && !this.#matches(trusted, authentic)) {
+      return {
+        ok: false,
+        reason:
+          `version: ${version} was already trusted with different content; refused ` +
+          "(the coordinator's policy history may have been reset)",
+      };
     }
-    this.#state.record(version, authentic.digest, authentic.keyId, this.#now());
-    return { ok: true };
+    const expired = this.#expired(bundle, now);
+    if (expired) return expired;
+    if (version > trusted.version) this.#state.record(version, authentic.content, authentic.keyId, now);
+    return { ok: true, kind: 'new' };
+  }
+
+  /** The version the site runs, again: a re-delivery, an older copy, or a refresh. */
+  #again(
+    bundle: calle.v1.IPolicyBundle,
+    authentic: Authentic,
+    running: calle.v1.IPolicyBundle,
+    now: number,
+  ): AdmitVerdict {
+    const { version } = authentic;
+    if (authentic.content !== contentDigest(running))
+      return {
+        ok: false,
+        reason:
+          `version: ${version} is the policy this edge runs, but with different content; refused ` +
+          "(the coordinator's policy history may have been reset)",
+      };
+    if (expiryOf(bundle) <= expiryOf(running)) return { ok: true, kind: 'same' };
+    const expired = this.#expired(bundle, now);
+    if (expired) return expired;
+    // A row carried over from trust_state_v1 learns the content digest here at the latest: the
+    // refreshed bundle will be the stored one, and checkStored must recognise it at the next boot.
+    const trusted = this.#state.current();
+    if (trusted.version === version && trusted.digestOf === 'payload')
+      this.#state.learnContentDigest(version, authentic.content);
+    return { ok: true, kind: 'refresh' };
+  }
+
+  #expired(bundle: calle.v1.IPolicyBundle, now: number): { ok: false; reason: string } | undefined {
+    const expires = expiryOf(bundle);
+    if (expires > now) return undefined;
+    return {
+      ok: false,
+      reason:
+        `expires_ms: expired at ${describeExpiry(expires, now)}; refused, an expired policy may be ` +
+        'one an attacker held back (TUF freeze); this edge keeps the policy it runs',
+    };
+  }
+
+  /** Whether an authentic bundle of the trusted version is the one trusted (content digest). */
+  #matches(trusted: TrustedVersion, authentic: Authentic): boolean {
+    if (trusted.digestOf === 'content') return trusted.digest === authentic.content;
+    // A v1 row: the digest of the whole payload. On a match, remember the content from now on.
+    if (trusted.digest !== authentic.payload) return false;
+    this.#state.learnContentDigest(authentic.version, authentic.content);
+    return true;
   }
 
   /**
@@ -120,9 +198,9 @@ export class PolicyTrust {
   checkStored(bundle: calle.v1.IPolicyBundle): TrustVerdict {
     const authentic = this.#authenticate(bundle);
     if (!authentic.ok) return authentic;
-    const version = Number(bundle.version ?? 0);
+    const { version } = authentic;
     const trusted = this.#state.current();
-    if (version === trusted.version && authentic.digest !== trusted.digest) {
+    if (version === trusted.version && !this.#matches(trusted, authentic)) {
       return {
         ok: false,
         reason: `version: the stored policy ${version} differs from the bundle trusted under that version`,
@@ -131,13 +209,11 @@ export class PolicyTrust {
     // A stored version above the trusted one: the trust table is new (an upgrade) or was lost. The
     // stored bundle is authentic, so it becomes the floor.
     if (version > trusted.version)
-      this.#state.record(version, authentic.digest, authentic.keyId, this.#now());
+      this.#state.record(version, authentic.content, authentic.keyId, this.#now());
     return { ok: true };
   }
 
-  #authenticate(
-    bundle: calle.v1.IPolicyBundle,
-  ): { ok: true; digest: string; keyId: string } | { ok: false; reason: string } {
+  #authenticate(bundle: calle.v1.IPolicyBundle): Authentic | { ok: false; reason: string } {
     if (this.#keys.length === 0) return { ok: false, reason: NO_KEY };
     const picked = pickPinnedKey(this.#keys, bundle.keyId);
     // No pinned key claimed: check against the current one, whose refusal says what is wrong first
@@ -151,7 +227,7 @@ export class PolicyTrust {
     const version = Number(bundle.version ?? 0);
     if (!Number.isSafeInteger(version) || version <= 0)
       return { ok: false, reason: `version: ${version} must be a positive integer` };
-    const digest = createHash('sha256').update(signingPayload(bundle)).digest('hex');
-    return { ok: true, digest, keyId: pinned.keyId };
+    const payload = createHash('sha256').update(signingPayload(bundle)).digest('hex');
+    return { ok: true, version, content: contentDigest(bundle), payload, keyId: pinned.keyId };
   }
 }

@@ -328,3 +328,27 @@ test.serial(
     t.is(await group.locator('text=End override').count(), 0, 'nothing left to end');
   },
 );
+
+test.serial(
+  'console e2e — an expired policy: the overview shows POLICY_STALE and the policies view the expiry, in Spanish',
+  async (t) => {
+    const { url, addUser, source } = await serve(t);
+    const base = source.status();
+    const expiresMs = Date.parse('2026-03-01T09:00:00Z');
+    // What edge-node reports once the running policy's signature expired (policy-freshness.ts).
+    source.status = () => ({ ...base, policyVersion: 8, policyExpiresMs: expiresMs, policyStale: true });
+    await addUser('vic', 'viewer');
+    const { page } = await openPage(t, PHONE);
+    await signInPage(page, url, 'vic', PASSWORD);
+    await page.goto(`${url}/#overview`);
+    const alarm = page.locator('.alarm-list li', { hasText: 'v8' });
+    await alarm.waitFor();
+    t.regex(await alarm.innerText(), /La política v8 caducó el .*: sigue aplicándose/);
+    t.is(await alarm.getAttribute('class'), 'alarm alarm-warning');
+    await page.goto(`${url}/#policies`);
+    const expiry = page.locator('.policy-expiry');
+    await expiry.waitFor();
+    t.regex(await expiry.innerText(), /^Caducada el .*: sigue aplicándose \(POLICY_STALE\)$/);
+    await screenshot(t, page, 'phone-policy-stale');
+  },
+);

@@ -564,7 +564,12 @@ function connect() {
   source.addEventListener('status', (event) => {
     const next = parse(event);
     if (!next) return;
-    const policyChanged = state.status && state.status.policyVersion !== next.policyVersion;
+    // A refresh or an expiry changes the policies view too, not only a new version.
+    const policyChanged =
+      state.status &&
+      (state.status.policyVersion !== next.policyVersion ||
+        state.status.policyExpiresMs !== next.policyExpiresMs ||
+        state.status.policyStale !== next.policyStale);
     state.status = next;
     renderStatus();
     if (state.view === 'overview') scheduleRender(false);

@@ -82,6 +82,8 @@ const STRINGS = {
     'alarm.manualFlash': '{id} en intermitente manual ({actor})',
     'alarm.full': 'Contenedor {id} al {fill} %',
     'alarm.uplink': 'Enlace {link} caído',
+    'alarm.policyStale':
+      'La política v{version} caducó el {at}: sigue aplicándose; se ha pedido al coordinador una firma nueva',
     health: 'Estado del nodo',
     cpu: 'CPU',
     memory: 'Memoria',
@@ -106,6 +108,8 @@ const STRINGS = {
     noIntersections: 'Sin cruces.',
     noLighting: 'Sin alumbrado.',
     activePolicy: 'Política activa',
+    policyExpires: 'Firma válida hasta el {at}',
+    policyExpired: 'Caducada el {at}: sigue aplicándose (POLICY_STALE)',
     builtIn: 'valores internos (ninguna política aplicada)',
     lastRefusal: 'Último rechazo',
     history: 'Historial',
@@ -231,6 +235,8 @@ const STRINGS = {
       'trust.coordinatorKey: no hay clave del coordinador fijada; este nodo no aplica políticas que no pueda verificar',
     'reason.policy.replay':
       'versión: {version} es anterior a {trusted}, la más reciente aceptada; rechazada como repetición',
+    'reason.policy.expired':
+      'expires_ms: caducó el {at}; rechazada, una política caducada puede ser una retenida por un atacante',
     'reason.policy.outside': '{field}: {value} fuera de {range}',
     'reason.policy.notNewer': '{field}: {version} no es posterior a la aplicada ({applied})',
     'reason.policy.positive': '{field}: {value} debe ser un entero positivo',
@@ -316,6 +322,8 @@ const STRINGS = {
     'alarm.manualFlash': '{id} in manual flash ({actor})',
     'alarm.full': 'Container {id} at {fill} %',
     'alarm.uplink': '{link} link down',
+    'alarm.policyStale':
+      'Policy v{version} expired on {at}: still running it; a fresh signature was asked of the coordinator',
     health: 'Node health',
     cpu: 'CPU',
     memory: 'Memory',
@@ -339,6 +347,8 @@ const STRINGS = {
     noIntersections: 'No intersections.',
     noLighting: 'No lighting.',
     activePolicy: 'Active policy',
+    policyExpires: 'Signature valid until {at}',
+    policyExpired: 'Expired on {at}: still running (POLICY_STALE)',
     builtIn: 'built-in defaults (no policy applied)',
     lastRefusal: 'Last refusal',
     history: 'History',
@@ -463,6 +473,8 @@ const STRINGS = {
       'trust.coordinatorKey: no coordinator key is pinned; this edge applies no policy it cannot verify',
     'reason.policy.replay':
       'version: {version} is older than {trusted}, the newest this edge has trusted; refused as a replay',
+    'reason.policy.expired':
+      'expires_ms: expired at {at}; refused, an expired policy may be one an attacker held back',
     'reason.policy.outside': '{field}: {value} is outside {range}',
     'reason.policy.notNewer': '{field}: {version} is not newer than the applied {applied}',
     'reason.policy.positive': '{field}: {value} must be a positive integer',

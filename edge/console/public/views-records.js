@@ -54,6 +54,15 @@ export function renderPolicies(root, data) {
   const active = el('section', 'card');
   active.append(el('h2', '', t('activePolicy')));
   active.append(el('p', 'big', data.active > 0 ? `v${data.active}` : t('builtIn')));
+  // Its signature's expiry; once past, the node keeps running it and raises POLICY_STALE.
+  if (data.active > 0 && data.expiresMs !== undefined)
+    active.append(
+      el(
+        'p',
+        data.stale ? 'warn policy-expiry' : 'muted policy-expiry',
+        t(data.stale ? 'policyExpired' : 'policyExpires', { at: time(data.expiresMs) }),
+      ),
+    );
   root.append(active);
   // Staged: applied and stored, but its signal timing waits for each intersection's cycle end.
   const staged = el('section', 'card staged');

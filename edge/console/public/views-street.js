@@ -68,6 +68,15 @@ export function alarmsOf(state) {
         text: t('alarm.full', { id: v.group ?? v.id, fill: number(v.state.fill) }),
       });
   }
+  // The running policy's signature expired (edge/trust/policy-freshness.ts): still applied.
+  if (state.status?.policyStale)
+    alarms.push({
+      severity: 'warning',
+      text: t('alarm.policyStale', {
+        version: state.status.policyVersion,
+        at: time(state.status.policyExpiresMs),
+      }),
+    });
   if (state.status)
     for (const link of ['nats', 'coordinator'])
       if (state.status.uplink[link] !== 'connected')
