@@ -27,6 +27,12 @@ import { runDashboardCommand } from './dashboard-user-command.js';
 import { runPolicyCommand } from './policy-command.js';
 import { runWasteCommand } from './waste-command.js';
 import { parseHostPort, withEdgeOverrides } from './overrides.js';
+import {
+  checkOutageBudget,
+  DEFAULT_OUTAGE_BUDGET,
+  parseBudgetHours,
+  type OutageBudget,
+} from '../cloud/ingest/stream-sizing.js';
 
 const USAGE = `calle ${SOFTWARE_VERSION} — intelligent urban spaces: lighting, signals, waste
 
@@ -41,11 +47,14 @@ Usage:
               [--grpc-cert FILE --grpc-key FILE [--grpc-client-ca FILE]] [--enrolment required|open]
               [--signing-key FILE] [--ngsi-inventory FILE] [--dashboard-db FILE]
               [--replica-id ID [--kv-replicas N]] [--api-allow CIDR]...
+              [--outage-budget 24h] [--fleet-cabinets 1000]
       Runs the coordinator: gRPC control plane, JetStream ingest, status, policy and command
       APIs, the fleet dashboard at /dashboard/ (users in --dashboard-db, default dashboard.db
       beside --db). --replica-id: one of several replicas on one NATS, state in JetStream KV
       (N copies of each bucket: 1 on one nats-server, 3 on a cluster). /api/ (policies,
       rollouts, commands) answers loopback clients only, plus --api-allow networks.
+      --outage-budget and --fleet-cabinets size the ingest streams in bytes: how long the
+      coordinator may be away with every reading kept in the hub (see hub.conf max_file_store).
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
                 --http 127.0.0.1:8090
                 --signing-key ./policy-signing.key (create it with calle keys init)
@@ -144,6 +153,22 @@ async function edge(args: string[]): Promise<void> {
   await node.close();
 }
 
+/** --outage-budget / --fleet-cabinets, checked (cloud/ingest/stream-sizing.ts); undefined if neither. */
+function outageBudgetOf(hours: string | undefined, cabinets: string | undefined): OutageBudget | undefined {
+  if (hours === undefined && cabinets === undefined) return undefined;
+  if (cabinets !== undefined && !/^\d+$/.test(cabinets))
+    throw new UsageError(`calle cloud: --fleet-cabinets '${cabinets}': expected a whole number of cabinets`);
+  try {
+    return checkOutageBudget({
+      ...DEFAULT_OUTAGE_BUDGET,
+      ...(hours !== undefined ? { hours: parseBudgetHours(hours) } : {}),
+      ...(cabinets !== undefined ? { cabinets: Number(cabinets) } : {}),
+    });
+  } catch (err) {
+    throw new UsageError(`calle cloud: --outage-budget/--fleet-cabinets: ${(err as Error).message}`);
+  }
+}
+
 async function cloud(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -162,8 +187,11 @@ async function cloud(args: string[]): Promise<void> {
       'kv-replicas': { type: 'string' },
       'dashboard-db': { type: 'string' },
       'api-allow': { type: 'string', multiple: true, default: [] },
+      'outage-budget': { type: 'string' },
+      'fleet-cabinets': { type: 'string' },
     },
   });
+  const outageBudget = outageBudgetOf(values['outage-budget'], values['fleet-cabinets']);
   for (const cidr of values['api-allow'])
     try {
       ipv4Cidr(cidr);
@@ -218,6 +246,7 @@ async function cloud(args: string[]): Promise<void> {
       : {}),
     ...(values['dashboard-db'] !== undefined ? { dashboardDbPath: values['dashboard-db'] } : {}),
     ...(values['api-allow'].length > 0 ? { apiAllow: values['api-allow'] } : {}),
+    ...(outageBudget ? { outageBudget } : {}),
     ...(grpcTls ? { grpcTls } : {}),
     ...(ngsiInventory ? { ngsiInventory } : {}),
     log,

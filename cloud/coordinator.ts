@@ -18,6 +18,7 @@ import { isLoopbackHost, registerPolicyApi } from './http/policy-api.js';
 import { registerRolloutApi } from './http/rollout-api.js';
 import { buildStatusApi } from './http/status-api.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
+import type { OutageBudget } from './ingest/stream-sizing.js';
 import { CommandSender } from './commands/command-sender.js';
 import { registerCommandApi } from './http/command-api.js';
 import { ed25519Signer, ephemeralSigner, type PolicySigner } from './keys/policy-signer.js';
@@ -95,6 +96,11 @@ export interface CoordinatorOptions {
    * (cloud/http/loopback-only.ts): a published container port's bridge network, for example.
    */
   readonly apiAllow?: readonly string[];
+  /**
+   * How long ingest may be away with every reading kept in the hub, for how many cabinets: sizes
+   * the ingest streams in bytes (cloud/ingest/stream-sizing.ts). Default: 1,000 cabinets, 24 h.
+   */
+  readonly outageBudget?: OutageBudget;
 }
 
 export interface Coordinator {
@@ -310,6 +316,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       db,
       log: log.child({ module: 'ingest' }),
       ...(options.replication ? { replicaId: options.replication.replicaId } : {}),
+      ...(options.outageBudget ? { outageBudget: options.outageBudget } : {}),
     });
     ingestRef.current = ingest;
     cleanups.push(async () => {
