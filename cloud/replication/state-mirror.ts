@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { v1 } from '../../proto/index.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { PublishedPolicy } from '../policies/policy-publisher.js';
-import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
+import { upgradeRecord, type RolloutRecord, type RolloutStore } from '../rollouts/rollout-store.js';
 import type { CoordinatorDb, EdgeRegistryRow } from '../store/coordinator-db.js';
 import { decodeEnrolment, rowOf } from './enrolment-bucket.js';
 import type { StateBuckets } from './state-buckets.js';
@@ -188,9 +188,10 @@ export class StateMirror {
         if (version === undefined) throw new Error(`${what}: key is not v.<version>`);
         const policy = decodeEntry<PolicyEntry>(entry.value, what);
         // The gate first (see the head of this file); a record already here is newer.
-        if (policy.rollout && !this.#rollouts.get(policy.rollout.id)) {
-          this.#rollouts.put(policy.rollout);
-          this.#sink?.rollout(policy.rollout);
+        const rollout = policy.rollout && upgradeRecord(policy.rollout);
+        if (rollout && !this.#rollouts.get(rollout.id)) {
+          this.#rollouts.put(rollout);
+          this.#sink?.rollout(rollout);
         }
         const bytes = Buffer.from(policy.bundle, 'base64');
         const bundle = v1.PolicyBundle.decode(bytes);
@@ -214,7 +215,7 @@ export class StateMirror {
       case 'rollouts': {
         const id = numberOfKey(entry.key, 'r');
         if (id === undefined) throw new Error(`${what}: key is not r.<id>`);
-        const record = decodeEntry<RolloutRecord>(entry.value, what);
+        const record = upgradeRecord(decodeEntry<RolloutRecord>(entry.value, what));
         if (record.id !== id) throw new Error(`${what}: holds rollout ${record.id}`);
         this.#rollouts.put(record);
         this.#rolloutRevisions.set(id, entry.revision);
