@@ -1,20 +1,22 @@
 // npm run bench:edge [-- --seconds 60] [--warmup 15] [--json FILE] [--engine wasm|twin]
-//                    [--no-baseline] [--cpu-prof DIR] [--node-flags "--max-semi-space-size=4"]
+//                    [--no-baseline] [--cpu-prof DIR] [--node-flags="--max-semi-space-size=4"]
 //
 // The edge's budget (issue #4): the synthetic site of ./synthetic-site.ts — 2,000 luminaires,
 // 4 intersections (32 signal groups, 64 detectors at 10 Hz), 500 containers — on simulated drivers
 // with real timers, a real SQLite outbox and the night-time lighting policy, run in a child process
 // for a fixed window after a warm-up. Prints steady CPU (% of one core: process.cpuUsage over the
 // window, and the median of 5 s slices) and RSS (MB, at the end and the peak of the slices).
-// Targets: ≤ 10 % of one core, ≤ 120 MB RSS.
+// Targets: ≤ 10 % of one core, ≤ 100 MB RSS.
 //
 // The WASM engine is the figure; the same site on the TypeScript twins (CALLE_WASM=off) runs
 // after it as the in-run baseline unless --no-baseline. One child at a time, so the two never
 // compete for a core. `--json FILE` writes { cpuPercentOfOneCore, rssMb } of the measured engine.
 // `--cpu-prof DIR` passes --cpu-prof to the children (open the .cpuprofile in Chrome DevTools);
-// `--node-flags` passes V8/Node flags to them, to measure a deployment's settings.
+// The children run with the Node flags the edge's systemd unit sets (its NODE_OPTIONS line in
+// deploy/systemd/calle-edge.service), so the figure is the deployed one; `--node-flags=…`
+// replaces them (`--node-flags=` for Node's bare defaults).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +30,16 @@ import { Outbox } from '../store/outbox.js';
 import { SplitRateSimulator } from './split-rate-simulator.js';
 import { BUDGET_SITE, syntheticSite } from './synthetic-site.js';
 
-export const TARGETS = { cpuPercentOfOneCore: 10, rssMb: 120 } as const;
+export const TARGETS = { cpuPercentOfOneCore: 10, rssMb: 100 } as const;
+
+/** The NODE_OPTIONS of the edge's systemd unit: how a cabinet runs calle. */
+function unitNodeOptions(): string {
+  const unit = readFileSync(
+    fileURLToPath(new URL('../../deploy/systemd/calle-edge.service', import.meta.url)),
+    'utf8',
+  );
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim() ?? '';
+}
 /** 00:30 in Madrid on a winter night: lights on, dimmed by the policy, boosted by presence. */
 const NIGHT_MS = Date.parse('2025-01-14T23:30:00Z');
 const SLICE_S = 5;
@@ -58,9 +69,11 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
-    'node-flags': { type: 'string', default: '' },
+    'node-flags': { type: 'string' },
   },
 });
+/** Only the parent reads the unit file; children get the flags on their command line. */
+const nodeFlags = args.child ? '' : (args['node-flags'] ?? unitNodeOptions());
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -151,7 +164,7 @@ async function child(engine: Engine, seconds: number, warmupS: number): Promise<
 
 function runChild(engine: Engine, compiled: string): ChildResult {
   const prof = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
-  const flags = args['node-flags'].split(' ').filter((f) => f !== '');
+  const flags = nodeFlags.split(' ').filter((f) => f !== '');
   const r = spawnSync(
     process.execPath,
     [
@@ -196,7 +209,7 @@ async function main(): Promise<void> {
   const s = BUDGET_SITE;
   console.log(
     `bench:edge — ${s.luminaires} luminaires, ${s.intersections} intersections (${s.intersections * 8} signal groups, ` +
-      `${s.intersections * 16} detectors at 10 Hz), ${s.containers} containers; ${warmup} s warm-up, ${seconds} s window, node ${process.version} ${args['node-flags']}`,
+      `${s.intersections * 16} detectors at 10 Hz), ${s.containers} containers; ${warmup} s warm-up, ${seconds} s window, node ${process.version} ${nodeFlags || '(no flags)'}`,
   );
   // The child runs compiled JavaScript under plain node, as the cabinet does (./compile-for-node.ts).
   // Imported here, not at the top: the TypeScript compiler would add ~50 MB to the child's RSS.
