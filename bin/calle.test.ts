@@ -82,3 +82,16 @@ test('calle edge --identity — creates the node key once beside the store and p
   const second = await runCalle(args);
   t.is(second.stdout.replace(' (created now)', ''), first.stdout.replace(' (created now)', ''));
 });
+
+test('calle cloud — a bad --outage-budget or --fleet-cabinets is a usage error naming the flag and reason', async (t) => {
+  const db = join(tempDir(t), 'cloud.db');
+  const hours = await runCalle(['cloud', '--db', db, '--outage-budget', '3 days']);
+  t.is(hours.code, 2);
+  t.regex(
+    hours.stderr,
+    /--outage-budget\/--fleet-cabinets: .*"3 days" is not a duration like 90m, 72h or 3d/,
+  );
+  const cabinets = await runCalle(['cloud', '--db', db, '--fleet-cabinets', 'many']);
+  t.is(cabinets.code, 2);
+  t.regex(cabinets.stderr, /--fleet-cabinets 'many': expected a whole number of cabinets/);
+});

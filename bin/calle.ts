@@ -33,6 +33,12 @@ import { runDashboardCommand } from './dashboard-user-command.js';
 import { runPolicyCommand } from './policy-command.js';
 import { runWasteCommand } from './waste-command.js';
 import { parseHostPort, withEdgeOverrides } from './overrides.js';
+import {
+  checkOutageBudget,
+  DEFAULT_OUTAGE_BUDGET,
+  parseBudgetHours,
+  type OutageBudget,
+} from '../cloud/ingest/stream-sizing.js';
 
 const USAGE = `calle ${SOFTWARE_VERSION} — intelligent urban spaces: lighting, signals, waste
 
@@ -48,6 +54,7 @@ Usage:
               [--grpc-cert FILE --grpc-key FILE [--grpc-client-ca FILE]] [--enrolment required|open]
               [--signing-key FILE] [--ngsi-inventory FILE] [--dashboard-db FILE]
               [--replica-id ID [--kv-replicas N]] [--api-allow CIDR]... [--policy-validity 7d]
+              [--outage-budget 24h] [--fleet-cabinets 1000]
       Runs the coordinator: gRPC control plane, JetStream ingest, status, policy and command
       APIs, the fleet dashboard at /dashboard/ (users in --dashboard-db, default dashboard.db
       beside --db). --replica-id: one of several replicas on one NATS, state in JetStream KV
@@ -57,6 +64,8 @@ Usage:
       user and its password file, or an nkey seed / .creds file.
       --policy-validity: how long each policy signature holds (2d-90d, default 7d); live
       policies are re-signed once a day old, and an edge whose policy expires raises POLICY_STALE.
+      --outage-budget and --fleet-cabinets size the ingest streams in bytes: how long the
+      coordinator may be away with every reading kept in the hub (see hub.conf max_file_store).
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
                 --http 127.0.0.1:8090
                 --signing-key ./policy-signing.key (create it with calle keys init)
@@ -156,6 +165,22 @@ async function edge(args: string[]): Promise<void> {
   await node.close();
 }
 
+/** --outage-budget / --fleet-cabinets, checked (cloud/ingest/stream-sizing.ts); undefined if neither. */
+function outageBudgetOf(hours: string | undefined, cabinets: string | undefined): OutageBudget | undefined {
+  if (hours === undefined && cabinets === undefined) return undefined;
+  if (cabinets !== undefined && !/^\d+$/.test(cabinets))
+    throw new UsageError(`calle cloud: --fleet-cabinets '${cabinets}': expected a whole number of cabinets`);
+  try {
+    return checkOutageBudget({
+      ...DEFAULT_OUTAGE_BUDGET,
+      ...(hours !== undefined ? { hours: parseBudgetHours(hours) } : {}),
+      ...(cabinets !== undefined ? { cabinets: Number(cabinets) } : {}),
+    });
+  } catch (err) {
+    throw new UsageError(`calle cloud: --outage-budget/--fleet-cabinets: ${(err as Error).message}`);
+  }
+}
+
 async function cloud(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -176,10 +201,13 @@ async function cloud(args: string[]): Promise<void> {
       'api-allow': { type: 'string', multiple: true, default: [] },
       ...NATS_CREDENTIAL_FLAGS,
       'policy-validity': { type: 'string' },
+      'outage-budget': { type: 'string' },
+      'fleet-cabinets': { type: 'string' },
     },
   });
   // Read now: a missing or unprotected secret stops the start with the flag's name.
   const natsAuth = natsAuthFromFlags(values);
+  const outageBudget = outageBudgetOf(values['outage-budget'], values['fleet-cabinets']);
   for (const cidr of values['api-allow'])
     try {
       ipv4Cidr(cidr);
@@ -243,6 +271,7 @@ async function cloud(args: string[]): Promise<void> {
     ...(values['dashboard-db'] !== undefined ? { dashboardDbPath: values['dashboard-db'] } : {}),
     ...(values['api-allow'].length > 0 ? { apiAllow: values['api-allow'] } : {}),
     ...(policyValidityMs !== undefined ? { policyValidityMs } : {}),
+    ...(outageBudget ? { outageBudget } : {}),
     ...(grpcTls ? { grpcTls } : {}),
     ...(ngsiInventory ? { ngsiInventory } : {}),
     log,

@@ -20,6 +20,7 @@ import { buildStatusApi } from './http/status-api.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
 import { checkServerUrls } from './nats/coordinator-nats.js';
 import type { CoordinatorNatsAuth } from './nats/nats-credentials.js';
+import type { OutageBudget } from './ingest/stream-sizing.js';
 import { CommandSender } from './commands/command-sender.js';
 import { registerCommandApi } from './http/command-api.js';
 import { ed25519Signer, ephemeralSigner, type PolicySigner } from './keys/policy-signer.js';
@@ -109,6 +110,11 @@ export interface CoordinatorOptions {
   readonly policyRefreshEveryMs?: number;
   /** The clock policies are issued, expired and re-signed by; default Date.now (tests move it). */
   readonly policyNow?: () => number;
+  /**
+   * How long ingest may be away with every reading kept in the hub, for how many cabinets: sizes
+   * the ingest streams in bytes (cloud/ingest/stream-sizing.ts). Default: 1,000 cabinets, 24 h.
+   */
+  readonly outageBudget?: OutageBudget;
 }
 
 export interface Coordinator {
@@ -353,6 +359,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       db,
       log: log.child({ module: 'ingest' }),
       ...(options.replication ? { replicaId: options.replication.replicaId } : {}),
+      ...(options.outageBudget ? { outageBudget: options.outageBudget } : {}),
     });
     ingestRef.current = ingest;
     cleanups.push(async () => {

@@ -3,6 +3,7 @@ import type { OverviewJson, RolloutViewJson, ValidationJson } from './dashboard-
 import { DASHBOARD_COOKIE } from './dashboard-auth.js';
 import type { FleetKpis } from './fleet-kpis.js';
 import { dashboardFixture, PASSWORD } from './testing/dashboard-fixture.js';
+import { inStageOrder } from '../rollouts/rollout-plan.js';
 
 const NIGHT = `target: { districts: [centro] }
 lighting:
@@ -205,7 +206,9 @@ test('dashboard api — a rollout is halted, resumed and rolled back through the
     ],
   );
 
-  f.db.recordPolicyAck({ edgeId: 'edge-a', version: 2, applied: true, reason: '', timeMs: f.clock });
+  // The canary: the edge first in stage order (a hash of the id, cloud/rollouts/rollout-plan.ts).
+  const canary = inStageOrder(['edge-a', 'edge-b'])[0]!;
+  f.db.recordPolicyAck({ edgeId: canary, version: 2, applied: true, reason: '', timeMs: f.clock });
   f.rollouts.tick();
   const rollout = async () =>
     (await f.call<OverviewJson>(tom, 'GET', 'overview')).json.rollouts.find((r) => r.id === id)!;

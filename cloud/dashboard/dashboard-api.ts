@@ -305,7 +305,7 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
           target: `rollout:${r.id}`,
           after: {
             version: r.version,
-            stages: r.stages.map((e) => e.length),
+            stages: r.sizes,
             windowMs: r.windowMs,
             stageTimeoutMs: r.stageTimeoutMs,
             rollbackTo: r.rollbackTo,

@@ -12,7 +12,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkPolicyDocument, POLICY_INVALID } from '../policies/policy-document.js';
 import type { FieldProblem } from '../policies/schema-validator.js';
 import { rolloutTimingOf } from '../rollouts/rollout-bounds.js';
-import { StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';
+import type { calle } from '../../proto/index.js';
+import { targetMatches } from '../policies/policy-target.js';
+import { edgesByStage, StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';
 import { RolloutError, RolloutErrors, type RolloutManager } from '../rollouts/rollout-manager.js';
 import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
 
@@ -61,13 +63,20 @@ const problem = (
 
 export function rolloutJson(r: RolloutRecord, store: RolloutStore): RolloutJson {
   const acks = new Map(store.acks(r.version).map((a) => [a.edgeId, a.applied]));
+  // Stages hold no edge list (rollout-plan.ts): each stage's edges are the targeted registered
+  // edges whose id hash falls in it.
+  const target = r.target as calle.v1.PolicyTarget.$Properties;
+  const targeted = store
+    .registeredEdges()
+    .filter((e) => targetMatches(target, e))
+    .map((e) => e.id);
   return {
     id: r.id,
     version: r.version,
     state: r.state,
     reason: r.reason,
     stage: r.releasedStages,
-    stages: r.stages.map((edges, i) => ({
+    stages: edgesByStage(r.cuts, targeted).map((edges, i) => ({
       stage: i + 1,
       edges: edges.length,
       released: i < r.releasedStages,

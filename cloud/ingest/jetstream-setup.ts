@@ -16,8 +16,7 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { EVENTS_STREAM, TELEMETRY_STREAM } from '../../proto/nats-subjects.js';
-
-const HOUR_MS = 3_600_000;
+import type { StreamLimits } from './stream-sizing.js';
 
 /** What one ingest pipeline reads: a stream, its subjects, and our durable consumer on it. */
 export interface IngestStreamSpec {
@@ -38,23 +37,34 @@ export const EVENTS_SPEC: IngestStreamSpec = {
   durable: 'calle-coordinator-events',
 };
 
-function streamConfig(spec: IngestStreamSpec): Partial<StreamConfig> {
+/**
+ * How long JetStream drops a re-sent message by its Nats-Msg-Id. Minutes, not hours: the window
+ * only has to cover re-sends of a publish whose ack was lost on a link that stayed up (the client's
+ * retry and the outbox publisher's back-off, at most 10 s between attempts). A re-send after a
+ * longer cut arrives later and is dropped by the coordinator's (edge_id, seq) keys instead, which
+ * de-duplicate at any age. The window costs nats-server memory for every id in it: ~200 B each
+ * measured here on 2.9.10 (cloud/bench/dedupe-memory-bench.ts; issue #16 measured ~285 B), i.e.
+ * 49 GB at 2,000 msg/s with the former 24 h window and ~48 MB at 2 min.
+ */
+export const DUPLICATE_WINDOW_MS = 2 * 60_000;
+
+/** JetStream's "insufficient storage resources available": the stream does not fit max_file_store. */
+const INSUFFICIENT_STORAGE = 10047;
+
+function streamConfig(spec: IngestStreamSpec, limits: StreamLimits): Partial<StreamConfig> {
   return {
     subjects: [...spec.subjects],
     // File storage: the stream is the buffer between an edge's outbox and our database, and must
     // survive a broker restart (REFERENCE §6: still not a power-cut guarantee without sync_always).
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
-    // Seven days covers a long weekend of coordinator outage with room to spare; the stream is a
-    // transit buffer, the coordinator database is the record.
-    max_age: nanos(7 * 24 * HOUR_MS),
+    // Bytes and age from the operator's outage budget (stream-sizing.ts, which explains why the
+    // oldest messages go when it is exceeded); the stream is a transit buffer, the coordinator
+    // database is the record.
+    max_bytes: limits.maxBytes,
+    max_age: nanos(limits.maxAgeMs),
     discard: DiscardPolicy.Old,
-    // 24 h, not the 2 min default: an edge can be offline for hours (a cut fibre, a cabinet without
-    // power) and then re-send its whole outbox, including batches whose publish ack it lost before
-    // the cut. Inside the window JetStream drops those re-sends by Nats-Msg-Id; outside it the
-    // coordinator's (edge_id, seq) keys still do. Cost: the server keeps every id of the last 24 h
-    // in memory (~100 bytes each), a few hundred MB at 10,000 edges sending every 10 s.
-    duplicate_window: nanos(24 * HOUR_MS),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     num_replicas: 1,
   };
 }
@@ -82,6 +92,8 @@ function consumerConfig(spec: IngestStreamSpec): Partial<ConsumerConfig> {
   return { durable_name: spec.durable, deliver_policy: DeliverPolicy.All, ...consumerUpdateConfig() };
 }
 
+const gb = (bytes: number): string => (bytes / 1e9).toFixed(1);
+
 function isNotFound(err: unknown): boolean {
   return (
     err instanceof JetStreamApiError &&
@@ -93,17 +105,29 @@ function isNotFound(err: unknown): boolean {
 export async function ensureIngestStream(
   jsm: JetStreamManager,
   spec: IngestStreamSpec,
+  limits: StreamLimits,
   log: Logger,
 ): Promise<void> {
-  const config = streamConfig(spec);
+  const config = streamConfig(spec, limits);
   try {
-    await jsm.streams.info(spec.stream);
-    await jsm.streams.update(spec.stream, config);
-    log.debug({ stream: spec.stream }, 'stream updated');
+    try {
+      await jsm.streams.info(spec.stream);
+      await jsm.streams.update(spec.stream, config);
+      log.debug({ stream: spec.stream, maxBytes: limits.maxBytes }, 'stream updated');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await jsm.streams.add({ name: spec.stream, ...config });
+      log.info({ stream: spec.stream, maxBytes: limits.maxBytes }, 'stream created');
+    }
   } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await jsm.streams.add({ name: spec.stream, ...config });
-    log.info({ stream: spec.stream }, 'stream created');
+    if (err instanceof JetStreamApiError && err.code === INSUFFICIENT_STORAGE)
+      throw new Error(
+        `${spec.stream}: the outage budget needs ${gb(limits.maxBytes)} GB for this stream, more than the ` +
+          `hub's JetStream storage has left: raise jetstream.max_file_store (deploy/nats/hub.conf) or ` +
+          `lower --outage-budget / --fleet-cabinets`,
+        { cause: err },
+      );
+    throw err;
   }
 
   try {

@@ -15,7 +15,14 @@ import { coordinatorConnectionOptions } from '../nats/coordinator-nats.js';
 import type { CoordinatorNatsAuth } from '../nats/nats-credentials.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
 import { ingestBatch, type IngestKind, type IngestOutcome } from './ingest-message.js';
+import { BacklogWatch } from './backlog-watch.js';
 import { ensureIngestStream, EVENTS_SPEC, TELEMETRY_SPEC, type IngestStreamSpec } from './jetstream-setup.js';
+import {
+  DEFAULT_OUTAGE_BUDGET,
+  streamLimits,
+  type OutageBudget,
+  type StreamLimits,
+} from './stream-sizing.js';
 
 export interface TelemetryIngestOptions {
   readonly servers: readonly string[];
@@ -31,6 +38,10 @@ export interface TelemetryIngestOptions {
    * and every alarm its rollout gate may need. Shared consumers would split the stream between them.
    */
   readonly replicaId?: string;
+  /** Sizes the streams in bytes (stream-sizing.ts); default DEFAULT_OUTAGE_BUDGET. */
+  readonly outageBudget?: OutageBudget;
+  /** How often the backlog is compared with the budget (backlog-watch.ts); default 30 s. */
+  readonly backlogCheckMs?: number;
 }
 
 /**
@@ -62,6 +73,9 @@ export class TelemetryIngest {
   readonly #connection: ConnectionOptions;
   readonly #retryMs: number;
   readonly #specs: { readonly telemetry: IngestStreamSpec; readonly events: IngestStreamSpec };
+  readonly #limits: { readonly telemetry: StreamLimits; readonly events: StreamLimits };
+  readonly #backlog: BacklogWatch;
+  readonly #backlogCheckMs: number;
   readonly #abort = new AbortController();
   readonly #active = new Set<ConsumerMessages>();
   #nc: NatsConnection | undefined;
@@ -88,6 +102,21 @@ export class TelemetryIngest {
     const own = (spec: IngestStreamSpec): IngestStreamSpec =>
       options.replicaId ? { ...spec, durable: `${spec.durable}-${options.replicaId}` } : spec;
     this.#specs = { telemetry: own(TELEMETRY_SPEC), events: own(EVENTS_SPEC) };
+    this.#limits = streamLimits(options.outageBudget ?? DEFAULT_OUTAGE_BUDGET);
+    this.#backlog = new BacklogWatch({
+      specs: [this.#specs.telemetry, this.#specs.events],
+      limits: new Map([
+        [this.#specs.telemetry.stream, this.#limits.telemetry],
+        [this.#specs.events.stream, this.#limits.events],
+      ]),
+      log: this.#log,
+    });
+    this.#backlogCheckMs = options.backlogCheckMs ?? 30_000;
+  }
+
+  /** The backlog of each stream against its budget, as last checked. */
+  get backlog(): BacklogWatch {
+    return this.#backlog;
   }
 
   /** Starts ingesting in the background. Returns at once, whether or not NATS is reachable. */
@@ -120,9 +149,10 @@ export class TelemetryIngest {
     for (let attempt = 0; !this.#closed && !js; attempt++) {
       try {
         const jsm = await jetstreamManager(nc);
-        await ensureIngestStream(jsm, this.#specs.telemetry, this.#log);
-        await ensureIngestStream(jsm, this.#specs.events, this.#log);
+        await ensureIngestStream(jsm, this.#specs.telemetry, this.#limits.telemetry, this.#log);
+        await ensureIngestStream(jsm, this.#specs.events, this.#limits.events, this.#log);
         js = jsm.jetstream();
+        void this.#watchBacklog(jsm);
       } catch (err) {
         // JetStream can be briefly unavailable right after a server start, or disabled by mistake.
         this.#log[attempt === 0 ? 'warn' : 'debug']({ err, attempt }, 'JetStream setup failed; retrying');
@@ -284,6 +314,13 @@ export class TelemetryIngest {
       }
     } catch {
       // Connection gone: the missing answer makes JetStream redeliver after ack_wait anyway.
+    }
+  }
+
+  async #watchBacklog(jsm: Awaited<ReturnType<typeof jetstreamManager>>): Promise<void> {
+    while (!this.#closed) {
+      await this.#backlog.check(jsm);
+      await this.#sleep(this.#backlogCheckMs);
     }
   }
 

@@ -18,6 +18,7 @@ import type { RolloutStore } from '../rollouts/rollout-store.js';
 import type { CoordinatorDb } from '../store/coordinator-db.js';
 import { EnrolmentBucket } from './enrolment-bucket.js';
 import { LeaderLease } from './leader-lease.js';
+import { MirrorProgress } from './mirror-progress.js';
 import { ReplicatedEnrolment } from './replicated-enrolment.js';
 import { ReplicatedWrites } from './replicated-writes.js';
 import { openStateBuckets } from './state-buckets.js';
@@ -121,6 +122,7 @@ export class CoordinatorReplica {
       const mirror = new StateMirror({
         buckets,
         db: args.db,
+        progress: new MirrorProgress(args.db.sqlite),
         rollouts: args.rollouts,
         enrolment: args.enrolment,
         log,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { v1 } from '../../proto/index.js';
 import { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
+import { planStages } from '../rollouts/rollout-plan.js';
 import type { RolloutRecord } from '../rollouts/rollout-store.js';
 import { RolloutStore } from '../rollouts/rollout-store.js';
 import { CoordinatorDb } from '../store/coordinator-db.js';
@@ -59,7 +60,7 @@ const record = (version: number): RolloutRecord => ({
   version,
   target: { allEdges: true },
   spec: [{ edges: 1 }, { percent: 100 }],
-  stages: [['edge-01'], ['edge-02', 'edge-03']],
+  ...planStages(['edge-01', 'edge-02', 'edge-03'], [{ edges: 1 }, { percent: 100 }]),
   releasedStages: 1,
   stageStartedMs: 1,
   allAppliedMs: null,

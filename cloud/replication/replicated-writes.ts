@@ -17,7 +17,6 @@ import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
 import type { CoordinatorDb, RegistryChange } from '../store/coordinator-db.js';
 import type { StateBuckets } from './state-buckets.js';
 import {
-  ackKey,
   decodeEntry,
   encodeEntry,
   policyKey,
@@ -65,7 +64,10 @@ export class ReplicatedWrites implements PolicyReplication {
   readonly #now: () => number;
   /** Edges and acks written locally and not yet copied to KV. */
   readonly #dirtyEdges = new Map<string, boolean>(); // id → a registration (not only heartbeats)
-  readonly #dirtyAcks = new Map<string, { version: number; edgeId: string }>();
+  /** Per edge, the highest version whose ack is waiting to be copied. */
+  readonly #dirtyAcks = new Map<string, number>();
+  /** Per edge, the highest version copied (or on its way): an older retry must not overwrite it. */
+  readonly #ackSent = new Map<string, number>();
   #flushing: NodeJS.Immediate | NodeJS.Timeout | undefined;
   /** What was last copied per edge: when, and the fields that force a copy when they change. */
   readonly #sent = new Map<string, { atMs: number; fields: string }>();
@@ -87,7 +89,8 @@ export class ReplicatedWrites implements PolicyReplication {
   #queue(change: RegistryChange): void {
     if (change.kind === 'edge')
       this.#dirtyEdges.set(change.id, (this.#dirtyEdges.get(change.id) ?? false) || !change.heartbeat);
-    else this.#dirtyAcks.set(ackKey(change.version, change.edgeId), change);
+    else
+      this.#dirtyAcks.set(change.edgeId, Math.max(change.version, this.#dirtyAcks.get(change.edgeId) ?? 0));
     // After the current turn: the write that reported this is inside a transaction (the group
     // committer's), committed by then; the row is read back then, so a rolled-back write is not sent.
     this.#flushing ??= setImmediate(() => this.#flush());
@@ -119,14 +122,19 @@ export class ReplicatedWrites implements PolicyReplication {
         () => this.#retry({ kind: 'edge', id, heartbeat: !registered }),
       );
     }
-    for (const [key, { version, edgeId }] of this.#dirtyAcks) {
-      this.#dirtyAcks.delete(key);
+    for (const [edgeId, version] of this.#dirtyAcks) {
+      this.#dirtyAcks.delete(edgeId);
+      // One key per edge holds its latest verdict (state-entries.ts): a verdict on an older
+      // version than one already copied (a retry that lost the race) would move it backwards.
+      if (version < (this.#ackSent.get(edgeId) ?? 0)) continue;
       const ack = this.#db.policyAck(version, edgeId);
       if (!ack) continue;
-      const entry: AckEntry = { applied: ack.applied, reason: ack.reason, timeMs: ack.timeMs };
-      this.#put(this.#buckets.acks.put(key, encodeEntry(entry)), undefined, () =>
-        this.#retry({ kind: 'ack', version, edgeId }),
-      );
+      this.#ackSent.set(edgeId, version);
+      const entry: AckEntry = { version, applied: ack.applied, reason: ack.reason, timeMs: ack.timeMs };
+      this.#put(this.#buckets.acks.put(edgeId, encodeEntry(entry)), undefined, () => {
+        if (this.#ackSent.get(edgeId) === version) this.#ackSent.delete(edgeId);
+        this.#retry({ kind: 'ack', version, edgeId });
+      });
     }
   }
 

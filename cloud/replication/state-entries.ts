@@ -14,8 +14,14 @@ export const BUCKETS = {
    * afterwards only its bundle is rewritten, by compare-and-set, when the policy is re-signed.
    */
   policies: 'calle_policies',
-  /** Edges' verdicts: key = `<version>.<edge id>`. */
-  acks: 'calle_acks',
+  /**
+   * Edges' verdicts, compacted: key = edge id, value = its latest verdict (AckEntry, with the
+   * version). One key per edge, never one per edge and version: those grew without bound (5 M keys
+   * after 100 versions at 50,000 edges, issue #16) and every replica re-read them at every start.
+   * A new bucket name: the former `calle_acks` (keys `<version>.<edge id>`) is no longer read and
+   * may be deleted once every replica runs this version.
+   */
+  acks: 'calle_edge_acks',
   /** Rollout records: key = `r.<id>`, changed only by compare-and-set on the key's revision. */
   rollouts: 'calle_rollouts',
   /** Leases: key = the lease's name (`rollouts`). */
@@ -53,21 +59,16 @@ export interface PolicyEntry {
   readonly rollbackOf?: number;
 }
 
-export type AckEntry = Omit<PolicyAckRow, 'edgeId' | 'version'>;
+/** An edge's latest verdict, under its id. */
+export type AckEntry = Omit<PolicyAckRow, 'edgeId'>;
 
 export const policyKey = (version: number): string => `v.${version}`;
 export const rolloutKey = (id: number): string => `r.${id}`;
-export const ackKey = (version: number, edgeId: string): string => `${version}.${edgeId}`;
 
 /** The number in `v.<n>` or `r.<n>`, or undefined for a key of another shape. */
 export function numberOfKey(key: string, prefix: 'v' | 'r'): number | undefined {
   const m = /^([vr])\.(\d{1,15})$/.exec(key);
   return m && m[1] === prefix ? Number(m[2]) : undefined;
-}
-
-export function parseAckKey(key: string): { version: number; edgeId: string } | undefined {
-  const m = /^(\d{1,15})\.(.+)$/.exec(key);
-  return m ? { version: Number(m[1]), edgeId: m[2]! } : undefined;
 }
 
 const text = new TextEncoder();

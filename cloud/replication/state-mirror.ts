@@ -24,14 +24,14 @@ import { v1 } from '../../proto/index.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { PublishedPolicy } from '../policies/policy-publisher.js';
 import { RefreshedBundles } from '../policies/refreshed-bundles.js';
-import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
+import { upgradeRecord, type RolloutRecord, type RolloutStore } from '../rollouts/rollout-store.js';
 import type { CoordinatorDb, EdgeRegistryRow } from '../store/coordinator-db.js';
 import { decodeEnrolment, rowOf } from './enrolment-bucket.js';
+import type { MirrorProgress } from './mirror-progress.js';
 import type { StateBuckets } from './state-buckets.js';
 import {
   decodeEntry,
   numberOfKey,
-  parseAckKey,
   type AckEntry,
   type BucketName,
   type EdgeEntry,
@@ -54,11 +54,19 @@ export interface StateMirrorOptions {
   readonly rollouts: RolloutStore;
   /** The enrolment tables EdgeAdmission reads (on the same SQLite file as `db`). */
   readonly enrolment: EnrolmentStore;
+  /** Where the large buckets' applied revisions are kept (mirror-progress.ts); absent: read all. */
+  readonly progress?: MirrorProgress;
   readonly log: Logger;
 }
 
 type Mirrored = Exclude<BucketName, 'leases'>;
 const MIRRORED: readonly Mirrored[] = ['edges', 'policies', 'acks', 'rollouts', 'enrolment'];
+/**
+ * Buckets a restarting replica resumes after its last applied revision (mirror-progress.ts): the
+ * ones that grow with the fleet. Policies and rollouts are read whole at every start: they are
+ * few, and a replica needs each rollout record's KV revision in memory for compare-and-set.
+ */
+const RESUMABLE: ReadonlySet<Mirrored> = new Set(['edges', 'acks', 'enrolment']);
 
 interface Waiter {
   readonly revision: number;
@@ -72,6 +80,9 @@ export class StateMirror {
   readonly #enrolment: EnrolmentStore;
   readonly #refreshed: RefreshedBundles;
   readonly #log: Logger;
+  readonly #progress: MirrorProgress | undefined;
+  /** Each resumable bucket's stream creation time, the identity its progress is kept under. */
+  readonly #streamCreated = new Map<Mirrored, string>();
   #sink: MirrorSink | undefined;
   /** Highest revision applied, per bucket. */
   readonly #applied = new Map<Mirrored, number>(MIRRORED.map((b) => [b, 0]));
@@ -81,6 +92,8 @@ export class StateMirror {
   readonly #stops: (() => void)[] = [];
   readonly #loops: Promise<void>[] = [];
   #closed = false;
+  /** Entries read from the buckets since start(): what a restart cost (tests, the fleet bench). */
+  entriesRead = 0;
 
   constructor(options: StateMirrorOptions) {
     this.#buckets = options.buckets;
@@ -88,6 +101,7 @@ export class StateMirror {
     this.#rollouts = options.rollouts;
     this.#enrolment = options.enrolment;
     this.#refreshed = new RefreshedBundles(options.db.sqlite);
+    this.#progress = options.progress;
     this.#log = options.log;
   }
 
@@ -102,8 +116,18 @@ export class StateMirror {
       MIRRORED.map(async (bucket) => {
         const kv = this.#buckets[bucket];
         // Read before the watch starts: every entry up to here arrives in the watch's first part.
-        const last = (await kv.status()).streamInfo.state.last_seq;
-        const watch = await kv.watch({ include: KvWatchInclude.LastValue });
+        const { streamInfo } = await kv.status();
+        const last = streamInfo.state.last_seq;
+        const after =
+          this.#progress && RESUMABLE.has(bucket)
+            ? this.#progress.resumeAfter(bucket, streamInfo.created, last)
+            : 0;
+        if (this.#progress && RESUMABLE.has(bucket)) this.#streamCreated.set(bucket, streamInfo.created);
+        if (after > 0) this.#applied.set(bucket, after);
+        this.#log.debug({ bucket, resumeAfter: after, last }, 'mirror: watching');
+        const watch = await kv.watch(
+          after > 0 ? { resumeFromRevision: after + 1 } : { include: KvWatchInclude.LastValue },
+        );
         this.#stops.push(() => watch.stop());
         this.#loops.push(this.#follow(bucket, watch));
         await this.applied(bucket, last);
@@ -144,6 +168,7 @@ export class StateMirror {
   async #follow(bucket: Mirrored, watch: AsyncIterable<KvWatchEntry>): Promise<void> {
     for await (const entry of watch) {
       if (this.#closed) break;
+      this.entriesRead++;
       try {
         if (entry.operation === 'PUT') this.#apply(bucket, entry);
       } catch (err) {
@@ -154,8 +179,22 @@ export class StateMirror {
           'mirror: entry not applied',
         );
       }
+      this.#record(bucket, entry.revision);
       this.#advance(bucket, entry.revision);
     }
+  }
+
+  /**
+   * Queues the applied revision behind the entry's own write (same group, later savepoint, so in
+   * the same transaction or a later one: never committed ahead of the data, mirror-progress.ts).
+   */
+  #record(bucket: Mirrored, revision: number): void {
+    const progress = this.#progress;
+    const created = this.#streamCreated.get(bucket);
+    if (!progress || created === undefined) return;
+    void this.#db.grouped
+      .submit(() => progress.set(bucket, created, revision))
+      .catch((err: unknown) => this.#log.warn({ err, bucket }, 'mirror: progress not stored'));
   }
 
   #advance(bucket: Mirrored, revision: number): void {
@@ -183,9 +222,9 @@ export class StateMirror {
         return;
       }
       case 'acks': {
-        const key = parseAckKey(entry.key);
-        if (!key) throw new Error(`${what}: key is not <version>.<edge id>`);
-        const ack = { ...decodeEntry<AckEntry>(entry.value, what), ...key };
+        // One key per edge, its latest verdict (state-entries.ts).
+        const ack = { ...decodeEntry<AckEntry>(entry.value, what), edgeId: entry.key };
+        if (!Number.isSafeInteger(ack.version)) throw new Error(`${what}: no version in the verdict`);
         void this.#db.grouped
           .submit(() => this.#db.putReplicatedAck(ack))
           .catch((err: unknown) => this.#log.error({ err, key: entry.key }, 'mirror: ack not stored'));
@@ -196,9 +235,10 @@ export class StateMirror {
         if (version === undefined) throw new Error(`${what}: key is not v.<version>`);
         const policy = decodeEntry<PolicyEntry>(entry.value, what);
         // The gate first (see the head of this file); a record already here is newer.
-        if (policy.rollout && !this.#rollouts.get(policy.rollout.id)) {
-          this.#rollouts.put(policy.rollout);
-          this.#sink?.rollout(policy.rollout);
+        const rollout = policy.rollout && upgradeRecord(policy.rollout);
+        if (rollout && !this.#rollouts.get(rollout.id)) {
+          this.#rollouts.put(rollout);
+          this.#sink?.rollout(rollout);
         }
         const bytes = Buffer.from(policy.bundle, 'base64');
         const bundle = v1.PolicyBundle.decode(bytes);
@@ -228,7 +268,7 @@ export class StateMirror {
       case 'rollouts': {
         const id = numberOfKey(entry.key, 'r');
         if (id === undefined) throw new Error(`${what}: key is not r.<id>`);
-        const record = decodeEntry<RolloutRecord>(entry.value, what);
+        const record = upgradeRecord(decodeEntry<RolloutRecord>(entry.value, what));
         if (record.id !== id) throw new Error(`${what}: holds rollout ${record.id}`);
         this.#rollouts.put(record);
         this.#rolloutRevisions.set(id, entry.revision);

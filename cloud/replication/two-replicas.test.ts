@@ -9,9 +9,11 @@ import { FleetClient } from '../../proto/index.js';
 import { startCoordinator, type Coordinator } from '../coordinator.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import { LightEdge } from '../rollouts/light-edge.js';
+import { inStageOrder } from '../rollouts/rollout-plan.js';
 import { closeClientAfter, startNats, tempDir, testLogger, unary, waitFor } from '../testing/harness.js';
 
-const IDS = ['edge-01', 'edge-02', 'edge-03', 'edge-04'];
+// In stage order (rollouts order edges by a hash of their id): IDS[0] is the canary.
+const IDS = inStageOrder(['edge-01', 'edge-02', 'edge-03', 'edge-04']);
 const lighting = (levelPct: number) => ({ steps: [{ at: 'sunset', levelPct }], presenceLevelPct: levelPct });
 const centro = { districts: ['centro'] };
 

@@ -12,8 +12,12 @@ import { startCoordinator } from '../coordinator.js';
 import type { RolloutJson } from '../http/rollout-api.js';
 import { startNats, tempDir, testLogger, waitFor } from '../testing/harness.js';
 import { LightEdge, type LightEdgeOptions } from './light-edge.js';
+import { inStageOrder } from './rollout-plan.js';
 
-const IDS = ['edge-01', 'edge-02', 'edge-03', 'edge-04', 'edge-05'];
+// In stage order (rollout-plan.ts orders edges by a hash of their id): IDS[0] is the canary, and
+// with stages 1,40%,100% IDS[1] is stage 2 and IDS[2..4] stage 3.
+const IDS = inStageOrder(['edge-01', 'edge-02', 'edge-03', 'edge-04', 'edge-05']);
+const [CANARY, STAGE2, STAGE3A, STAGE3B] = IDS as [string, string, string, string, string];
 const lighting = (levelPct: number) => ({ steps: [{ at: 'sunset', levelPct }], presenceLevelPct: levelPct });
 
 async function setup(t: ExecutionContext, verdicts: Record<string, LightEdgeOptions['verdict']> = {}) {
@@ -83,8 +87,8 @@ const staged = (extra: Record<string, unknown> = {}) => ({
 });
 
 test('rollouts — a healthy rollout goes stage by stage, holding the version back from later stages', async (t) => {
-  const { edges, api, rollout } = await setup(t, { 'edge-04': ignoreAfterV1 });
-  // edge-04 never answers: the stage it is in cannot pass until it does. Start with a long window
+  const { edges, api, rollout } = await setup(t, { [STAGE3B]: ignoreAfterV1 });
+  // STAGE3B never answers: the stage it is in cannot pass until it does. Start with a long window
   // so the canary stage is observable before stage 2 is released.
   const created = await api('POST', '/api/rollouts', staged({ windowMs: 1_000 }));
   t.is(created.status, 201);
@@ -105,7 +109,7 @@ test('rollouts — a healthy rollout goes stage by stage, holding the version ba
   await waitFor(() => edges[2]!.applied === 2 && edges[4]!.applied === 2, 5_000, 'stage 3 applied');
   t.true(edges[3]!.received.includes(2));
   t.like(await rollout(1), { state: 'running', stage: 3 });
-  // Until edge-04 acks, stage 3 cannot complete; the operator halts it, then rolls it back.
+  // Until STAGE3B acks, stage 3 cannot complete; the operator halts it, then rolls it back.
   t.like((await api('POST', '/api/rollouts/1/halt')).body, { state: 'halted' });
   t.is((await api('POST', '/api/rollouts/1/halt')).status, 409);
   t.like((await api('POST', '/api/rollouts/1/resume')).body, { state: 'running' });
@@ -139,7 +143,7 @@ test('rollouts — all stages healthy: the rollout completes and every edge ends
 
 test('rollouts — a refusal in stage 2 halts and rolls back by itself; later stages never see the version', async (t) => {
   const { edges, coordinator, api, rollout } = await setup(t, {
-    'edge-02': (b) =>
+    [STAGE2]: (b) =>
       Number(b.version) === 2
         ? { applied: false, reason: 'lighting: level out of range' }
         : { applied: true, reason: '' },
@@ -148,7 +152,7 @@ test('rollouts — a refusal in stage 2 halts and rolls back by itself; later st
   await waitFor(async () => (await rollout(1)).state === 'rolled_back', 8_000, 'rolled back');
   const r = await rollout(1);
   t.like(r, { rollbackTo: 1, rollbackVersion: 3, stage: 2 });
-  t.regex(r.reason, /stage 2: edge edge-02 refused version 2: lighting: level out of range/);
+  t.regex(r.reason, new RegExp(`stage 2: edge ${STAGE2} refused version 2: lighting: level out of range`));
   await waitFor(() => edges.every((e) => e.applied === 3), 5_000, 'every edge on the rollback version');
   for (const e of edges.slice(2)) t.false(e.received.includes(2), `${e.edgeId} must never get v2`);
   // The rollback carries v1's content, re-signed as v3.
@@ -158,7 +162,7 @@ test('rollouts — a refusal in stage 2 halts and rolls back by itself; later st
 });
 
 test('rollouts — a critical alarm from a released edge, or a stage timeout, rolls back', async (t) => {
-  const { nats, edges, api, rollout } = await setup(t, { 'edge-03': ignoreAfterV1 });
+  const { nats, edges, api, rollout } = await setup(t, { [STAGE3A]: ignoreAfterV1 });
   t.is((await api('POST', '/api/rollouts', staged({ windowMs: 2_000 }))).status, 201);
   await waitFor(() => edges[0]!.applied === 2, 5_000, 'canary applied');
   // The canary raises a critical alarm inside its window, through JetStream like a real edge.
@@ -166,28 +170,28 @@ test('rollouts — a critical alarm from a released edge, or a stage timeout, ro
   t.teardown(async () => nc.close());
   const event: calle.v1.Event.$Properties = {
     seq: 1,
-    edgeId: 'edge-01',
+    edgeId: CANARY,
     code: 'LAMP_FAILURE',
     severity: v1.Severity.SEVERITY_CRITICAL,
     message: 'lamps out on 3 luminaires',
     timeMs: Date.now(),
     active: true,
   };
-  await jetstream(nc).publish(eventSubject('edge-01'), encodeMessage(v1.Event, event), {
-    msgID: messageId('edge-01', 1),
+  await jetstream(nc).publish(eventSubject(CANARY), encodeMessage(v1.Event, event), {
+    msgID: messageId(CANARY, 1),
   });
   await waitFor(async () => (await rollout(1)).state === 'rolled_back', 8_000, 'rolled back on the alarm');
-  t.regex((await rollout(1)).reason, /critical alarm LAMP_FAILURE on edge edge-01/);
+  t.regex((await rollout(1)).reason, new RegExp(`critical alarm LAMP_FAILURE on edge ${CANARY}`));
 
-  // Second rollout: edge-03 (stage 3 of 1,40%,100%: edges 03..05) never answers → timeout.
+  // Second rollout: STAGE3A (in stage 3 of 1,40%,100%) never answers → timeout.
   const second = await api('POST', '/api/rollouts', staged({ windowMs: 25, stageTimeoutMs: 500 }));
   t.is(second.status, 201);
   await waitFor(async () => (await rollout(2)).state === 'rolled_back', 8_000, 'rolled back on timeout');
-  t.regex((await rollout(2)).reason, /stage 3 timed out after 500 ms; not applied on edge-03/);
+  t.regex((await rollout(2)).reason, new RegExp(`stage 3 timed out after 500 ms; not applied on ${STAGE3A}`));
 });
 
 test('rollouts — calle policy push --staged, rollout status, halt and rollback from the command line', async (t) => {
-  const { coordinator, edges } = await setup(t, { 'edge-03': ignoreAfterV1 });
+  const { coordinator, edges } = await setup(t, { [STAGE3A]: ignoreAfterV1 });
   const file = join(tempDir(t), 'brighter.yaml');
   writeFileSync(file, 'target:\n  districts: [centro]\nlighting:\n  steps: [{ at: sunset, levelPct: 90 }]\n');
   const out: string[] = [];
@@ -197,11 +201,13 @@ test('rollouts — calle policy push --staged, rollout status, halt and rollback
 
   t.is(await cli('push', file, '--staged', '1,40%,100%', '--window', '50', '--stage-timeout', '60000'), 0);
   t.regex(out.at(-1)!, /^rollout 1: policy 2 published to stage 1 of 3 \(1 → 1 → 3 edges\)/);
-  await waitFor(() => edges[4]!.applied === 2, 8_000, 'stage 3 reached edge-05');
+  await waitFor(() => edges[4]!.applied === 2, 8_000, 'stage 3 reached its last edge');
   t.is(await cli('rollout', 'status'), 0);
   t.regex(
     out.join('\n'),
-    /rollout 1: policy 2 running, stage 3 of 3\n.*\n.*\n {2}stage 3: 3 edge\(s\), 2 applied, 0 refused, 1 pending \(edge-03\)/,
+    new RegExp(
+      `rollout 1: policy 2 running, stage 3 of 3\\n.*\\n.*\\n {2}stage 3: 3 edge\\(s\\), 2 applied, 0 refused, 1 pending \\(${STAGE3A}\\)`,
+    ),
   );
   t.is(await cli('rollout', 'halt', '1'), 0);
   t.regex(out.at(-4)!, /halted/);
@@ -211,7 +217,7 @@ test('rollouts — calle policy push --staged, rollout status, halt and rollback
     /rolled back, stage 3 of 3 — rolled back by the operator \(rolled back as policy 3, content of 1\)/,
   );
   await waitFor(
-    () => edges.every((e) => e.applied === 3 || (e.edgeId === 'edge-03' && e.applied === 1)),
+    () => edges.every((e) => e.applied === 3 || (e.edgeId === STAGE3A && e.applied === 1)),
     5_000,
     'v3',
   );

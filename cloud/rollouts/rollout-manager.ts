@@ -22,8 +22,8 @@ import type { calle } from '../../proto/index.js';
 import type { PolicyHistory } from '../policies/policy-history.js';
 import type { PolicyDraft, PolicyPublisher } from '../policies/policy-publisher.js';
 import { targetMatches } from '../policies/policy-target.js';
-import { DEFAULT_STAGES, planStages, type StageSize } from './rollout-plan.js';
-import type { RolloutRecord, RolloutStore } from './rollout-store.js';
+import { DEFAULT_STAGES, planStages, stageOf, type StagePlan, type StageSize } from './rollout-plan.js';
+import type { EdgeView, RolloutRecord, RolloutStore } from './rollout-store.js';
 
 /** What PolicyService.Watch needs from rollouts (cloud/grpc/policy-service.ts). */
 export interface DeliveryGate {
@@ -92,13 +92,13 @@ export interface RolloutManagerOptions {
 }
 
 interface Plan {
-  readonly stages: string[][];
+  readonly stages: StagePlan;
   readonly spec: readonly StageSize[];
   readonly rollbackTo: number | undefined;
 }
 
 interface Pending {
-  readonly stages: readonly (readonly string[])[];
+  readonly cuts: readonly number[];
 }
 
 const normalTarget = (t: calle.v1.PolicyTarget.$Properties | null | undefined): string =>
@@ -119,8 +119,6 @@ export class RolloutManager implements DeliveryGate {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #byVersion = new Map<number, RolloutRecord>();
-  // Released edges per rollout version, rebuilt when a stage is released.
-  readonly #released = new Map<number, Set<string>>();
   readonly #listeners = new Set<(version: number) => void>();
   readonly #timer: NodeJS.Timeout;
   // Set only while publisher.publishPolicy runs for a new rollout: the publisher notifies Watch
@@ -155,10 +153,10 @@ export class RolloutManager implements DeliveryGate {
     if (!r) {
       // While a rollout's version is being published, the version offered is that one (publishing
       // is synchronous and nothing else publishes meanwhile): only its first stage may have it.
-      return this.#publishing ? (this.#publishing.stages[0]?.includes(edgeId) ?? false) : true;
+      return this.#publishing ? stageOf(this.#publishing.cuts, edgeId) === 1 : true;
     }
-    if (r.state === 'completed' || r.releasedStages >= r.stages.length) return true;
-    return this.#released.get(version)?.has(edgeId) ?? false;
+    if (r.state === 'completed' || r.releasedStages >= r.cuts.length) return true;
+    return stageOf(r.cuts, edgeId) <= r.releasedStages;
   }
 
   onRelease(listener: (version: number) => void): () => void {
@@ -174,7 +172,7 @@ export class RolloutManager implements DeliveryGate {
   start(draft: PolicyDraft, options: RolloutOptions = {}): RolloutRecord {
     this.#requireLocal('start');
     const { stages, spec, rollbackTo } = this.#plan(draft, options);
-    this.#publishing = { stages };
+    this.#publishing = { cuts: stages.cuts };
     let bundle: calle.v1.PolicyBundle;
     try {
       bundle = this.#publisher.publishPolicy(draft);
@@ -189,7 +187,7 @@ export class RolloutManager implements DeliveryGate {
     this.#store.insert(record);
     this.#remember(record);
     this.#log.info(
-      { rollout: record.id, version: record.version, stages: stages.map((s) => s.length), rollbackTo },
+      { rollout: record.id, version: record.version, stages: stages.sizes, rollbackTo },
       'rollout started',
     );
     return record;
@@ -229,7 +227,8 @@ export class RolloutManager implements DeliveryGate {
       version,
       target: draft.target ?? null,
       spec,
-      stages,
+      cuts: stages.cuts,
+      sizes: stages.sizes,
       releasedStages: 1,
       stageStartedMs: now,
       allAppliedMs: null,
@@ -276,10 +275,22 @@ export class RolloutManager implements DeliveryGate {
   /** Evaluates every running rollout's gate once. Runs on a timer; tests may call it directly. */
   tick(): void {
     if (this.#replication && !this.#replication.isLeader()) return;
-    for (const r of [...this.#byVersion.values()]) {
-      if (r.state !== 'running' || this.#inFlight.has(r.id)) continue;
+    const running = [...this.#byVersion.values()].filter(
+      (r) => r.state === 'running' && !this.#inFlight.has(r.id),
+    );
+    if (running.length === 0) return;
+    // Read once per tick for every running rollout: stages are hash cuts, so a stage's edges are
+    // the targeted registered edges whose hash falls in it (50,000 rows: a few tens of ms).
+    let edges: EdgeView[];
+    try {
+      edges = this.#store.registeredEdges();
+    } catch (err) {
+      this.#log.error({ err }, 'rollout gate: the registry could not be read');
+      return;
+    }
+    for (const r of running) {
       try {
-        this.#evaluate(r);
+        this.#evaluate(r, edges);
       } catch (err) {
         this.#log.error({ err, rollout: r.id }, 'rollout gate evaluation failed');
       }
@@ -301,7 +312,7 @@ export class RolloutManager implements DeliveryGate {
     // publishAsync resolves after this replica's mirror stored the version and its record.
     if (!record) throw new Error(`rollout for version ${bundle.version} missing after its publication`);
     this.#log.info(
-      { rollout: record.id, version: record.version, stages: plan.stages.map((s) => s.length) },
+      { rollout: record.id, version: record.version, stages: plan.stages.sizes },
       'rollout started',
     );
     return record;
@@ -356,12 +367,14 @@ export class RolloutManager implements DeliveryGate {
 
   // --- internals -----------------------------------------------------------------------------
 
-  #evaluate(r: RolloutRecord): void {
+  #evaluate(r: RolloutRecord, edges: readonly EdgeView[]): void {
     const now = this.#now();
     const stageNo = r.releasedStages;
-    const stageEdges = r.stages[stageNo - 1] ?? [];
-    const released = this.#released.get(r.version) ?? new Set<string>();
-    const acks = this.#store.acks(r.version).filter((a) => released.has(a.edgeId));
+    const target = r.target as calle.v1.PolicyTarget.$Properties;
+    const targeted = new Set(edges.filter((e) => targetMatches(target, e)).map((e) => e.id));
+    const isReleased = (id: string): boolean => targeted.has(id) && stageOf(r.cuts, id) <= stageNo;
+    const stageEdges = [...targeted].filter((id) => stageOf(r.cuts, id) === stageNo);
+    const acks = this.#store.acks(r.version).filter((a) => isReleased(a.edgeId));
     const refused = acks.find((a) => !a.applied);
     if (refused) {
       this.#fail(
@@ -370,7 +383,7 @@ export class RolloutManager implements DeliveryGate {
       );
       return;
     }
-    const alarm = this.#store.criticalAlarmsSince(r.stageStartedMs).find((a) => released.has(a.edgeId));
+    const alarm = this.#store.criticalAlarmsSince(r.stageStartedMs).find((a) => isReleased(a.edgeId));
     if (alarm) {
       this.#fail(
         r,
@@ -393,14 +406,14 @@ export class RolloutManager implements DeliveryGate {
       return;
     }
     if (now - r.allAppliedMs < r.windowMs) return;
-    if (stageNo >= r.stages.length) {
+    if (stageNo >= r.cuts.length) {
       this.#save(r, { state: 'completed' });
       this.#log.info({ rollout: r.id, version: r.version }, 'rollout completed');
       return;
     }
     this.#save(r, { releasedStages: stageNo + 1, stageStartedMs: now, allAppliedMs: null });
     this.#log.info(
-      { rollout: r.id, version: r.version, stage: stageNo + 1, edges: r.stages[stageNo]?.length },
+      { rollout: r.id, version: r.version, stage: stageNo + 1, edges: r.sizes[stageNo] },
       'rollout stage released',
     );
     // Replicated: applyReplicated re-offers once the record has landed.
@@ -609,6 +622,5 @@ export class RolloutManager implements DeliveryGate {
 
   #remember(r: RolloutRecord): void {
     this.#byVersion.set(r.version, r);
-    this.#released.set(r.version, new Set(r.stages.slice(0, r.releasedStages).flat()));
   }
 }

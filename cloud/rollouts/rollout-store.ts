@@ -7,7 +7,7 @@
 // A record is stored as one JSON document: it is read and written whole, by one coordinator, a
 // few times per stage, and its shape will change with the move to KV.
 import Database from 'better-sqlite3';
-import type { StageSize } from './rollout-plan.js';
+import { MAX_STAGE_HASH, stageHash, type StageSize } from './rollout-plan.js';
 
 /** superseded: a newer version for the same target was published; this rollout's gate stopped. */
 export type RolloutState = 'running' | 'completed' | 'halted' | 'rolled_back' | 'superseded';
@@ -18,8 +18,13 @@ export interface RolloutRecord {
   readonly version: number;
   readonly target: unknown;
   readonly spec: readonly StageSize[];
-  /** Edge ids per stage, fixed when the rollout starts (edges registered later join the last one). */
-  readonly stages: readonly (readonly string[])[];
+  /**
+   * Each stage's highest edge-id hash (rollout-plan.ts): an edge's stage is a function of its id,
+   * so the record stays a few hundred bytes at any fleet size and carries no edge list.
+   */
+  readonly cuts: readonly number[];
+  /** Edges per stage when the rollout started, for the operator. */
+  readonly sizes: readonly number[];
   /** Stages delivered so far (1 = the first stage only). */
   releasedStages: number;
   /** When the current (last released) stage was released. */
@@ -56,6 +61,22 @@ export interface EdgeView {
   readonly id: string;
   readonly district: string;
   readonly tags: string[];
+}
+
+/**
+ * A record as stored, upgraded: records written before stages became hash cuts list their edge ids
+ * per stage. Each stage's cut becomes the highest hash of the edges listed up to it, so no edge
+ * that was released moves to a later, held stage (some may move earlier and receive the version
+ * sooner, which a running gate tolerates: their acks count where their hash puts them).
+ */
+export function upgradeRecord(stored: unknown): RolloutRecord {
+  const r = stored as RolloutRecord & { stages?: readonly (readonly string[])[] };
+  if (r.cuts || !r.stages) return r;
+  const { stages, ...rest } = r;
+  let highest = 0;
+  const cuts = stages.map((ids) => (highest = Math.max(highest, ...ids.map(stageHash))));
+  if (cuts.length > 0) cuts[cuts.length - 1] = MAX_STAGE_HASH;
+  return { ...rest, cuts, sizes: stages.map((ids) => ids.length) };
 }
 
 /** Events at or above this severity fail a gate (calle.v1.Severity.SEVERITY_CRITICAL). */
@@ -121,11 +142,11 @@ export class RolloutStore {
 
   get(id: number): RolloutRecord | undefined {
     const json = this.#s.get.get(id) as string | undefined;
-    return json === undefined ? undefined : (JSON.parse(json) as RolloutRecord);
+    return json === undefined ? undefined : upgradeRecord(JSON.parse(json));
   }
 
   list(): RolloutRecord[] {
-    return (this.#s.all.all() as string[]).map((json) => JSON.parse(json) as RolloutRecord);
+    return (this.#s.all.all() as string[]).map((json) => upgradeRecord(JSON.parse(json)));
   }
 
   acks(version: number): AckView[] {

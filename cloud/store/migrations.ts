@@ -101,6 +101,17 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX enrolment_tokens_by_edge ON enrolment_tokens (edge_id);
   `,
+  // 3: how far a replica has applied each shared KV bucket (cloud/replication/mirror-progress.ts).
+  `
+  -- One row per resumable bucket: the last KV revision (stream sequence) whose entry is in this
+  -- file, and the creation time of the bucket's stream, which tells a bucket made anew (its
+  -- revisions start over) from the one the revision belongs to.
+  CREATE TABLE replication_progress (
+    bucket         TEXT PRIMARY KEY,
+    stream_created TEXT NOT NULL,
+    revision       INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this code writes and understands. */
