@@ -95,6 +95,9 @@ test.serial(
           wrong.push(`dashboard route ${hit} answered without a session: ${what}`);
       }
     });
+    t.log(
+      `${probes.length} probes over ${routes.length} routes; ${resolvedByAnotherName} reached a guarded route by another spelling`,
+    );
     t.deepEqual(wrong, [], `${wrong.length} of ${probes.length} probes`);
     // The router does resolve other spellings to operator routes (percent-decoding, absolute-form):
     // the probes above did test the guard on them, not only on 404s.

@@ -75,6 +75,9 @@ test.serial(
         if (as === 'viewer' && !viewerMay && res.status !== 403) wrong.push(`answered a viewer: ${what}`);
       }
     });
+    t.log(
+      `${probes.length} probes over ${routes.length} routes; ${resolvedByAnotherName} reached a guarded route by another spelling`,
+    );
     t.deepEqual(wrong, [], `${wrong.length} of ${probes.length} probes`);
     t.true(resolvedByAnotherName > 0, 'some attacker spellings reached session routes');
   },
