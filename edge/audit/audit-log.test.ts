@@ -7,7 +7,7 @@ import { COMMAND_TYPES } from '../commands/command-types.js';
 import { SUPPRESSED_ACTION } from '../commands/refusal-limiter.js';
 import { openDatabase } from '../store/edge-db.js';
 import { tempDir, testLogger } from '../test-support/temp-dir.js';
-import { auditRowHash, GENESIS_HASH } from './audit-chain.js';
+import { auditRowHash, GENESIS_HASH, verifyAuditChain } from './audit-chain.js';
 import { AuditEntryError, AuditLog } from './audit-log.js';
 
 /** A file with `n` policy rows, closed again so each test can reopen or tamper with it. */
@@ -297,3 +297,46 @@ test('audit log — a row that cannot be written is loud: error logged with the 
   t.is(audit.stats().rows, 1);
   t.true(audit.verify().ok);
 });
+
+test('audit log — verify on a running node reads the head and the rows from one snapshot: an append in between is no false break', (t) => {
+  const file = logWithRows(t, 3);
+  const node = openDatabase(file);
+  t.teardown(() => node.close());
+  const audit = new AuditLog({ db: node, log: testLogger() });
+  // `calle audit verify` opens its own read-only connection; the node appends on its connection
+  // right after the verifier has read meta.audit_last_seq — the moment the old code was exposed.
+  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  t.teardown(() => reader.close());
+  let appended = 0;
+  const hooked = new Proxy(reader, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (prop !== 'prepare') return bindIfFunction(value, target);
+      return (sql: string) => {
+        const stmt = target.prepare(sql);
+        if (!sql.includes('audit_last_seq')) return stmt;
+        return new Proxy(stmt, {
+          get(s, p) {
+            const v = Reflect.get(s, p, s) as unknown;
+            if (p !== 'get') return bindIfFunction(v, s);
+            return () => {
+              const head = s.get();
+              audit.append({ actor: 'system', action: 'alarm.raised', target: 'e1' });
+              appended++;
+              return head;
+            };
+          },
+        });
+      };
+    },
+  });
+  const verdict = verifyAuditChain(hooked);
+  t.is(appended, 1, 'the concurrent append happened mid-verify');
+  t.like(verdict, { ok: true, rows: 3 });
+  t.like(verifyAuditChain(reader), { ok: true, rows: 4 });
+});
+
+/** For a Proxy over a native object: its methods must run with the object itself as `this`. */
+function bindIfFunction(value: unknown, self: object): unknown {
+  return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(self) : value;
+}
