@@ -2,16 +2,23 @@
 // loops), the durable store, the console, and the two uplinks. Control starts first and never
 // waits for the network: with no NATS and no coordinator the street is still lit and its signals
 // still cycle, and the outbox keeps every reading until the uplink returns.
+//
+// Before all of it the node takes the store's lock (edge/store/store-lock.ts): one controller per
+// store. Every part started is recorded (edge/system/started-parts.ts), so a start that fails
+// half-way — a console port in use, a bad file — stops what it had started and rethrows.
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { calle } from '../proto/index.js';
 import { AuditLog } from './audit/audit-log.js';
+import { auditAlarms } from './audit/audit-alarms.js';
 import { auditedSink } from './audit/audited-sink.js';
 import type { EdgeConfig } from './config/edge-config.js';
 import { createConsole } from './console/console-server.js';
 import { createEdgeMetrics, timeTicks } from './metrics/edge-metrics.js';
 import { EdgeSite } from './site/edge-site.js';
 import { openDatabase } from './store/edge-db.js';
+import { lockStore } from './store/store-lock.js';
+import { StartedParts } from './system/started-parts.js';
 import { Outbox } from './store/outbox.js';
 import { PolicyStore } from './store/policy-store.js';
 import { ephemeralEdgeKey, loadOrCreateEdgeKey } from './identity/edge-identity.js';
@@ -44,10 +51,35 @@ export interface EdgeNodeOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Starts the node. Throws StoreLockedError (edge/store/store-lock.ts) when another process holds
+ * the store; any other start failure stops every part already started before it is rethrown.
+ */
 export async function startEdgeNode(
   config: EdgeConfig,
   log: Logger,
   options: EdgeNodeOptions = {},
+): Promise<EdgeNodeHandle> {
+  const parts = new StartedParts(log);
+  try {
+    // First of all: nothing may be read, opened or started on a store another process runs.
+    if (config.store.path !== ':memory:') {
+      const lock = lockStore(config.store.path, SOFTWARE_VERSION);
+      parts.add('store lock', () => lock.release());
+    }
+    return await startParts(config, log, options, parts);
+  } catch (err) {
+    log.error({ err, started: parts.names }, 'edge: start failed; stopping every part already started');
+    await parts.stopAll();
+    throw err;
+  }
+}
+
+async function startParts(
+  config: EdgeConfig,
+  log: Logger,
+  options: EdgeNodeOptions,
+  parts: StartedParts,
 ): Promise<EdgeNodeHandle> {
   const edgeId = config.edge.id;
   const now = options.now ?? Date.now;
@@ -74,20 +106,16 @@ export async function startEdgeNode(
       })
     : undefined;
   const db = openDatabase(config.store.path);
+  parts.add('store', () => {
+    db.close();
+  });
   const outbox = new Outbox({ db, edgeId, log: log.child({ module: 'outbox' }), now });
   const audit = new AuditLog({
     db,
     log: log.child({ module: 'audit' }),
     now,
-    // IEC 62443-4-2 CR 2.9: say so, as an alarm, before the audit storage fills.
-    onCapacityWarning: (rows, warnAtRows) =>
-      outbox.raise({
-        code: 'AUDIT_CAPACITY',
-        severity: 'warning',
-        message: `audit log holds ${rows} rows, above its threshold of ${warnAtRows}: archive it`,
-        timeMs: now(),
-        active: true,
-      }),
+    // IEC 62443-4-2 CR 2.9 and 2.10: a filling or failing audit log is an alarm.
+    ...auditAlarms((event) => outbox.raise(event), now, log.child({ module: 'audit' })),
   });
   const policies = new PolicyStore(db);
   // Every policy, from the coordinator or from the store at boot, is verified here first.
@@ -123,7 +151,7 @@ export async function startEdgeNode(
     const verdict = trusted.ok
       ? site.applyPolicy(stored)
       : refuseUntrusted(Number(stored.version), trusted.reason);
-    audit.append({
+    audit.record({
       actor: 'system',
       action: verdict.applied ? 'policy.restored' : 'policy.refused',
       target: `policy:${Number(stored.version)}`,
@@ -139,6 +167,7 @@ export async function startEdgeNode(
   } else {
     log.info('policy: none applied yet; running built-in defaults');
   }
+  parts.add('site', async () => site.stop());
   site.start();
   outbox.raise({
     code: 'EDGE_STARTED',
@@ -156,6 +185,7 @@ export async function startEdgeNode(
         ...(config.nats.nkeySeedFile ? { nkeySeedFile: config.nats.nkeySeedFile } : {}),
       })
     : undefined;
+  if (nats) parts.add('nats', async () => nats.close());
   const publisher = nats
     ? new OutboxPublisher({
         outbox,
@@ -166,6 +196,7 @@ export async function startEdgeNode(
       })
     : undefined;
   publisher?.start();
+  if (publisher) parts.add('publisher', async () => publisher.stop());
   if (!nats) log.warn('uplink: no NATS configured; telemetry stays in the outbox');
   // Remote commands need both the uplink and the pinned key they are signed with.
   const commands =
@@ -181,6 +212,7 @@ export async function startEdgeNode(
           now,
         })
       : undefined;
+  if (commands) parts.add('commands', () => commands.close());
   if (nats && commands)
     void nats.firstConnection().then((nc) => {
       if (nc) commands.listen(nc);
@@ -192,7 +224,7 @@ export async function startEdgeNode(
     // Before anything else: until the signature checks out, not even the version means anything.
     const trusted = trust.admit(bundle);
     if (!trusted.ok) {
-      audit.append({
+      audit.record({
         actor: 'coordinator',
         action: 'policy.refused',
         target: `policy:${version}`,
@@ -205,7 +237,7 @@ export async function startEdgeNode(
       // Never go back (a rollback is a new, higher version); an equal version is a re-delivery.
       if (version === current) return { applied: true };
       const reason = `version: ${version} is lower than the applied ${current}`;
-      audit.append({
+      audit.record({
         actor: 'coordinator',
         action: 'policy.refused',
         target: `policy:${version}`,
@@ -224,7 +256,7 @@ export async function startEdgeNode(
     };
     // The stored policy and its audit row commit together: a power cut leaves both or neither.
     if (verdict.applied) audit.appendWith(record, () => policies.save(bundle, now()));
-    else audit.append(record);
+    else audit.record(record);
     outbox.raise({
       code: verdict.applied ? 'POLICY_APPLIED' : 'POLICY_REFUSED',
       severity: verdict.applied ? 'info' : 'warning',
@@ -264,6 +296,7 @@ export async function startEdgeNode(
       })
     : undefined;
   coordinator?.start();
+  if (coordinator) parts.add('coordinator link', () => coordinator.stop());
   if (!coordinator) log.warn('uplink: no coordinator configured; running on local policy');
 
   const metrics = createEdgeMetrics({
@@ -315,9 +348,9 @@ export async function startEdgeNode(
       },
     },
   });
+  parts.add('console', async () => consoleApp.close());
   const consoleUrl = await consoleApp.listen({ host: config.console.host, port: config.console.port });
 
-  let closed = false;
   return {
     consoleUrl,
     site,
@@ -326,17 +359,8 @@ export async function startEdgeNode(
     get consoleSetupToken() {
       return access.setup.value;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Reverse order of start: stop taking requests, stop the uplinks, stop control, close the file.
-      await consoleApp.close();
-      commands?.close();
-      coordinator?.stop();
-      await publisher?.stop();
-      await nats?.close();
-      await site.stop();
-      db.close();
-    },
+    // Reverse order of start: stop taking requests, stop the uplinks, stop control, close the
+    // file, release the store.
+    close: async () => parts.stopAll(),
   };
 }
