@@ -69,7 +69,8 @@ export async function startEdgeNode(
     }
     return await startParts(config, log, options, parts);
   } catch (err) {
-    log.error({ err, started: parts.names }, 'edge: start failed; stopping every part already started');
+    if (parts.names.length > 0)
+      log.error({ err, started: parts.names }, 'edge: start failed; stopping every part already started');
     await parts.stopAll();
     throw err;
   }

@@ -45,7 +45,7 @@ export class StoreLockedError extends Error {
         (holder
           ? `(pid ${holder.pid} on ${holder.host}, calle ${holder.version}, started ${new Date(holder.startedMs).toISOString()})`
           : '(holder unknown)') +
-        `${detail}; lock ${store}.lock. Stop that process first: two controllers must never drive the same equipment.`,
+        `${detail}, which holds ${store}.lock; stop it first: two controllers must never drive the same equipment`,
     );
   }
 }
