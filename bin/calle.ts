@@ -11,6 +11,7 @@ import { runAuditCommand } from '../edge/audit/audit-command.js';
 import { ConfigError } from '../edge/config/config-error.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode } from '../edge/edge-node.js';
+import { StoreLockedError, StoreLockError } from '../edge/store/store-lock.js';
 import { checkClock } from '../edge/system/clock-check.js';
 import { startServiceNotifier } from '../edge/system/service-notifier.js';
 import { runUserCommand } from '../edge/users/user-command.js';
@@ -151,7 +152,14 @@ async function edge(args: string[]): Promise<void> {
     ],
     log: log.child({ module: 'certificates' }),
   });
-  const node = await startEdgeNode(config, log);
+  let node: Awaited<ReturnType<typeof startEdgeNode>>;
+  try {
+    // Takes the store's lock first; on any failure it has stopped what it started.
+    node = await startEdgeNode(config, log);
+  } catch (err) {
+    certificates.stop();
+    throw err;
+  }
   log.info({ console: node.consoleUrl }, 'edge: running');
   // Healthy = the control loop ticked within the last 10 s (it ticks every second).
   const systemd = startServiceNotifier({
@@ -360,9 +368,22 @@ async function main(argv: string[]): Promise<number> {
       if (err instanceof UsageError) console.error('run `calle --help` for usage');
       return 2;
     }
+    // Another process holds the store: say who, without a stack trace, and fail.
+    if (err instanceof StoreLockedError || err instanceof StoreLockError) {
+      console.error(err.message);
+      return 1;
+    }
     console.error(err);
     return 1;
   }
 }
 
 process.exitCode = await main(process.argv.slice(2));
+if (process.exitCode !== 0 && process.argv[2] === 'edge') {
+  // A controller that failed to start must not linger. startEdgeNode stops every part it started;
+  // should anything still hold the event loop, this says so and ends the process anyway.
+  setTimeout(() => {
+    console.error('calle edge: something was still running after a failed start; exiting');
+    process.exit(process.exitCode);
+  }, 3_000).unref();
+}

@@ -21,6 +21,7 @@ import { TelemetryIngest } from './ingest/telemetry-ingest.js';
 import { checkServerUrls } from './nats/coordinator-nats.js';
 import type { CoordinatorNatsAuth } from './nats/nats-credentials.js';
 import type { OutageBudget } from './ingest/stream-sizing.js';
+import { commandAuditRecorder } from './commands/command-audit.js';
 import { CommandSender } from './commands/command-sender.js';
 import { registerCommandApi } from './http/command-api.js';
 import { ed25519Signer, ephemeralSigner, type PolicySigner } from './keys/policy-signer.js';
@@ -255,6 +256,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const metrics = createCoordinatorMetrics({
       edgeStatus: () => db.listEdgeStatus(),
       rolloutStates: () => rolloutStore.list().map((r) => r.state),
+      // Read at scrape time; the dashboard (and its audit log) opens further down.
+      auditWriteFailures: () => dashboard.access.audit.stats().writeFailures,
     });
     const grpc: RunningGrpcServer = await startGrpcServer({
       host: options.grpcHost,
@@ -329,18 +332,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       connection: () => ingestRef.current?.connection,
       signer: policySigner,
       log: log.child({ module: 'commands' }),
-      record: (req, result) => {
-        try {
-          dashboard.access.audit.append({
-            actor: req.actor,
-            action: `command.${result.outcome}`,
-            target: `edge:${req.edgeId}`,
-            after: { commandId: result.commandId, type: req.type, params: req.params, reason: result.reason },
-          });
-        } catch (err) {
-          log.error({ err, commandId: result.commandId }, 'commands: audit row not written');
-        }
-      },
+      record: commandAuditRecorder(dashboard.access.audit),
     });
     registerCommandApi(http, { sender: commands });
     if (!isLoopbackHost(options.httpHost))

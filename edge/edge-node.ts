@@ -2,15 +2,22 @@
 // loops), the durable store, the console, and the two uplinks. Control starts first and never
 // waits for the network: with no NATS and no coordinator the street is still lit and its signals
 // still cycle, and the outbox keeps every reading until the uplink returns.
+//
+// Before all of it the node takes the store's lock (edge/store/store-lock.ts): one controller per
+// store. Every part started is recorded (edge/system/started-parts.ts), so a start that fails
+// half-way — a console port in use, a bad file — stops what it had started and rethrows.
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit/audit-log.js';
+import { auditAlarms } from './audit/audit-alarms.js';
 import { auditedSink } from './audit/audited-sink.js';
 import type { EdgeConfig } from './config/edge-config.js';
 import { createConsole } from './console/console-server.js';
 import { createEdgeMetrics, timeTicks } from './metrics/edge-metrics.js';
 import { EdgeSite } from './site/edge-site.js';
 import { openDatabase } from './store/edge-db.js';
+import { lockStore } from './store/store-lock.js';
+import { StartedParts } from './system/started-parts.js';
 import { Outbox } from './store/outbox.js';
 import { PolicyStore } from './store/policy-store.js';
 import { ephemeralEdgeKey, loadOrCreateEdgeKey } from './identity/edge-identity.js';
@@ -47,10 +54,36 @@ export interface EdgeNodeOptions {
   readonly policyCheckEveryMs?: number;
 }
 
+/**
+ * Starts the node. Throws StoreLockedError (edge/store/store-lock.ts) when another process holds
+ * the store; any other start failure stops every part already started before it is rethrown.
+ */
 export async function startEdgeNode(
   config: EdgeConfig,
   log: Logger,
   options: EdgeNodeOptions = {},
+): Promise<EdgeNodeHandle> {
+  const parts = new StartedParts(log);
+  try {
+    // First of all: nothing may be read, opened or started on a store another process runs.
+    if (config.store.path !== ':memory:') {
+      const lock = lockStore(config.store.path, SOFTWARE_VERSION);
+      parts.add('store lock', () => lock.release());
+    }
+    return await startParts(config, log, options, parts);
+  } catch (err) {
+    if (parts.names.length > 0)
+      log.error({ err, started: parts.names }, 'edge: start failed; stopping every part already started');
+    await parts.stopAll();
+    throw err;
+  }
+}
+
+async function startParts(
+  config: EdgeConfig,
+  log: Logger,
+  options: EdgeNodeOptions,
+  parts: StartedParts,
 ): Promise<EdgeNodeHandle> {
   const edgeId = config.edge.id;
   const now = options.now ?? Date.now;
@@ -77,20 +110,16 @@ export async function startEdgeNode(
       })
     : undefined;
   const db = openDatabase(config.store.path);
+  parts.add('store', () => {
+    db.close();
+  });
   const outbox = new Outbox({ db, edgeId, log: log.child({ module: 'outbox' }), now });
   const audit = new AuditLog({
     db,
     log: log.child({ module: 'audit' }),
     now,
-    // IEC 62443-4-2 CR 2.9: say so, as an alarm, before the audit storage fills.
-    onCapacityWarning: (rows, warnAtRows) =>
-      outbox.raise({
-        code: 'AUDIT_CAPACITY',
-        severity: 'warning',
-        message: `audit log holds ${rows} rows, above its threshold of ${warnAtRows}: archive it`,
-        timeMs: now(),
-        active: true,
-      }),
+    // IEC 62443-4-2 CR 2.9 and 2.10: a filling or failing audit log is an alarm.
+    ...auditAlarms((event) => outbox.raise(event), now, log.child({ module: 'audit' })),
   });
   const policies = new PolicyStore(db);
   // Every policy, from the coordinator or from the store at boot, is verified here first.
@@ -127,6 +156,8 @@ export async function startEdgeNode(
   // Autonomy first: a cold boot runs the last policy this node applied, before any network.
   intake.restore();
   freshness.start();
+  parts.add('policy freshness', () => freshness.stop());
+  parts.add('site', async () => site.stop());
   site.start();
   outbox.raise({
     code: 'EDGE_STARTED',
@@ -144,6 +175,7 @@ export async function startEdgeNode(
         ...(config.nats.nkeySeedFile ? { nkeySeedFile: config.nats.nkeySeedFile } : {}),
       })
     : undefined;
+  if (nats) parts.add('nats', async () => nats.close());
   const publisher = nats
     ? new OutboxPublisher({
         outbox,
@@ -154,6 +186,7 @@ export async function startEdgeNode(
       })
     : undefined;
   publisher?.start();
+  if (publisher) parts.add('publisher', async () => publisher.stop());
   if (!nats) log.warn('uplink: no NATS configured; telemetry stays in the outbox');
   // Remote commands need both the uplink and the pinned key they are signed with.
   const commands =
@@ -169,6 +202,7 @@ export async function startEdgeNode(
           now,
         })
       : undefined;
+  if (commands) parts.add('commands', () => commands.close());
   if (nats && commands)
     void nats.firstConnection().then((nc) => {
       if (nc) commands.listen(nc);
@@ -206,6 +240,7 @@ export async function startEdgeNode(
     : undefined;
   if (coordinator) freshness.rerequest = () => coordinator.requestPolicy();
   coordinator?.start();
+  if (coordinator) parts.add('coordinator link', () => coordinator.stop());
   if (!coordinator) log.warn('uplink: no coordinator configured; running on local policy');
 
   const metrics = createEdgeMetrics({
@@ -258,9 +293,9 @@ export async function startEdgeNode(
       },
     },
   });
+  parts.add('console', async () => consoleApp.close());
   const consoleUrl = await consoleApp.listen({ host: config.console.host, port: config.console.port });
 
-  let closed = false;
   return {
     consoleUrl,
     site,
@@ -269,18 +304,8 @@ export async function startEdgeNode(
     get consoleSetupToken() {
       return access.setup.value;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Reverse order of start: stop taking requests, stop the uplinks, stop control, close the file.
-      await consoleApp.close();
-      commands?.close();
-      freshness.stop();
-      coordinator?.stop();
-      await publisher?.stop();
-      await nats?.close();
-      await site.stop();
-      db.close();
-    },
+    // Reverse order of start: stop taking requests, stop the uplinks, stop control, close the
+    // file, release the store.
+    close: async () => parts.stopAll(),
   };
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
 import { commandSubject, EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
 import { COMMAND_TYPES } from '../../edge/commands/command-types.js';
-import { COMMAND_MAX_LIFETIME_MS } from '../../edge/commands/command-guard.js';
+import { COMMAND_MAX_ACTOR, COMMAND_MAX_LIFETIME_MS } from '../../edge/commands/command-guard.js';
 import type { PolicySigner } from '../keys/policy-signer.js';
 
 export interface CommandRequest {
@@ -22,7 +22,9 @@ export interface CommandRequest {
   readonly ttlS?: number;
 }
 
-export type CommandOutcome = 'done' | 'refused' | 'no-answer';
+/** What came of one attempt; every one is an audit row at the coordinator (command-audit.ts). */
+export const COMMAND_OUTCOMES = ['done', 'refused', 'no-answer'] as const;
+export type CommandOutcome = (typeof COMMAND_OUTCOMES)[number];
 
 export interface CommandResult {
   readonly commandId: string;
@@ -71,7 +73,8 @@ export class CommandSender {
     const ttlS = req.ttlS ?? DEFAULT_TTL_S;
     if (!(ttlS > 0 && ttlS * 1000 <= COMMAND_MAX_LIFETIME_MS))
       throw new CommandRequestError(`ttlS: must be in (0, ${COMMAND_MAX_LIFETIME_MS / 1000}] seconds`);
-    if (!req.actor) throw new CommandRequestError('actor: empty');
+    if (!req.actor || req.actor.length > COMMAND_MAX_ACTOR)
+      throw new CommandRequestError(`actor: must be 1 to ${COMMAND_MAX_ACTOR} characters`);
     const signer = this.#o.signer;
     if (!signer.signCommand)
       throw new CommandRequestError('signer: this coordinator has no key to sign commands with');

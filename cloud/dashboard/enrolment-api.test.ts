@@ -26,14 +26,19 @@ async function enrolling(t: ExecutionContext, edgeId = 'atocha-01') {
     nowMs: Date.now(),
   });
   const timeMs = Date.now();
+  const fields = {
+    edgeId,
+    district: 'centro',
+    tags: [],
+    softwareVersion: 'test',
+    publicKey: key.publicKey,
+    enrolmentToken: token,
+    timeMs,
+  };
   const admitted = admission.register(
     {
-      edgeId,
-      district: 'centro',
-      publicKey: key.publicKey,
-      enrolmentToken: token,
-      timeMs,
-      signature: signRegister(key.privateKey, edgeId, key.publicKey, timeMs),
+      ...fields,
+      signature: signRegister(key.privateKey, fields),
     },
     timeMs,
   );

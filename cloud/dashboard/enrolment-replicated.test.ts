@@ -70,15 +70,18 @@ test('enrolment api, replicated — approved on A’s dashboard through KV; B th
   const token = out[1]!;
   const edgeKey = loadOrCreateEdgeKey(tempDir(t));
   const register = async () => {
-    const timeMs = Date.now();
-    return unary<calle.v1.RegisterResponse>(b.fleet, 'register', {
+    const fields = {
       edgeId: 'e1',
       district: 'centro',
+      tags: [],
       softwareVersion: 'test',
       publicKey: edgeKey.publicKey,
-      timeMs,
-      signature: signRegister(edgeKey.privateKey, 'e1', edgeKey.publicKey, timeMs),
       enrolmentToken: token,
+      timeMs: Date.now(),
+    };
+    return unary<calle.v1.RegisterResponse>(b.fleet, 'register', {
+      ...fields,
+      signature: signRegister(edgeKey.privateKey, fields),
     });
   };
 

@@ -4,13 +4,18 @@
 // before enrolment existed — any well-formed id may register and call every rpc — and is kept
 // only for the demo and tests that need an edge without provisioning it.
 //
+// The Register proof covers every field the coordinator stores from the request (district, tags,
+// software version, token, key, time; edge/identity/register-proof.ts), and an enrolled edge's
+// district is the one its token was issued for: a Register naming another district is refused,
+// so neither an approved edge nor a replay of its Register can move it (issue 13, finding 6).
+//
 // Heartbeat, Watch and Ack must carry a signature by the enrolled key in their metadata
 // (edge/identity/call-proof.ts), so knowing an approved edge's id is not enough to speak for it.
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metadata } from '@grpc/grpc-js';
 import { AUTH_METADATA_KEY, checkCallProof, type EdgeRpc } from '../../edge/identity/call-proof.js';
-import { checkRegisterProof } from '../../edge/identity/register-proof.js';
+import { checkRegisterProof, type RegisterFields } from '../../edge/identity/register-proof.js';
 import { keyIdOfRaw, publicKeyFromRaw } from '../../edge/identity/edge-identity.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
 import type { TokenClaim } from './enrolment-rules.js';
@@ -19,12 +24,8 @@ import type { EdgeIdentityRow, EnrolmentStore } from './enrolment-store.js';
 export type EnrolmentMode = 'required' | 'open';
 export const ENROLMENT_MODES: readonly EnrolmentMode[] = ['required', 'open'];
 
-export interface RegisterClaim {
-  readonly edgeId: string;
-  readonly district: string;
-  readonly publicKey: Uint8Array;
-  readonly enrolmentToken: string;
-  readonly timeMs: number;
+/** A RegisterRequest's fields, as signed, and the signature. */
+export interface RegisterClaim extends RegisterFields {
   readonly signature: Uint8Array;
 }
 
@@ -114,6 +115,13 @@ export class EdgeAdmission {
         ErrorCodes.ENROLMENT_REFUSED,
         `public_key: key id ${keyId} differs from the enrolled key id ${keyIdOfRaw(known.publicKey)}; ` +
           'if the board or its key was replaced, enrol it again with a new token',
+      );
+    // The district is the enrolment's, fixed by the operator who issued the token.
+    if (c.district !== known.district)
+      throw new CoordinatorError(
+        ErrorCodes.ENROLMENT_REFUSED,
+        `district: ${JSON.stringify(c.district)} differs from the enrolled district ` +
+          `${JSON.stringify(known.district)}; to move an edge, revoke it and enrol it again with a token for the new district`,
       );
     if (known.state === 'pending')
       return { state: 'pending', reason: `${WAITING_FOR_APPROVAL} (key id ${keyId})` };

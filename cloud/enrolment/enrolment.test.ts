@@ -3,6 +3,7 @@
 // working on the coordinator's database file while it runs.
 import * as grpc from '@grpc/grpc-js';
 import test, { type ExecutionContext } from 'ava';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { runFleetCommand } from '../../bin/fleet-command.js';
 import { loadOrCreateEdgeKey, type EdgeKey } from '../../edge/identity/edge-identity.js';
@@ -51,20 +52,35 @@ async function setup(t: ExecutionContext) {
 
 const key = (t: ExecutionContext): EdgeKey => loadOrCreateEdgeKey(tempDir(t));
 
-async function register(
-  fleet: grpc.Client,
-  o: { edgeId: string; key: EdgeKey; token?: string; timeMs?: number; signWith?: EdgeKey; district?: string },
-): Promise<calle.v1.RegisterResponse> {
-  const timeMs = o.timeMs ?? Date.now();
-  return unary(fleet, 'register', {
+interface RegisterOptions {
+  edgeId: string;
+  key: EdgeKey;
+  token?: string;
+  timeMs?: number;
+  signWith?: EdgeKey;
+  district?: string;
+  tags?: string[];
+  softwareVersion?: string;
+  /** Fields changed after signing, as a man in the middle or a tampering edge would. */
+  tamper?: Pick<calle.v1.IRegisterRequest, 'district' | 'tags' | 'softwareVersion' | 'enrolmentToken'>;
+}
+
+/** The request a real edge sends: every field signed (edge/identity/register-proof.ts). */
+function registerRequest(o: RegisterOptions): calle.v1.IRegisterRequest {
+  const fields = {
     edgeId: o.edgeId,
     district: o.district ?? 'centro',
-    softwareVersion: 'test',
+    tags: o.tags ?? [],
+    softwareVersion: o.softwareVersion ?? 'test',
     publicKey: o.key.publicKey,
-    timeMs,
-    signature: signRegister((o.signWith ?? o.key).privateKey, o.edgeId, o.key.publicKey, timeMs),
     enrolmentToken: o.token ?? '',
-  });
+    timeMs: o.timeMs ?? Date.now(),
+  };
+  return { ...fields, signature: signRegister((o.signWith ?? o.key).privateKey, fields), ...o.tamper };
+}
+
+async function register(fleet: grpc.Client, o: RegisterOptions): Promise<calle.v1.RegisterResponse> {
+  return unary(fleet, 'register', registerRequest(o));
 }
 
 /** A unary call carrying calle-edge-auth signed by `by` for `rpc` (default: the call's own). */
@@ -194,6 +210,66 @@ test('enrolment — an enrolled edge presenting another key or a bad signature i
     s.lines.some((l) => l.msg === 'rpc refused: identity' && l.code === ErrorCodes.ENROLMENT_REFUSED),
     'logged for the operator',
   );
+});
+
+test('enrolment — the Register proof covers what the coordinator stores: tampered district, tags or version and changed replays are refused, the district stays the enrolled one', async (t) => {
+  const s = await setup(t);
+  const a = key(t);
+  const signedAs = { edgeId: 'e1', key: a, tags: ['lighting'], softwareVersion: '1.0.0' };
+  t.false((await register(s.fleet, { ...signedAs, token: s.token('e1') })).accepted);
+  t.is(s.cli('approve', 'e1').code, 0);
+  // The unchanged path works, and stores what was signed.
+  t.true((await register(s.fleet, signedAs)).accepted);
+  const stored = () => {
+    const db = new Database(s.dbPath, { readonly: true });
+    try {
+      return db
+        .prepare<[], { district: string; tags: string; version: string }>(
+          "SELECT district, tags, software_version AS version FROM edges WHERE id = 'e1'",
+        )
+        .get();
+    } finally {
+      db.close();
+    }
+  };
+  const original = { district: 'centro', tags: '["lighting"]', version: '1.0.0' };
+  t.deepEqual(stored(), original);
+
+  // A request changed after signing: a man in the middle, or a replay of a recorded Register with
+  // its fields edited, within the 5-minute window.
+  const recorded = registerRequest(signedAs);
+  for (const tamper of [
+    { district: 'retiro' },
+    { tags: ['lighting', 'signals'] },
+    { tags: [] },
+    { softwareVersion: '0.9.0' },
+    { enrolmentToken: 'calle-et-forged' },
+  ]) {
+    await refused(
+      t,
+      unary(s.fleet, 'register', { ...recorded, ...tamper }),
+      grpc.status.PERMISSION_DENIED,
+      /signature: does not verify with public_key over edge_id, district, tags, software_version/,
+    );
+  }
+  // The replay as recorded re-registers exactly what was signed: nothing to gain.
+  t.true((await unary<calle.v1.RegisterResponse>(s.fleet, 'register', recorded)).accepted);
+
+  // The edge itself, with its own key, cannot move to another district: that is the enrolment's.
+  await refused(
+    t,
+    register(s.fleet, { ...signedAs, district: 'retiro' }),
+    grpc.status.PERMISSION_DENIED,
+    /district: "retiro" differs from the enrolled district "centro"/,
+  );
+  t.deepEqual(stored(), original, 'nothing stored from any refused Register');
+
+  // What the edge may change is its own, signed: a new version and tags after an upgrade.
+  t.true(
+    (await register(s.fleet, { ...signedAs, tags: ['lighting', 'waste'], softwareVersion: '1.1.0' }))
+      .accepted,
+  );
+  t.deepEqual(stored(), { district: 'centro', tags: '["lighting","waste"]', version: '1.1.0' });
 });
 
 test('enrolment — a replayed or foreign token is refused, and an edge without one is not enrolled', async (t) => {

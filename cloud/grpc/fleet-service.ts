@@ -40,9 +40,12 @@ export function createFleetService({
         const id = requireEdgeId(req.edgeId);
         const nowMs = now();
         const admitted = admission?.register(
+          // Every field stored below is covered by the signature (edge/identity/register-proof.ts).
           {
             edgeId: id,
             district: req.district,
+            tags: req.tags,
+            softwareVersion: req.softwareVersion,
             publicKey: req.publicKey,
             enrolmentToken: req.enrolmentToken,
             timeMs: req.timeMs,

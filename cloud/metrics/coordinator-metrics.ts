@@ -26,6 +26,8 @@ const ROLLOUT_STATES: readonly RolloutState[] = [
 export interface CoordinatorMetricsSource {
   readonly edgeStatus: () => readonly EdgeStatusRow[];
   readonly rolloutStates: () => readonly RolloutState[];
+  /** Rows the dashboard's audit log failed to write since start (edge/audit/audit-log.ts). */
+  readonly auditWriteFailures?: () => number;
   readonly now?: () => number;
   readonly onlineWindowMs?: number;
 }
@@ -92,6 +94,14 @@ export function createCoordinatorMetrics(src: CoordinatorMetricsSource): Coordin
     for (const s of src.rolloutStates()) counts.set(s, (counts.get(s) ?? 0) + 1);
     return [...counts].map(([state, value]) => ({ labels: { state }, value }));
   });
+  const auditFailures = src.auditWriteFailures;
+  if (auditFailures)
+    registry.collected(
+      'calle_audit_write_failures_total',
+      'Audit rows (operator actions, command attempts) that could not be written since start; alert on any increase.',
+      'counter',
+      () => [{ value: auditFailures() }],
+    );
   const grpc = registerGrpcCallMetrics(registry);
   registerProcessMetrics(registry);
   return { registry, grpc };

@@ -94,16 +94,16 @@ async function register(
   fleet: grpc.Client,
   o: { edgeId: string; key: EdgeKey; token?: string },
 ): Promise<calle.v1.RegisterResponse> {
-  const timeMs = Date.now();
-  return unary(fleet, 'register', {
+  const fields = {
     edgeId: o.edgeId,
     district: 'centro',
+    tags: [],
     softwareVersion: 'test',
     publicKey: o.key.publicKey,
-    timeMs,
-    signature: signRegister(o.key.privateKey, o.edgeId, o.key.publicKey, timeMs),
     enrolmentToken: o.token ?? '',
-  });
+    timeMs: Date.now(),
+  };
+  return unary(fleet, 'register', { ...fields, signature: signRegister(o.key.privateKey, fields) });
 }
 
 async function heartbeat(fleet: grpc.Client, edgeId: string, by: EdgeKey): Promise<unknown> {

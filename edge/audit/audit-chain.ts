@@ -115,14 +115,15 @@ export const AUDIT_COLUMNS =
  */
 export function verifyAuditChain(db: Database.Database): AuditVerdict {
   const read = db.prepare<[], RawAuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY seq`);
-  const recorded =
-    db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'audit_last_seq'").get()?.value ??
-    0;
+  const lastSeq = db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'audit_last_seq'");
   let prevHash = GENESIS_HASH;
   let expected = 1;
   let rows = 0;
-  // One read transaction, so a writer committing meanwhile cannot make a consistent log look torn.
+  // One read transaction, so a writer committing meanwhile cannot make a consistent log look torn:
+  // the recorded head and the rows come from the same WAL snapshot. (Reading the head before the
+  // transaction let a node's append in between show as "rows added outside calle"; issue 13.)
   const walk = db.transaction((): AuditVerdict => {
+    const recorded = lastSeq.get()?.value ?? 0;
     for (const raw of read.iterate()) {
       const row = toAuditRow(raw);
       const broken = (reason: string): AuditVerdict => ({ ok: false, rows, brokenAt: row.seq, reason });

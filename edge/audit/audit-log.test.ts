@@ -1,9 +1,13 @@
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { pino } from 'pino';
+import { COMMAND_OUTCOMES } from '../../cloud/commands/command-sender.js';
+import { COMMAND_TYPES } from '../commands/command-types.js';
+import { SUPPRESSED_ACTION } from '../commands/refusal-limiter.js';
 import { openDatabase } from '../store/edge-db.js';
 import { tempDir, testLogger } from '../test-support/temp-dir.js';
-import { auditRowHash, GENESIS_HASH } from './audit-chain.js';
+import { auditRowHash, GENESIS_HASH, verifyAuditChain } from './audit-chain.js';
 import { AuditEntryError, AuditLog } from './audit-log.js';
 
 /** A file with `n` policy rows, closed again so each test can reopen or tamper with it. */
@@ -199,3 +203,140 @@ test('audit log — refuses an entry with a bad field, naming it, and writes not
     t.throws(() => audit.append(entry), { instanceOf: AuditEntryError, message });
   t.is(audit.stats().rows, 0);
 });
+
+test('audit log — the action grammar takes every action calle writes and refuses garbage', (t) => {
+  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  t.teardown(() => db.close());
+  const audit = new AuditLog({ db, log: testLogger() });
+  const written = [
+    ...Object.keys(COMMAND_TYPES).map((type) => `command.${type}`),
+    ...COMMAND_OUTCOMES.map((outcome) => `command.${outcome}`),
+    'command.refused',
+    SUPPRESSED_ACTION,
+    'policy.applied',
+    'user.password_changed',
+    'signal.latch_clear_refused',
+    'enrolment.approve_refused',
+    'power_cut.step',
+    'login.ok',
+    'logout',
+  ];
+  t.true(written.includes('command.lighting.clear-override'));
+  t.true(written.includes('command.no-answer'));
+  for (const action of written)
+    t.notThrows(() => audit.append({ actor: 'system', action, target: 'x' }), action);
+  t.is(audit.stats().rows, written.length);
+  for (const action of [
+    '',
+    'Policy.applied',
+    'policy applied',
+    'policy..applied',
+    '.policy',
+    'policy.',
+    '-policy',
+    'policy-',
+    'policy.-applied',
+    'policy--applied',
+    'policy.applied_',
+    '9policy',
+    'policy.9',
+    'policy/applied',
+    'policy.applied\n',
+    'policy.appliéd',
+    `a${'.b'.repeat(100)}`,
+  ])
+    t.throws(() => audit.append({ actor: 'system', action, target: 'x' }), {
+      instanceOf: AuditEntryError,
+      message: /^audit\.action: /,
+    });
+  t.is(audit.stats().rows, written.length, 'nothing written for garbage');
+});
+
+test('audit log — a row that cannot be written is loud: error logged with the entry, counted, listener told, and told again when writing resumes', async (t) => {
+  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  t.teardown(() => db.close());
+  const lines: { level: number; msg: string; entry?: { action: string } }[] = [];
+  const log = pino(
+    { level: 'info' },
+    { write: (s: string) => void lines.push(JSON.parse(s) as (typeof lines)[0]) },
+  );
+  const calls: [boolean, string | undefined][] = [];
+  const audit = new AuditLog({
+    db,
+    log,
+    onWriteFailure: (failing, err) => calls.push([failing, err?.message]),
+  });
+  // A refused entry through record(): no throw, no row, and said out loud.
+  t.is(audit.record({ actor: 'x'.repeat(201), action: 'command.done', target: 'edge:e1' }), undefined);
+  // A storage failure (here the append-only trigger's twin: an insert the database refuses).
+  db.exec(
+    "CREATE TRIGGER audit_no_insert BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk says no'); END;",
+  );
+  t.is(audit.record({ actor: 'system', action: 'alarm.raised', target: 'e1' }), undefined);
+  t.throws(() => audit.append({ actor: 'system', action: 'alarm.raised', target: 'e1' }), {
+    any: true,
+    message: /disk says no/,
+  });
+  await Promise.resolve();
+  t.deepEqual(
+    calls,
+    [[true, 'audit.actor: must be a string of 1..200 characters']],
+    'told once while failing',
+  );
+  const errors = lines.filter((l) => l.level === 50 && l.msg === 'audit log: row NOT written');
+  t.deepEqual(
+    errors.map((l) => l.entry?.action),
+    ['command.done', 'alarm.raised', 'alarm.raised'],
+    'each lost entry is in the log',
+  );
+  t.is(audit.stats().writeFailures, 3);
+  db.exec('DROP TRIGGER audit_no_insert');
+  t.truthy(audit.record({ actor: 'system', action: 'alarm.cleared', target: 'e1' }));
+  await Promise.resolve();
+  t.deepEqual(calls.at(-1), [false, undefined], 'told when rows are written again');
+  t.is(audit.stats().rows, 1);
+  t.true(audit.verify().ok);
+});
+
+test('audit log — verify on a running node reads the head and the rows from one snapshot: an append in between is no false break', (t) => {
+  const file = logWithRows(t, 3);
+  const node = openDatabase(file);
+  t.teardown(() => node.close());
+  const audit = new AuditLog({ db: node, log: testLogger() });
+  // `calle audit verify` opens its own read-only connection; the node appends on its connection
+  // right after the verifier has read meta.audit_last_seq — the moment the old code was exposed.
+  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  t.teardown(() => reader.close());
+  let appended = 0;
+  const hooked = new Proxy(reader, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (prop !== 'prepare') return bindIfFunction(value, target);
+      return (sql: string) => {
+        const stmt = target.prepare(sql);
+        if (!sql.includes('audit_last_seq')) return stmt;
+        return new Proxy(stmt, {
+          get(s, p) {
+            const v = Reflect.get(s, p, s) as unknown;
+            if (p !== 'get') return bindIfFunction(v, s);
+            return () => {
+              const head = s.get();
+              audit.append({ actor: 'system', action: 'alarm.raised', target: 'e1' });
+              appended++;
+              return head;
+            };
+          },
+        });
+      };
+    },
+  });
+  const verdict = verifyAuditChain(hooked);
+  t.is(appended, 1, 'the concurrent append happened mid-verify');
+  t.like(verdict, { ok: true, rows: 3 });
+  t.like(verifyAuditChain(reader), { ok: true, rows: 4 });
+});
+
+/** For a Proxy over a native object: its methods must run with the object itself as `this`. */
+function bindIfFunction(value: unknown, self: object): unknown {
+  return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(self) : value;
+}

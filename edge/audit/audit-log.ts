@@ -24,7 +24,10 @@ import {
 export interface AuditEntry {
   /** A user name, or "system", "coordinator", "supervisor". */
   readonly actor: string;
-  /** Dotted lower-case code, for example "policy.applied", "override.set", "latch.cleared". */
+  /**
+   * Dotted lower-case code, for example "policy.applied", "override.set",
+   * "command.lighting.clear-override", "command.no-answer" (grammar: ACTION_PATTERN).
+   */
   readonly action: string;
   /** What it acted on, for example "policy:7", "lum-03", "int-atocha". */
   readonly target: string;
@@ -51,6 +54,14 @@ export interface AuditLogOptions {
    * the caller's transaction; edge-node raises it as an alarm. A throwing callback is logged.
    */
   readonly onCapacityWarning?: (rows: number, warnAtRows: number) => void;
+  /**
+   * Called when a row could not be written (`failing` true: a refused entry or a storage error),
+   * and again with false at the first row written after that; outside the caller's transaction.
+   * edge-node raises AUDIT_WRITE_FAILED from it (IEC 62443-4-2 CR 2.10, response to audit
+   * processing failures): a change that leaves no row must never pass unnoticed. Every failure is
+   * also logged at error level with the entry it lost. A throwing callback is logged.
+   */
+  readonly onWriteFailure?: (failing: boolean, error?: Error) => void;
 }
 
 export interface AuditStats {
@@ -59,6 +70,8 @@ export interface AuditStats {
   readonly headHash: string;
   readonly warnAtRows: number;
   readonly overCapacity: boolean;
+  /** Rows lost since start: entries refused or not stored (each logged at error level). */
+  readonly writeFailures: number;
 }
 
 /** A field of an audit entry that cannot be stored; names the field and the reason. */
@@ -72,7 +85,14 @@ export class AuditEntryError extends Error {
   }
 }
 
-const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+/**
+ * An action: dot-separated words of lower-case letters and digits, each starting with a letter,
+ * joined inside a word by single "-" or "_". Wide enough for every code calle writes — command
+ * types ("lighting.clear-override"), outcomes ("no-answer"), snake_case events
+ * ("latch_clear_refused") — and narrow enough to keep spaces, upper case, empty or doubled
+ * separators and control characters out of a field auditors filter on.
+ */
+export const ACTION_PATTERN = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*(?:\.[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)*$/;
 const MAX_TEXT = 200;
 
 export class AuditLog {
@@ -81,7 +101,10 @@ export class AuditLog {
   readonly #now: () => number;
   readonly #warnAtRows: number;
   readonly #onCapacityWarning: ((rows: number, warnAtRows: number) => void) | undefined;
+  readonly #onWriteFailure: ((failing: boolean, error?: Error) => void) | undefined;
   #warned = false;
+  #writeFailures = 0;
+  #failing = false;
   readonly #q: {
     head: Database.Statement<[], { seq: number; hash: string }>;
     recent: Database.Statement<[number], Parameters<typeof toAuditRow>[0]>;
@@ -94,6 +117,7 @@ export class AuditLog {
     this.#now = options.now ?? Date.now;
     this.#warnAtRows = options.warnAtRows ?? 200_000;
     this.#onCapacityWarning = options.onCapacityWarning;
+    this.#onWriteFailure = options.onWriteFailure;
     const db = this.#db;
     const head = db.prepare<[], { seq: number; hash: string }>(
       'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
@@ -143,21 +167,38 @@ export class AuditLog {
    * transaction (a savepoint), so it commits or rolls back with the change it records.
    */
   append(entry: AuditEntry): AuditRow {
-    checkEntry(entry);
-    const row = this.#append(entry);
-    this.#checkCapacity(row.seq);
+    const row = this.#reported(entry, () => {
+      checkEntry(entry);
+      return this.#append(entry);
+    });
+    this.#written(row.seq);
     return row;
+  }
+
+  /**
+   * Appends one row where the change it records has already happened and throwing would only
+   * hide it (a command carried out, an alarm raised): never throws. A row that cannot be written
+   * is reported as every audit failure is (error log, `writeFailures`, `onWriteFailure`) and
+   * undefined is returned.
+   */
+  record(entry: AuditEntry): AuditRow | undefined {
+    try {
+      return this.append(entry);
+    } catch {
+      return undefined; // already reported by #reported
+    }
   }
 
   /** Runs `change` and appends `entry` in one transaction; returns what `change` returned. */
   appendWith<T>(entry: AuditEntry, change: () => T): T {
-    checkEntry(entry);
+    // Checked before the change runs: a refused entry must not cost the change a rollback.
+    this.#reported(entry, () => checkEntry(entry));
     const result = this.#db.transaction(() => {
       const value = change();
-      this.#append(entry);
+      this.#reported(entry, () => this.#append(entry));
       return value;
     })();
-    this.#checkCapacity(this.#q.head.get()?.seq ?? 0);
+    this.#written(this.#q.head.get()?.seq ?? 0);
     return result;
   }
 
@@ -179,7 +220,46 @@ export class AuditLog {
       headHash: last?.hash ?? GENESIS_HASH,
       warnAtRows: this.#warnAtRows,
       overCapacity: rows > this.#warnAtRows,
+      writeFailures: this.#writeFailures,
     };
+  }
+
+  /** Runs one step of writing `entry`; a failure is reported here, loudly, then rethrown. */
+  #reported<T>(entry: AuditEntry, step: () => T): T {
+    try {
+      return step();
+    } catch (err) {
+      this.#writeFailures++;
+      // The entry goes to the log in full: it is the only record left of what happened.
+      this.#log.error({ err, entry, writeFailures: this.#writeFailures }, 'audit log: row NOT written');
+      if (!this.#failing) {
+        this.#failing = true;
+        this.#notifyFailure(true, err as Error);
+      }
+      throw err;
+    }
+  }
+
+  #written(rows: number): void {
+    if (this.#failing) {
+      this.#failing = false;
+      this.#log.warn({ writeFailures: this.#writeFailures }, 'audit log: writing again');
+      this.#notifyFailure(false);
+    }
+    this.#checkCapacity(rows);
+  }
+
+  #notifyFailure(failing: boolean, error?: Error): void {
+    const notify = this.#onWriteFailure;
+    if (!notify) return;
+    // After the current synchronous work: the caller's transaction finishes (or rolls back) first.
+    queueMicrotask(() => {
+      try {
+        notify(failing, error);
+      } catch (err) {
+        this.#log.error({ err }, 'audit log: write-failure listener failed');
+      }
+    });
   }
 
   // Rows are numbered from 1 with no gaps, so the newest seq is the row count without a scan.
@@ -206,8 +286,16 @@ function checkEntry(entry: AuditEntry): void {
     if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT)
       throw new AuditEntryError(field, `must be a string of 1..${MAX_TEXT} characters`);
   }
-  if (typeof entry.action !== 'string' || !ACTION.test(entry.action) || entry.action.length > MAX_TEXT)
-    throw new AuditEntryError('action', `"${String(entry.action)}" must be a dotted lower-case code`);
+  if (
+    typeof entry.action !== 'string' ||
+    !ACTION_PATTERN.test(entry.action) ||
+    entry.action.length > MAX_TEXT
+  )
+    throw new AuditEntryError(
+      'action',
+      `"${String(entry.action)}" must be a dotted lower-case code of at most ${MAX_TEXT} characters ` +
+        '(words of a-z and 0-9 joined by "-" or "_")',
+    );
   if (entry.timeMs !== undefined && !Number.isSafeInteger(entry.timeMs))
     throw new AuditEntryError('timeMs', `${entry.timeMs} is not an integer of milliseconds`);
 }

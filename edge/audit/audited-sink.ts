@@ -10,7 +10,9 @@ export function auditedSink(inner: TelemetrySink, audit: AuditLog, edgeId: strin
     raise: (event) => {
       inner.raise(event);
       if (event.severity !== 'critical') return;
-      audit.append({
+      // The alarm is raised whatever happens here; a row that cannot be written is reported by
+      // the log (AUDIT_WRITE_FAILED), and must not throw into the control loop that raised it.
+      audit.record({
         actor: 'system',
         action: event.active ? 'alarm.raised' : 'alarm.cleared',
         target: event.deviceId ?? edgeId,

@@ -5,7 +5,7 @@
 //   1. a well-formed calle.v1.SignedCommand;
 //   2. signed by the pinned coordinator key (edge/trust/command-signature.ts);
 //   3. a well-formed calle.v1.EdgeCommand with an id;
-//   4. for this edge;
+//   4. for this edge, from an actor name short enough to audit (COMMAND_MAX_ACTOR);
 //   5. a type this edge knows and its configuration allows;
 //   6. in its time window: the clock is set, issued no later than CLOCK_SKEW_MS from now, not
 //      expired, and valid for no longer than COMMAND_MAX_LIFETIME_MS;
@@ -20,6 +20,12 @@ import { COMMAND_TYPES } from './command-types.js';
 
 /** The longest a command may stay valid: long enough for a slow link, short enough to be stale. */
 export const COMMAND_MAX_LIFETIME_MS = 10 * 60_000;
+/**
+ * Longest operator name a command may carry. The edge's audit row names "coordinator:<actor>" and
+ * the audit log takes at most 200 characters there; a longer name would cost the row, so the
+ * command is refused instead of carried out unaudited.
+ */
+export const COMMAND_MAX_ACTOR = 100;
 /** How far ahead of this edge's clock a command may claim to have been issued (NTP drift). */
 export const CLOCK_SKEW_MS = 60_000;
 
@@ -63,6 +69,8 @@ export function checkCommand(raw: Uint8Array, ctx: GuardContext): GuardVerdict {
     return refuse(
       `edge_id: the command is for ${JSON.stringify(command.edgeId)}, this edge is ${ctx.edgeId}`,
     );
+  if (command.actor.length > COMMAND_MAX_ACTOR)
+    return refuse(`actor: ${command.actor.length} characters, at most ${COMMAND_MAX_ACTOR} allowed`);
   const type = COMMAND_TYPES[command.type];
   if (!type) return refuse(`type: ${JSON.stringify(command.type)} is not a command this edge knows`);
   if (!ctx.allowed.has(command.type))

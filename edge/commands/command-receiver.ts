@@ -3,6 +3,8 @@
 // what passes, writes an audit row for every command (carried out, failed or refused), and
 // answers with a calle.v1.CommandReply. A command is handled whole before the next: the site's
 // actions are synchronous and quick, and one at a time keeps the audit order the order of effect.
+// Commands refused before their signature checked out come from nobody we know: those are audited
+// through a limiter (refusal-limiter.ts), so a flood of garbage cannot become a flood of fsyncs.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
@@ -11,8 +13,9 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Db } from '../store/edge-db.js';
 import type { PinnedKey } from '../trust/pinned-key.js';
 import { CommandIds } from './command-ids.js';
-import { checkCommand } from './command-guard.js';
+import { checkCommand, COMMAND_MAX_ACTOR } from './command-guard.js';
 import { COMMAND_TYPES, type CommandActions, type CommandOutcome } from './command-types.js';
+import { RefusalLimiter } from './refusal-limiter.js';
 
 export interface CommandReceiverOptions {
   readonly edgeId: string;
@@ -32,6 +35,7 @@ export class CommandReceiver {
   readonly #ids: CommandIds;
   readonly #allowed: ReadonlySet<string>;
   readonly #now: () => number;
+  readonly #unsigned: RefusalLimiter;
   #sub: Subscription | undefined;
   #closed = false;
 
@@ -45,6 +49,11 @@ export class CommandReceiver {
     this.#ids = new CommandIds(options.db);
     this.#allowed = new Set(options.allowed);
     this.#now = options.now ?? Date.now;
+    this.#unsigned = new RefusalLimiter({
+      write: (entry) => void options.audit.record(entry),
+      target: `edge:${options.edgeId}`,
+      now: this.#now,
+    });
   }
 
   /** Subscribes on `nc` (the client re-subscribes after reconnects) and serves until close(). */
@@ -74,7 +83,12 @@ export class CommandReceiver {
       nowMs,
     });
     const command = verdict.command;
-    const actor = `coordinator:${command?.actor || 'unknown'}`;
+    // No command means refused before the signature held: the sender is not the coordinator.
+    const signed = command !== undefined;
+    // Clipped: a command refused for its over-long actor (command-guard.ts) still gets its row.
+    const actor = signed
+      ? `coordinator:${clip(command.actor || 'unknown', COMMAND_MAX_ACTOR)}`
+      : 'unauthenticated';
     let outcome: CommandOutcome;
     if (!verdict.ok) outcome = { done: false, reason: verdict.reason };
     else {
@@ -96,20 +110,19 @@ export class CommandReceiver {
       params: verdict.ok ? verdict.params : (command?.paramsJson ?? ''),
       ...(outcome.done ? { result: outcome.result } : { refused: outcome.reason }),
     };
-    try {
-      this.#o.audit.append({
+    if (signed || this.#unsigned.admit(nowMs, outcome.done ? '' : outcome.reason)) {
+      // The action has happened: a row that cannot be written is reported by the log itself
+      // (error log and AUDIT_WRITE_FAILED), never thrown at the reply.
+      this.#o.audit.record({
         actor,
         action: verdict.ok ? `command.${verdict.command.type}` : 'command.refused',
         target: `edge:${this.#o.edgeId}`,
         after: record,
         timeMs: nowMs,
       });
-    } catch (err) {
-      // The action has happened; a failing audit store is an alarm in its own right (audit-log.ts).
-      this.#o.log.error({ err, ...record }, 'commands: audit row not written');
+      const level = outcome.done ? 'info' : 'warn';
+      this.#o.log[level](record, outcome.done ? 'commands: carried out' : 'commands: refused');
     }
-    const level = outcome.done ? 'info' : 'warn';
-    this.#o.log[level](record, outcome.done ? 'commands: carried out' : 'commands: refused');
     return v1.CommandReply.create({
       commandId: command?.commandId ?? '',
       done: outcome.done,
@@ -120,7 +133,10 @@ export class CommandReceiver {
 
   close(): void {
     this.#closed = true;
+    this.#unsigned.flush();
     this.#sub?.unsubscribe();
     this.#sub = undefined;
   }
 }
+
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

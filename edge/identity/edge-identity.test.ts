@@ -44,12 +44,34 @@ test('register proof — holds for the signer, fails for another key, another id
   const a = loadOrCreateEdgeKey(tempDir(t));
   const b = loadOrCreateEdgeKey(tempDir(t));
   const now = 1_800_000_000_000;
-  const signature = signRegister(a.privateKey, 'edge-a', a.publicKey, now);
-  const proof = { edgeId: 'edge-a', publicKey: a.publicKey, timeMs: now, signature };
+  const fields = {
+    edgeId: 'edge-a',
+    district: 'centro',
+    tags: ['lighting', 'pilot'],
+    softwareVersion: '1.4.0',
+    publicKey: a.publicKey,
+    enrolmentToken: '',
+    timeMs: now,
+  };
+  const proof = { ...fields, signature: signRegister(a.privateKey, fields) };
   t.is(checkRegisterProof(proof, now + 1_000), undefined);
   t.regex(checkRegisterProof({ ...proof, publicKey: b.publicKey }, now) ?? '', /^signature: does not verify/);
   t.regex(checkRegisterProof({ ...proof, edgeId: 'edge-b' }, now) ?? '', /^signature: does not verify/);
   t.regex(checkRegisterProof({ ...proof, timeMs: now + 1 }, now) ?? '', /^signature: does not verify/);
+  // Every other field the coordinator stores is covered too (issue 13, finding 6).
+  for (const changed of [
+    { district: 'retiro' },
+    { tags: ['lighting'] },
+    { tags: ['lighting', 'pilot', 'x'] },
+    { tags: ['pilot', 'lighting'] },
+    { softwareVersion: '1.4.1' },
+    { enrolmentToken: 'tok' },
+  ])
+    t.regex(
+      checkRegisterProof({ ...proof, ...changed }, now) ?? '',
+      /^signature: does not verify/,
+      JSON.stringify(changed),
+    );
   t.regex(checkRegisterProof(proof, now + MAX_SKEW_MS + 1_000) ?? '', /^time_ms: .* -30\d s away/);
   t.regex(
     checkRegisterProof({ ...proof, publicKey: a.publicKey.subarray(0, 31) }, now) ?? '',

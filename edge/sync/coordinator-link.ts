@@ -171,15 +171,30 @@ export class CoordinatorLink {
   #register(): void {
     if (this.#stopped) return;
     const { edgeId, district, tags, softwareVersion } = this.#o.identity;
-    const req: calle.v1.IRegisterRequest = { edgeId, district, tags: [...tags], softwareVersion };
+    const enrolmentToken = this.#o.enrolmentToken && !this.#enrolled ? this.#o.enrolmentToken : '';
+    const req: calle.v1.IRegisterRequest = {
+      edgeId,
+      district,
+      tags: [...tags],
+      softwareVersion,
+      ...(enrolmentToken ? { enrolmentToken } : {}),
+    };
     const key = this.#o.key;
     if (key) {
       const timeMs = Date.now();
       req.publicKey = key.publicKey;
       req.timeMs = timeMs;
-      req.signature = signRegister(key.privateKey, edgeId, key.publicKey, timeMs);
+      // Over every field the coordinator stores (edge/identity/register-proof.ts).
+      req.signature = signRegister(key.privateKey, {
+        edgeId,
+        district,
+        tags: [...tags],
+        softwareVersion,
+        publicKey: key.publicKey,
+        enrolmentToken,
+        timeMs,
+      });
     }
-    if (this.#o.enrolmentToken && !this.#enrolled) req.enrolmentToken = this.#o.enrolmentToken;
     this.#call<calle.v1.IRegisterRequest, calle.v1.RegisterResponse>(this.#fleet, 'register', req).then(
       (res) => {
         if (!res.accepted) {

@@ -55,7 +55,7 @@ export class PolicyIntake {
     const version = Number(stored.version);
     const trusted = trust.checkStored(stored);
     const verdict = trusted.ok ? site.applyPolicy(stored) : this.#refuseUntrusted(version, trusted.reason);
-    audit.append({
+    audit.record({
       actor: 'system',
       action: verdict.applied ? 'policy.restored' : 'policy.refused',
       target: `policy:${version}`,
@@ -79,7 +79,7 @@ export class PolicyIntake {
     // Before anything else: until the signature checks out, not even the version means anything.
     const trusted = trust.admit(bundle, this.#running);
     if (!trusted.ok) {
-      audit.append({
+      audit.record({
         actor: 'coordinator',
         action: 'policy.refused',
         target: `policy:${version}`,
@@ -94,7 +94,7 @@ export class PolicyIntake {
       // Never go back (a rollback is a new, higher version). The trust floor refuses these first;
       // this stays as the site's own guard.
       const reason = `version: ${version} is lower than the applied ${current}`;
-      audit.append({
+      audit.record({
         actor: 'coordinator',
         action: 'policy.refused',
         target: `policy:${version}`,
@@ -113,7 +113,7 @@ export class PolicyIntake {
     };
     // The stored policy and its audit row commit together: a power cut leaves both or neither.
     if (verdict.applied) audit.appendWith(record, () => policies.save(bundle, now()));
-    else audit.append(record);
+    else audit.record(record);
     outbox.raise({
       code: verdict.applied ? 'POLICY_APPLIED' : 'POLICY_REFUSED',
       severity: verdict.applied ? 'info' : 'warning',
