@@ -58,7 +58,10 @@ export const WASTE_FLAG = {
 export interface WasteParams {
   /** Distances at or beyond this are "no echo" (cm); 250 for the common 254 cm top-of-range value. */
   noEchoCm: number;
-  /** A change larger than this (cm) must be confirmed by the next reading; Infinity disables. */
+  /**
+   * A change larger than this (cm), or a drop of emptyDrop or more, must be confirmed by the next
+   * reading; Infinity disables holding (a processed feed whose values are already checked).
+   */
   spikeCm: number;
   /** A drop of at least this fill fraction is an emptying. */
   emptyDrop: number;
@@ -102,7 +105,13 @@ export function wasteStep(s: Float64Array, n: number, dtHours: number, p: WasteP
       if (level !== level) {
         s[WASTE.cycleStart * n + c] = f;
         cycleHours = 0;
-      } else if (Math.abs(f - level) * depth > p.spikeCm) {
+      } else if (
+        Math.abs(f - level) * depth > p.spikeCm ||
+        (Math.abs(f - level) >= p.emptyDrop && p.spikeCm !== Infinity)
+      ) {
+        // A jump, or a change as large as an emptying (which may be fewer cm than a jump): held
+        // until the next reading confirms it, unless holding is off (spikeCm Infinity). Rises too:
+        // an unconfirmed rise that falls back would otherwise read as an emptying.
         const pending = s[WASTE.pending * n + c]!;
         // Confirmed when the previous reading was held near this one; otherwise hold this one.
         if (!(Math.abs(f - pending) * depth <= p.spikeCm)) {

@@ -201,7 +201,7 @@ static void waste_step(double *s, int n, double dtHours, double noEchoCm, double
       f = f < 0 ? 0 : f > 1 ? 1 : f;
       int accept = 1;
       if (level != level) { F(W_CYCLE_START) = f; cycleHours = 0; }
-      else if (fabs(f - level) * depth > spikeCm) {
+      else if (fabs(f - level) * depth > spikeCm || (fabs(f - level) >= emptyDrop && spikeCm != INFINITY)) {
         double pending = F(W_PENDING);
         if (!(fabs(f - pending) * depth <= spikeCm)) { accept = 0; F(W_PENDING) = f; flag = 2; }
       }
