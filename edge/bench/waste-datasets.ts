@@ -3,7 +3,9 @@
 //   - sensor: hil-tests/equipment/fill-sensor-model.ts, the HIL rig's glass-container sensor
 //     (steady Poisson filling, no weekly pattern), written before this forecaster and not tuned
 //     for it;
-//   - Wyndham: the real daily fullness of 33 bins (../shared/data/waste, Wyndham City open data).
+//   - Wyndham: the real daily fullness of 33 bins (../shared/data/waste, Wyndham City open data);
+//   - Edinburgh: the real fill of 334 litter bins at each of their collections (City of Edinburgh
+//     Council open data, OGL v3.0), which has no full time to score but the fill a round finds.
 // Seeds and bins are split into a tuning set and a held-out set; the split is by seed range and by
 // position in the file, never by anything a forecaster could see.
 import { readFileSync } from 'node:fs';
@@ -91,4 +93,32 @@ export function wyndhamSite(dataDir: string, set: 'tuning' | 'held-out'): Scored
     }));
 }
 
-export const DAY = DAY_MS;
+/** One Edinburgh bin's collections, in time order: fill (0–1 of its "full" mark) before and after. */
+export interface Collections {
+  readonly id: string;
+  readonly collections: readonly { readonly timeMs: number; readonly before: number; readonly after: number }[];
+}
+
+/**
+ * Edinburgh's collections (times are Europe/London, read as the site clock). The site name may hold
+ * commas, so fields are counted from the end of the row. Sites alternate between the two sets in
+ * file order of first appearance.
+ */
+export function edinburghSites(dataDir: string, set: 'tuning' | 'held-out'): Collections[] {
+  const rows = readFileSync(join(dataDir, 'edinburgh_collections.csv'), 'utf8').trim().split('\n').slice(1);
+  const sites = new Map<string, { timeMs: number; before: number; after: number }[]>();
+  for (const line of rows) {
+    const f = line.split(',');
+    const at = f.length;
+    const list = sites.get(f[1]!) ?? [];
+    list.push({
+      timeMs: Date.parse(`${f[at - 6]}Z`),
+      before: Math.min(1, Number(f[at - 5]) / 100),
+      after: Math.min(1, Number(f[at - 4]) / 100),
+    });
+    sites.set(f[1]!, list);
+  }
+  return [...sites]
+    .filter((_, i) => (i % 2 === 1) === (set === 'held-out'))
+    .map(([id, list]) => ({ id, collections: list.sort((a, b) => a.timeMs - b.timeMs) }));
+}

@@ -164,6 +164,11 @@ export class WasteController {
     return this.#last[this.#indexOf(containerId)];
   }
 
+  /** The fill the container is expected to have at `atMs` (NaN while its rate is unknown). */
+  expectedFill(containerId: string, atMs: number): number {
+    return this.#forecaster.expectedFill(this.#indexOf(containerId), atMs);
+  }
+
   /**
    * Containers to collect: full, above `collectAtFill`, or predicted full before `nowMs +
    * horizonMs`; soonest predicted full first (no prediction last, fuller first among those).

@@ -7,8 +7,7 @@
 //     mean over cycles), combined with the current cycle's rise: the cycle's own evidence counts in
 //     proportion to its profile-hours, the prior as `priorHours` of them (a gamma–Poisson style
 //     shrinkage; REFERENCE §4: per-site means beat naive rates where collection follows
-//     fullness). A container with no finished cycle borrows the site's median prior at a quarter of
-//     that weight;
+//     fullness);
 // and, for the site, how far its forecasts have been off (./waste-interval-calibration.ts), which
 // sets the interval and corrects the point forecast's median.
 //
@@ -42,7 +41,9 @@ export interface WasteForecastParams extends WeekProfileParams, IntervalCalibrat
 
 export const DEFAULT_FORECAST_PARAMS: WasteForecastParams = {
   level: 0.8,
-  priorHours: 48,
+  // Chosen on the tuning seeds and bins of edge/bench/waste-bench.ts (24–1000 tried; 200 best or
+  // within 2 % of best on each of the three tuning sets).
+  priorHours: 200,
   cycleWeight: 0.3,
   horizonHours: 60 * 24,
   hourShrinkHours: 24,
@@ -129,6 +130,17 @@ export class WasteForecaster {
     return this.#forecast(s, timeMs, threshold);
   }
 
+  /**
+   * The fill container `i` is expected to have at `atMs` (after its last update), from its rate and
+   * week: what a collection round passing then would find. NaN while the rate is unknown.
+   */
+  expectedFill(i: number, atMs: number): number {
+    const s = this.#c[i]!;
+    const rate = s.fill === s.fill ? this.#rate(s) : Number.NaN;
+    if (rate !== rate || s.lastMs === undefined) return Number.NaN;
+    return Math.min(1, s.fill + rate * s.profile.exposure(s.lastMs, Math.max(atMs, s.lastMs)));
+  }
+
   #learn(s: ContainerState, fill: number, timeMs: number): void {
     if (s.fill === s.fill && timeMs > s.fillMs && s.fill < SATURATED) {
       s.cycleExposure += s.profile.exposure(s.fillMs, timeMs);
@@ -164,24 +176,16 @@ export class WasteForecaster {
     s.open = [];
   }
 
-  /** The rate per profile-hour: the cycle's rise, shrunk toward the prior. */
+  /**
+   * The rate per profile-hour: the cycle's rise, shrunk toward the prior. Before a first cycle has
+   * ended there is no prior: the site's other containers are no guide (a paper bank beside a
+   * glass bank fills at its own pace; borrowing their median made no difference on the tuning
+   * sets and misled the fixture's paper container by a day).
+   */
   #rate(s: ContainerState): number {
     const rise = Math.max(0, s.fill - s.cycleStartFill);
-    let prior = s.prior;
-    let weight = this.params.priorHours;
-    if (s.cycles === 0) {
-      prior = this.#sitePrior();
-      weight /= 4;
-    }
-    if (prior === prior) return (rise + prior * weight) / (s.cycleExposure + weight);
+    if (s.cycles > 0) return (rise + s.prior * this.params.priorHours) / (s.cycleExposure + this.params.priorHours);
     return s.cycleExposure >= 1 ? rise / s.cycleExposure : Number.NaN;
-  }
-
-  #sitePrior(): number {
-    const priors = this.#c.filter((c) => c.cycles > 0).map((c) => c.prior);
-    if (priors.length === 0) return Number.NaN;
-    priors.sort((a, b) => a - b);
-    return priors[Math.floor(priors.length / 2)]!;
   }
 
   #forecast(s: ContainerState, timeMs: number, threshold: number): WasteForecast {
