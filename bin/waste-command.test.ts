@@ -253,7 +253,17 @@ test('waste predict — --level sets the interval: a 50 % interval sits inside t
   const dir = tempDir(t);
   const rowsAt = (level: string) => {
     const output = path.join(dir, `p-${level}.csv`);
-    const r = run(['predict', '--input', READINGS, '--containers', CONTAINERS, '--output', output, '--level', level]);
+    const r = run([
+      'predict',
+      '--input',
+      READINGS,
+      '--containers',
+      CONTAINERS,
+      '--output',
+      output,
+      '--level',
+      level,
+    ]);
     t.is(r.code, 0, r.err);
     return readFileSync(output, 'utf8').trimEnd().split('\n').slice(1);
   };
@@ -275,7 +285,17 @@ test('waste predict — --level sets the interval: a 50 % interval sits inside t
 test('waste predict — a level outside (0, 1) is refused and nothing is written', (t) => {
   const output = path.join(tempDir(t), 'p.csv');
   for (const level of ['1', '0', '80', 'x']) {
-    const r = run(['predict', '--input', READINGS, '--containers', CONTAINERS, '--output', output, '--level', level]);
+    const r = run([
+      'predict',
+      '--input',
+      READINGS,
+      '--containers',
+      CONTAINERS,
+      '--output',
+      output,
+      '--level',
+      level,
+    ]);
     t.is(r.code, 2);
     t.regex(r.err, new RegExp(`--level: "${level}" is not a probability in \\(0, 1\\)`));
     t.false(existsSync(output));

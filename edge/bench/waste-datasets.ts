@@ -89,14 +89,23 @@ export function wyndhamSite(dataDir: string, set: 'tuning' | 'held-out'): Scored
       fullThreshold: bin.threshold,
       readings: [...bin.days]
         .sort((a, b) => a[0] - b[0])
-        .map(([timeMs, fill]) => ({ timeMs, distanceCm: 100 * (1 - fill), temperatureC: Number.NaN, truth: fill })),
+        .map(([timeMs, fill]) => ({
+          timeMs,
+          distanceCm: 100 * (1 - fill),
+          temperatureC: Number.NaN,
+          truth: fill,
+        })),
     }));
 }
 
 /** One Edinburgh bin's collections, in time order: fill (0–1 of its "full" mark) before and after. */
 export interface Collections {
   readonly id: string;
-  readonly collections: readonly { readonly timeMs: number; readonly before: number; readonly after: number }[];
+  readonly collections: readonly {
+    readonly timeMs: number;
+    readonly before: number;
+    readonly after: number;
+  }[];
 }
 
 /**

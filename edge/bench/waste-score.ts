@@ -36,7 +36,11 @@ export interface ScoredReading {
 export interface ScoredContainer extends WasteContainerSpec {
   readonly readings: readonly ScoredReading[];
   /** True emptyings when known; otherwise a drop of `truthDrop` in `truth` is one. */
-  readonly emptyings?: readonly { readonly timeMs: number; readonly before: number; readonly after: number }[];
+  readonly emptyings?: readonly {
+    readonly timeMs: number;
+    readonly before: number;
+    readonly after: number;
+  }[];
 }
 
 /** What a method said after each reading. Hours ahead; undefined: nothing said. */
@@ -204,8 +208,12 @@ export function score(
       acc.n++;
       acc.calle += ec;
       acc.trend += et;
-      if (p.ttf !== undefined && a >= (p.low ?? 0) && a <= (p.high ?? Number.POSITIVE_INFINITY)) acc.covered++;
-      for (const band of [a < 24 ? short : a < 120 ? mid : undefined, trend[k]! < CAP_HOURS ? finite : undefined]) {
+      if (p.ttf !== undefined && a >= (p.low ?? 0) && a <= (p.high ?? Number.POSITIVE_INFINITY))
+        acc.covered++;
+      for (const band of [
+        a < 24 ? short : a < 120 ? mid : undefined,
+        trend[k]! < CAP_HOURS ? finite : undefined,
+      ]) {
         if (!band) continue;
         band.n++;
         band.calle += ec;

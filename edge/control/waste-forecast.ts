@@ -184,7 +184,8 @@ export class WasteForecaster {
    */
   #rate(s: ContainerState): number {
     const rise = Math.max(0, s.fill - s.cycleStartFill);
-    if (s.cycles > 0) return (rise + s.prior * this.params.priorHours) / (s.cycleExposure + this.params.priorHours);
+    if (s.cycles > 0)
+      return (rise + s.prior * this.params.priorHours) / (s.cycleExposure + this.params.priorHours);
     return s.cycleExposure >= 1 ? rise / s.cycleExposure : Number.NaN;
   }
 

@@ -158,7 +158,8 @@ export class WeekProfile {
       const h = b % 24;
       const d = (b - h) / 24;
       const f =
-        shrunk(riseH[h]!, hoursH[h]!, this.#p.hourShrinkHours) * shrunk(riseD[d]!, hoursD[d]!, this.#p.dayShrinkHours);
+        shrunk(riseH[h]!, hoursH[h]!, this.#p.hourShrinkHours) *
+        shrunk(riseD[d]!, hoursD[d]!, this.#p.dayShrinkHours);
       this.#factor[b] = f;
       sum += f;
     }
