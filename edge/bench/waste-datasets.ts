@@ -14,8 +14,6 @@ import { FillSensorModel } from '../../hil-tests/equipment/fill-sensor-model.js'
 import type { ScoredContainer } from './waste-score.js';
 import { streetSeries } from './waste-street-model.js';
 
-const DAY_MS = 86_400_000;
-
 /** Seeds the parameters were chosen on, and the ones they were not. */
 export const TUNING_SEEDS = [1, 2, 3, 4, 5] as const;
 export const HELD_OUT_SEEDS = Array.from({ length: 20 }, (_, i) => 101 + i);
