@@ -11,6 +11,13 @@
 // `priorHours` — the current cycle's average absorbs bursts, the prior carries the first hours after
 // an emptying (REFERENCE §4: per-site means beat naive rates where collection follows fullness).
 //
+// What the edge publishes as a container's full time is no longer this kernel's: the forecaster of
+// edge/control/waste-forecast.ts takes the kernel's fill and emptyings and learns each container's
+// week, rate prior and the site's forecast errors (issue 17; per-container tables of 168 hours and
+// site-wide error quantiles are state this batch layout does not hold, and the forecast runs once
+// per reading, not per sample). The rate and time to full below remain the cycle-mean estimator,
+// the reference that wasm/bench compares the engines on.
+//
 // Layout: one f64 array of n per field, fields in the order of WASTE; the kernel takes the address
 // of field 0 and finds field f at base + f·n·8.
 

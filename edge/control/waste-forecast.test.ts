@@ -92,3 +92,13 @@ test('waste forecast — bad parameters are refused with the key named', (t) => 
     message: /priorHours must be a finite number ≥ 0/,
   });
 });
+
+test('waste forecast — a long cycle keeps a bounded sample of its forecasts', (t) => {
+  const forecaster = new WasteForecaster(1);
+  // 0.75 over 3000 hours: four months of hourly readings in one cycle.
+  new Feeder(forecaster).feed(cycle(0.00025, 3001));
+  t.true(
+    forecaster.calibration.count >= 256 && forecaster.calibration.count <= 512,
+    `${forecaster.calibration.count}`,
+  );
+});

@@ -23,8 +23,12 @@ import { WeekProfile, type WeekProfileParams } from './waste-week-profile.js';
 const SATURATED = 0.97;
 /** A finished cycle shorter than this (profile-hours) says nothing reliable about the rate. */
 const MIN_CYCLE_EXPOSURE = 6;
-/** Forecasts kept per container per cycle awaiting their score (one an hour: six weeks). */
-const MAX_OPEN = 1000;
+/**
+ * Forecasts kept per container per cycle awaiting their score. When full, every other one is
+ * dropped and the rest keep coming at half the rate, so a long cycle is still sampled from start
+ * to end in a fixed 12 KB per container (500 containers: 6 MB).
+ */
+const MAX_OPEN = 512;
 /** ln(actual/predicted) is taken over at least this many profile-hours (a forecast of "now"). */
 const MIN_SCORED_EXPOSURE = 0.5;
 
@@ -67,10 +71,34 @@ export interface WasteForecast {
 /** What the kernel made of a reading (wasm/waste.ts WASTE_FLAG names). */
 export type ReadingOutcome = 'accepted' | 'invalid' | 'held' | 'emptied';
 
-interface Open {
-  readonly clock: number;
-  readonly amount: number;
-  readonly hours: number;
+/** The forecasts of the current cycle awaiting its full time: clock, profile-hours, hours ahead. */
+class OpenForecasts {
+  readonly #v = new Float64Array(3 * MAX_OPEN);
+  length = 0;
+  /** Keep one forecast in `stride`; doubles each time the store fills. */
+  #stride = 1;
+  #skipped = 0;
+
+  push(clock: number, amount: number, hours: number): void {
+    if (++this.#skipped < this.#stride) return;
+    this.#skipped = 0;
+    if (this.length === MAX_OPEN) {
+      for (let i = 0; i < MAX_OPEN / 2; i++) this.#v.copyWithin(3 * i, 6 * i, 6 * i + 3);
+      this.length = MAX_OPEN / 2;
+      this.#stride *= 2;
+    }
+    this.#v.set([clock, amount, hours], 3 * this.length++);
+  }
+
+  forEach(f: (clock: number, amount: number, hours: number) => void): void {
+    for (let i = 0; i < this.length; i++) f(this.#v[3 * i]!, this.#v[3 * i + 1]!, this.#v[3 * i + 2]!);
+  }
+
+  clear(): void {
+    this.length = 0;
+    this.#stride = 1;
+    this.#skipped = 0;
+  }
 }
 
 class ContainerState {
@@ -86,7 +114,7 @@ class ContainerState {
   prior = Number.NaN;
   cycles = 0;
   crossed = false;
-  open: Open[] = [];
+  readonly open = new OpenForecasts();
 
   constructor(p: WeekProfileParams) {
     this.profile = new WeekProfile(p);
@@ -161,7 +189,7 @@ export class WasteForecaster {
     s.cycleStartFill = fill;
     s.cycleExposure = 0;
     s.crossed = false;
-    s.open = [];
+    s.open.clear();
     s.fill = fill;
     s.fillMs = timeMs;
   }
@@ -169,11 +197,11 @@ export class WasteForecaster {
   /** The container reached full: every forecast of this cycle is scored. */
   #score(s: ContainerState): void {
     s.crossed = true;
-    for (const o of s.open) {
-      const actual = Math.max(MIN_SCORED_EXPOSURE, s.clock - o.clock);
-      this.calibration.add(o.hours, Math.log(actual / o.amount));
-    }
-    s.open = [];
+    s.open.forEach((clock, amount, hours) => {
+      const actual = Math.max(MIN_SCORED_EXPOSURE, s.clock - clock);
+      this.calibration.add(hours, Math.log(actual / amount));
+    });
+    s.open.clear();
   }
 
   /**
@@ -201,8 +229,7 @@ export class WasteForecaster {
     const hours = (a: number) => s.profile.hoursUntil(timeMs, a, p.horizonHours);
     const raw = hours(amount);
     const q = this.calibration.quantiles(raw, p.level);
-    if (!s.crossed && Number.isFinite(raw) && s.open.length < MAX_OPEN)
-      s.open.push({ clock: s.clock, amount, hours: raw });
+    if (!s.crossed && Number.isFinite(raw)) s.open.push(s.clock, amount, raw);
     const out: { -readonly [K in keyof WasteForecast]: WasteForecast[K] } = { ratePerHour };
     const at = hours(amount * Math.exp(q.median));
     const low = hours(amount * Math.exp(q.low));
