@@ -26,7 +26,8 @@ const MIN_CYCLE_EXPOSURE = 6;
 /**
  * Forecasts kept per container per cycle awaiting their score. When full, every other one is
  * dropped and the rest keep coming at half the rate, so a long cycle is still sampled from start
- * to end in a fixed 12 KB per container (500 containers: 6 MB).
+ * to end in at most 12 KB per container (the store grows as a cycle lengthens: a site's
+ * containers do not all hold three weeks of forecasts at once).
  */
 const MAX_OPEN = 512;
 /** ln(actual/predicted) is taken over at least this many profile-hours (a forecast of "now"). */
@@ -73,7 +74,7 @@ export type ReadingOutcome = 'accepted' | 'invalid' | 'held' | 'emptied';
 
 /** The forecasts of the current cycle awaiting its full time: clock, profile-hours, hours ahead. */
 class OpenForecasts {
-  readonly #v = new Float64Array(3 * MAX_OPEN);
+  #v = new Float64Array(3 * 32);
   length = 0;
   /** Keep one forecast in `stride`; doubles each time the store fills. */
   #stride = 1;
@@ -82,6 +83,11 @@ class OpenForecasts {
   push(clock: number, amount: number, hours: number): void {
     if (++this.#skipped < this.#stride) return;
     this.#skipped = 0;
+    if (3 * this.length === this.#v.length && this.length < MAX_OPEN) {
+      const grown = new Float64Array(2 * this.#v.length);
+      grown.set(this.#v);
+      this.#v = grown;
+    }
     if (this.length === MAX_OPEN) {
       for (let i = 0; i < MAX_OPEN / 2; i++) this.#v.copyWithin(3 * i, 6 * i, 6 * i + 3);
       this.length = MAX_OPEN / 2;
