@@ -69,7 +69,9 @@ test('waste predict — one row per reading, in input order, with sane fills and
   );
   for (const r of rows) {
     t.true(r.fill >= 0 && r.fill <= 1, `fill ${r.fill}`);
-    if (!Number.isNaN(r.at)) t.true(r.low <= r.at && r.at <= r.high, `${r.id} ${r.ts}: interval order`);
+    // An empty high bound: not within the forecast horizon (unbounded).
+    if (!Number.isNaN(r.at))
+      t.true(r.low <= r.at && (Number.isNaN(r.high) || r.at <= r.high), `${r.id} ${r.ts}: interval order`);
   }
   const emptied = rows.filter((r) => r.emptied === '1').map((r) => `${r.id} ${r.ts}`);
   t.deepEqual(emptied, ['c-glass-01 2026-03-10T09:00:00Z']);
@@ -219,4 +221,83 @@ test('waste predict — two readings of one container at the same time both get 
   });
   const lines = predictWaste([{ id: 'a', depthCm: 100, fullThreshold: 0.9 }], [r(60), r(58)]);
   t.deepEqual(lines, [`a,${at},0.4,0,,,`, `a,${at},0.42,0,,,`]);
+});
+
+test('waste predict — a full time that is effectively never is written empty, not as a year like +019910', (t) => {
+  // Regression: a rise of a few nanometres an hour (here the temperature compensation of two
+  // equal distances 0.0001 °C apart) made a finite rate near zero, and the row said the container
+  // would be full in the year +028000.
+  const dir = tempDir(t);
+  const readings = path.join(dir, 'readings.csv');
+  writeFileSync(
+    readings,
+    [
+      'container_id,timestamp,distance_cm,temperature_c',
+      'c-glass-01,2026-03-02T00:00:00Z,100,20',
+      'c-glass-01,2026-03-02T01:00:00Z,100,19.9999',
+      'c-glass-01,2026-03-02T02:00:00Z,100,19.9998',
+    ].join('\n'),
+  );
+  const output = path.join(dir, 'predictions.csv');
+  const r = run(['predict', '--input', readings, '--containers', CONTAINERS, '--output', output]);
+  t.is(r.code, 0, r.err);
+  const rows = readFileSync(output, 'utf8').trimEnd().split('\n').slice(1);
+  t.is(rows.length, 3);
+  for (const row of rows) {
+    t.notRegex(row, /\+0\d{5}/, 'no six-digit year');
+    t.regex(row, /,0,,,$/, `${row}: no full time and no interval`);
+  }
+});
+
+test('waste predict — --level sets the interval: a 50 % interval sits inside the 95 % one', (t) => {
+  const dir = tempDir(t);
+  const rowsAt = (level: string) => {
+    const output = path.join(dir, `p-${level}.csv`);
+    const r = run([
+      'predict',
+      '--input',
+      READINGS,
+      '--containers',
+      CONTAINERS,
+      '--output',
+      output,
+      '--level',
+      level,
+    ]);
+    t.is(r.code, 0, r.err);
+    return readFileSync(output, 'utf8').trimEnd().split('\n').slice(1);
+  };
+  const narrow = rowsAt('0.5');
+  const wide = rowsAt('0.95');
+  let compared = 0;
+  narrow.forEach((line, i) => {
+    // The last three fields (an id may hold a comma).
+    const [at, low, high] = line.split(',').slice(-3);
+    const [atW, lowW, highW] = wide[i]!.split(',').slice(-3);
+    t.is(at, atW, 'the point forecast does not depend on the level');
+    if (!low || !high || !lowW || !highW) return;
+    compared++;
+    t.true(Date.parse(lowW) <= Date.parse(low) && Date.parse(high) <= Date.parse(highW), line);
+  });
+  t.true(compared > 100, `${compared} rows compared`);
+});
+
+test('waste predict — a level outside (0, 1) is refused and nothing is written', (t) => {
+  const output = path.join(tempDir(t), 'p.csv');
+  for (const level of ['1', '0', '80', 'x']) {
+    const r = run([
+      'predict',
+      '--input',
+      READINGS,
+      '--containers',
+      CONTAINERS,
+      '--output',
+      output,
+      '--level',
+      level,
+    ]);
+    t.is(r.code, 2);
+    t.regex(r.err, new RegExp(`--level: "${level}" is not a probability in \\(0, 1\\)`));
+    t.false(existsSync(output));
+  }
 });

@@ -6,14 +6,18 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WasteController, type WasteContainerSpec } from '../edge/control/waste-controller.js';
+import { DEFAULT_FORECAST_PARAMS } from '../edge/control/waste-forecast.js';
 import { CsvError, csvField, readCsv } from './waste-csv.js';
 
 export const WASTE_USAGE = `Usage:
   calle waste predict --input READINGS.csv --containers CONTAINERS.csv --output PREDICTIONS.csv
+                      [--level 0.8]
       READINGS: container_id,timestamp,distance_cm,temperature_c (ISO 8601; temperature may be
       empty). CONTAINERS: container_id,depth_cm,full_threshold (fraction 0–1 of the depth).
       Writes one row per reading: container_id,timestamp,fill,emptied,predicted_full_at,
-      interval_low,interval_high (fill 0–1, emptied 0/1, times ISO 8601 or empty).`;
+      interval_low,interval_high (fill 0–1, emptied 0/1, times ISO 8601 or empty). The interval
+      holds the full time with probability --level (default 0.8), calibrated on the file's own
+      containers as they fill; a time more than ${DEFAULT_FORECAST_PARAMS.horizonHours / 24} days ahead, or not yet known, is empty.`;
 
 export interface WasteIo {
   out(line: string): void;
@@ -99,8 +103,12 @@ function readReadings(file: string, known: ReadonlySet<string>): Reading[] {
 export function predictWaste(
   containers: readonly WasteContainerSpec[],
   readings: readonly Reading[],
+  opts: { level?: number } = {},
 ): string[] {
-  const waste = new WasteController(containers, { engine: 'wasm' });
+  const waste = new WasteController(containers, {
+    engine: 'wasm',
+    forecast: { level: opts.level ?? DEFAULT_FORECAST_PARAMS.level },
+  });
   const order = readings.map((_, i) => i).sort((a, b) => readings[a]!.timeMs - readings[b]!.timeMs || a - b);
   const lines = new Array<string>(readings.length);
   const rowOf = new Map<string, number>();
@@ -144,7 +152,12 @@ export function runWasteCommand(args: string[], io: WasteIo = consoleIo): number
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { input: { type: 'string' }, containers: { type: 'string' }, output: { type: 'string' } },
+      options: {
+        input: { type: 'string' },
+        containers: { type: 'string' },
+        output: { type: 'string' },
+        level: { type: 'string' },
+      },
     }));
   } catch (err) {
     io.err(`calle waste predict: ${(err as Error).message}\n${WASTE_USAGE}`);
@@ -155,11 +168,16 @@ export function runWasteCommand(args: string[], io: WasteIo = consoleIo): number
     io.err(`calle waste predict: --input, --containers and --output are required\n${WASTE_USAGE}`);
     return 2;
   }
+  const level = values.level === undefined ? DEFAULT_FORECAST_PARAMS.level : Number(values.level);
+  if (!(level > 0 && level < 1)) {
+    io.err(`calle waste predict: --level: "${values.level}" is not a probability in (0, 1), e.g. 0.8`);
+    return 2;
+  }
   let lines: string[];
   try {
     const specs = readContainers(containers);
     const readings = readReadings(input, new Set(specs.map((s) => s.id)));
-    lines = predictWaste(specs, readings);
+    lines = predictWaste(specs, readings, { level });
   } catch (err) {
     if (err instanceof CsvError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
       io.err(`calle waste predict: ${(err as Error).message}`);

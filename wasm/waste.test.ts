@@ -109,6 +109,28 @@ test('waste — an emptying is detected once confirmed, and the rate and time to
   t.true(b.ttfLowHours[0]! <= b.ttfHours[0]! && b.ttfHours[0]! <= b.ttfHighHours[0]!);
 });
 
+test('waste — a small rise that falls back is not an emptying; a small real emptying is found once confirmed', (t) => {
+  // Regression: changes within spikeCm were taken at once, so a 12 cm echo off a bag's edge that
+  // fell back 12 cm the next hour read as an emptying (≥ emptyDrop, 10 cm in 100 cm).
+  const b = new WasteBatch(1, { spikeCm: 15, emptyDrop: 0.1 });
+  b.depthCm[0] = 100;
+  const flags = run(b, [60, 48, 60, 60, 60]).map((g) => g[1]);
+  t.deepEqual(flags, [
+    WASTE_FLAG.accepted,
+    WASTE_FLAG.held,
+    WASTE_FLAG.accepted,
+    WASTE_FLAG.accepted,
+    WASTE_FLAG.accepted,
+  ]);
+  // A container at 52 % emptied to 40 %: 12 cm, under the spike threshold, held then confirmed.
+  const e = run(b, [48, 48, 60, 61]).map((g) => g[1]);
+  t.deepEqual(e, [WASTE_FLAG.held, WASTE_FLAG.accepted, WASTE_FLAG.held, WASTE_FLAG.emptied]);
+  // With holding off (a processed feed), the same drop is an emptying at once.
+  const feed = new WasteBatch(1, { spikeCm: Infinity, emptyDrop: 0.1 });
+  feed.depthCm[0] = 100;
+  t.is(run(feed, [48, 60])[1]![1], WASTE_FLAG.emptied);
+});
+
 test('waste — bad parameters are refused with the field named', (t) => {
   const err = t.throws(() => new WasteBatch(2, { emptyDrop: 0 }), { instanceOf: WasmError });
   t.is(err?.code, 'WASM_BAD_PARAM');

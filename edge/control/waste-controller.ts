@@ -5,9 +5,12 @@
 // then only advances their clocks. The same class drives `calle waste predict` (bin/), so the
 // command's predictions are the edge's.
 //
-// Fill, emptying and time to full are the kernel's (method and sources in wasm/waste.ts); this
-// adds absolute times, the overflow state with hysteresis and the collection list.
+// Fill and emptying are the kernel's (method and sources in wasm/waste.ts); when each container
+// will be full, and the interval around it, is the forecaster's (./waste-forecast.ts), which learns
+// from the kernel's output. This adds absolute times, the overflow state with hysteresis and the
+// collection list.
 import { WASTE_FLAG, WasteBatch, type Engine, type WasteParams } from '../../wasm/core.js';
+import { WasteForecaster, type WasteForecastParams } from './waste-forecast.js';
 
 const HOUR_MS = 3_600_000;
 /**
@@ -61,6 +64,7 @@ const OUTCOMES = Object.fromEntries(Object.entries(WASTE_FLAG).map(([k, v]) => [
 
 export class WasteController {
   readonly #batch: WasteBatch;
+  readonly #forecaster: WasteForecaster;
   readonly #specs: readonly WasteContainerSpec[];
   readonly #index = new Map<string, number>();
   readonly #pending: boolean[];
@@ -69,7 +73,7 @@ export class WasteController {
 
   constructor(
     containers: readonly WasteContainerSpec[],
-    opts: { engine?: Engine; params?: Partial<WasteParams> } = {},
+    opts: { engine?: Engine; params?: Partial<WasteParams>; forecast?: Partial<WasteForecastParams> } = {},
   ) {
     containers.forEach((c, i) => {
       if (this.#index.has(c.id)) throw new Error(`containers[${i}].id: "${c.id}" is repeated`);
@@ -86,6 +90,7 @@ export class WasteController {
       this.#batch.depthCm[i] = c.depthCm;
       this.#batch.fullAt[i] = c.fullThreshold;
     });
+    this.#forecaster = new WasteForecaster(containers.length, opts.forecast);
     this.#pending = containers.map(() => false);
     this.#last = containers.map(() => undefined);
     this.#clearInputs();
@@ -128,7 +133,8 @@ export class WasteController {
       const known = fill === fill;
       const full =
         known && (before ? fill > spec.fullThreshold - FULL_HYSTERESIS : fill >= spec.fullThreshold);
-      const rate = b.rate[i]!;
+      const outcome = OUTCOMES[flag] ?? 'invalid';
+      const f = this.#forecaster.update(i, nowMs, fill, outcome, spec.fullThreshold);
       // Built field by field: spreading computed-key objects cost more than the kernel itself.
       const p: Writable<WastePrediction> = {
         containerId: spec.id,
@@ -136,17 +142,15 @@ export class WasteController {
         timeMs: nowMs,
         full,
       };
-      const ttf = b.ttfHours[i]!;
-      const low = b.ttfLowHours[i]!;
-      const high = b.ttfHighHours[i]!;
-      if (Number.isFinite(ttf)) p.fullAtMs = Math.round(nowMs + ttf * HOUR_MS);
-      if (Number.isFinite(low)) p.fullLowMs = Math.round(nowMs + low * HOUR_MS);
-      if (Number.isFinite(high)) p.fullHighMs = Math.round(nowMs + high * HOUR_MS);
-      if (Number.isFinite(rate)) p.ratePerHour = rate;
+      // Absent: no rate yet, or not within the forecaster's horizon (effectively never).
+      if (f.ttfHours !== undefined) p.fullAtMs = Math.round(nowMs + f.ttfHours * HOUR_MS);
+      if (f.lowHours !== undefined) p.fullLowMs = Math.round(nowMs + f.lowHours * HOUR_MS);
+      if (f.highHours !== undefined) p.fullHighMs = Math.round(nowMs + f.highHours * HOUR_MS);
+      if (f.ratePerHour !== undefined) p.ratePerHour = f.ratePerHour;
       this.#last[i] = p;
       out.push({
         ...p,
-        outcome: OUTCOMES[flag] ?? 'invalid',
+        outcome,
         emptied: flag === WASTE_FLAG.emptied,
         fullChanged: full !== before,
       });
@@ -158,6 +162,11 @@ export class WasteController {
   /** The container's state after its last reading, or undefined before any. */
   prediction(containerId: string): WastePrediction | undefined {
     return this.#last[this.#indexOf(containerId)];
+  }
+
+  /** The fill the container is expected to have at `atMs` (NaN while its rate is unknown). */
+  expectedFill(containerId: string, atMs: number): number {
+    return this.#forecaster.expectedFill(this.#indexOf(containerId), atMs);
   }
 
   /**

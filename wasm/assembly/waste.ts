@@ -86,7 +86,10 @@ export function wasteStep(
       if (level != level) {
         store<f64>(pCycleStart + o, f);
         cycleHours = 0;
-      } else if (Math.abs(f - level) * depth > spikeCm) {
+      } else if (
+        Math.abs(f - level) * depth > spikeCm ||
+        (Math.abs(f - level) >= emptyDrop && spikeCm != Infinity)
+      ) {
         const pending = load<f64>(pPending + o);
         if (!(Math.abs(f - pending) * depth <= spikeCm)) {
           accept = false;

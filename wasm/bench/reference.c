@@ -201,7 +201,7 @@ static void waste_step(double *s, int n, double dtHours, double noEchoCm, double
       f = f < 0 ? 0 : f > 1 ? 1 : f;
       int accept = 1;
       if (level != level) { F(W_CYCLE_START) = f; cycleHours = 0; }
-      else if (fabs(f - level) * depth > spikeCm) {
+      else if (fabs(f - level) * depth > spikeCm || (fabs(f - level) >= emptyDrop && spikeCm != INFINITY)) {
         double pending = F(W_PENDING);
         if (!(fabs(f - pending) * depth <= spikeCm)) { accept = 0; F(W_PENDING) = f; flag = 2; }
       }
@@ -253,7 +253,7 @@ static double run_waste(const double *data, int n, int steps) {
   }
   for (int st = 0; st < steps; st++) {
     memcpy(s, data + (size_t)st * 2 * n, sizeof(double) * 2 * n); /* distance, temperature */
-    waste_step(s, n, 1, 250, 15, 0.3, 48, 20, 1.645, 0.3);
+    waste_step(s, n, 1, 250, 15, 0.1, 48, 20, 1.645, 0.3); /* DEFAULT_WASTE_PARAMS */
   }
   double sum = 0;
   for (int c = 0; c < n; c++) sum += F(W_FILL) + F(W_RATE);
