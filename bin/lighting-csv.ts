@@ -44,6 +44,18 @@ export function parseCounts(file: string, text: string, known: ReadonlySet<strin
       throw new CsvError(file, row.line, 'count', `"${raw}" is not a whole number of vehicles 0..100000`);
     return { line: row.line, ms, detector, count };
   });
+  // Sorted first: the series are sized from the first and last rows.
+  let prev = parsed[0]!;
+  for (const r of parsed) {
+    if (r.ms < prev.ms)
+      throw new CsvError(
+        file,
+        r.line,
+        'time',
+        `${new Date(r.ms).toISOString()} is before line ${prev.line}'s ${new Date(prev.ms).toISOString()}: rows must be sorted by time`,
+      );
+    prev = r;
+  }
   const startMs = parsed[0]!.ms;
   const minutes = (parsed.at(-1)!.ms - startMs) / 60_000 + 1;
   if (minutes > MAX_MINUTES)
@@ -55,16 +67,7 @@ export function parseCounts(file: string, text: string, known: ReadonlySet<strin
     );
   const perDetector = new Map<string, Float64Array>();
   const firstLine = new Map<string, number>();
-  let prev = parsed[0]!;
   for (const r of parsed) {
-    if (r.ms < prev.ms)
-      throw new CsvError(
-        file,
-        r.line,
-        'time',
-        `${new Date(r.ms).toISOString()} is before line ${prev.line}'s ${new Date(prev.ms).toISOString()}: rows must be sorted by time`,
-      );
-    prev = r;
     let series = perDetector.get(r.detector);
     if (!series) {
       series = new Float64Array(minutes).fill(Number.NaN);
