@@ -79,6 +79,9 @@ Usage:
                         [--strategy adaptive|full|midnight] [--age-days N]
       The site's lighting loop over counted traffic on a simulated clock: levels, class and power
       per group per minute, energy and under-lit minutes (calle lighting).
+  calle lighting mv --energy ENERGY.db --month YYYY-MM
+      Monthly measurement-and-verification report per lighting group from the hash-chained
+      energy records: baseline vs actual kWh, method (metered or modelled), coverage.
   calle user add NAME --role viewer|technician|engineer | passwd NAME | list  --store FILE
       Manages the console's local users in an edge database; passwords are read from stdin.
   calle --version | --help

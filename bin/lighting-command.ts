@@ -1,7 +1,7 @@
 // `calle lighting replay`: the site's own lighting loop over counted traffic on a simulated clock
 // (edge/site/lighting-replay.ts), so that anyone can reproduce the lighting week on their counts;
 // LEVELS.csv per group per minute, and a summary: energy, baseline and under-lit minutes.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../edge/config/config-error.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
@@ -9,6 +9,9 @@ import { resolveDeviceTypes } from '../edge/devices/catalogue.js';
 import { REPLAY_STRATEGIES, replayLighting, type ReplayStrategy } from '../edge/site/lighting-replay.js';
 import { LEVELS_HEADER, levelLine, parseCounts } from './lighting-csv.js';
 import { CsvError } from './waste-csv.js';
+import { ENERGY_MIGRATIONS, verifyEnergyChain } from '../edge/energy/energy-ledger.js';
+import { mvCsv, mvReport, MvReportError } from '../edge/energy/mv-report.js';
+import { openDatabase } from '../edge/store/edge-db.js';
 
 export const LIGHTING_USAGE = `Usage:
   calle lighting replay --config SITE.json --counts COUNTS.csv --output LEVELS.csv
@@ -20,7 +23,12 @@ export const LIGHTING_USAGE = `Usage:
       the minute, class at its end) and prints energy and under-lit minutes per group.
       --strategy: adaptive (default: the site file as it is), full (100 % dusk to dawn) or
       midnight (100 %, 50 % from 00:00). --age-days: luminaire age at the first minute
-      (default: the site's maintenance.installed).`;
+      (default: the site's maintenance.installed).
+  calle lighting mv --energy ENERGY.db --month YYYY-MM
+      The month's measurement-and-verification report per lighting group (Madrid's month) from
+      the node's hash-chained energy records (energy.db beside the edge's store), chain verified
+      first: baseline and actual kWh, saving, method (metered, modelled or mixed), constant-light
+      saving, burning hours and coverage, as CSV, then the methods.`;
 
 export interface LightingIo {
   out(line: string): void;
@@ -32,6 +40,7 @@ const consoleIo: LightingIo = { out: (l) => console.log(l), err: (l) => console.
 /** Runs `calle lighting …`; returns the exit code (2: usage or bad input). */
 export function runLightingCommand(args: string[], io: LightingIo = consoleIo): number {
   const [sub, ...rest] = args;
+  if (sub === 'mv') return runMv(rest, io);
   if (sub !== 'replay') {
     io.err(
       sub === undefined ? LIGHTING_USAGE : `calle lighting: unknown subcommand '${sub}'\n${LIGHTING_USAGE}`,
@@ -120,4 +129,39 @@ export function runLightingCommand(args: string[], io: LightingIo = consoleIo): 
     `total,${kwh(result.energyWh)},${kwh(result.groups.reduce((a, g) => a + g.baselineWh, 0))},${result.underLitMinutes}`,
   );
   return 0;
+}
+
+/** `calle lighting mv`: the monthly M&V report from an energy ledger file. */
+function runMv(args: string[], io: LightingIo): number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { energy: { type: 'string' }, month: { type: 'string' } } }));
+  } catch (err) {
+    io.err(`calle lighting mv: ${(err as Error).message}\n${LIGHTING_USAGE}`);
+    return 2;
+  }
+  if (!values.energy || !values.month) {
+    io.err(`calle lighting mv: --energy and --month are required\n${LIGHTING_USAGE}`);
+    return 2;
+  }
+  if (!existsSync(values.energy)) {
+    io.err(`calle lighting mv: ${values.energy}: no such file`);
+    return 2;
+  }
+  const db = openDatabase(values.energy, ENERGY_MIGRATIONS);
+  try {
+    const report = mvReport(db, values.month);
+    for (const line of mvCsv(report)) io.out(line);
+    io.out('');
+    io.out(`# chain verified: ${report.chain.records} records, head ${report.chain.headHash}`);
+    for (const m of report.methods) io.out(`# ${m}`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof MvReportError)) throw err;
+    io.err(`calle lighting mv: ${err.message}`);
+    // A broken chain is a finding, not a usage error.
+    return verifyEnergyChain(db).ok ? 2 : 1;
+  } finally {
+    db.close();
+  }
 }

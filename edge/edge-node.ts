@@ -2,7 +2,7 @@
 // loops), the durable store, the console, and the two uplinks. Control starts first and never
 // waits for the network: with no NATS and no coordinator the street is still lit and its signals
 // still cycle, and the outbox keeps every reading until the uplink returns.
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { calle } from '../proto/index.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -10,6 +10,7 @@ import { auditedSink } from './audit/audited-sink.js';
 import type { EdgeConfig } from './config/edge-config.js';
 import { createConsole } from './console/console-server.js';
 import { createEdgeMetrics, timeTicks } from './metrics/edge-metrics.js';
+import { startEnergyRecording } from './energy/energy-recorder.js';
 import { EdgeSite } from './site/edge-site.js';
 import { openDatabase } from './store/edge-db.js';
 import { Outbox } from './store/outbox.js';
@@ -140,6 +141,13 @@ export async function startEdgeNode(
     log.info('policy: none applied yet; running built-in defaults');
   }
   site.start();
+  // Billing evidence (energy.db beside the store): hourly hash-chained records per lighting group.
+  const energy = startEnergyRecording({
+    file: config.store.path === ':memory:' ? ':memory:' : join(dirname(config.store.path), 'energy.db'),
+    now,
+    groups: () => site.lightingGroups(),
+    log: log.child({ module: 'energy' }),
+  });
   outbox.raise({
     code: 'EDGE_STARTED',
     severity: 'info',
@@ -336,6 +344,7 @@ export async function startEdgeNode(
       await publisher?.stop();
       await nats?.close();
       await site.stop();
+      energy.stop();
       db.close();
     },
   };
