@@ -33,6 +33,7 @@ import { runCommandCommand } from './command-command.js';
 import { runDashboardCommand } from './dashboard-user-command.js';
 import { runPolicyCommand } from './policy-command.js';
 import { runWasteCommand } from './waste-command.js';
+import { runLightingCommand } from './lighting-command.js';
 import { parseHostPort, withEdgeOverrides } from './overrides.js';
 import {
   checkOutageBudget,
@@ -96,6 +97,13 @@ Usage:
       Runs a SUMO scenario closed-loop with calle's controller or SUMO's own program (calle hil).
   calle waste predict --input READINGS.csv --containers CONTAINERS.csv --output PREDICTIONS.csv
       Fill, emptying and predicted full time with its interval for every reading (calle waste).
+  calle lighting replay --config SITE.json --counts COUNTS.csv --output LEVELS.csv
+                        [--strategy adaptive|full|midnight] [--age-days N]
+      The site's lighting loop over counted traffic on a simulated clock: levels, class and power
+      per group per minute, energy and under-lit minutes (calle lighting).
+  calle lighting mv --energy ENERGY.db --month YYYY-MM
+      Monthly measurement-and-verification report per lighting group from the hash-chained
+      energy records: baseline vs actual kWh, method (metered or modelled), coverage.
   calle user add NAME --role viewer|technician|engineer | passwd NAME | list  --store FILE
       Manages the console's local users in an edge database; passwords are read from stdin.
   calle --version | --help
@@ -342,6 +350,8 @@ async function main(argv: string[]): Promise<number> {
         return await runHilCommand(rest);
       case 'waste':
         return runWasteCommand(rest);
+      case 'lighting':
+        return runLightingCommand(rest);
       case '--version':
         console.log(SOFTWARE_VERSION);
         return 0;

@@ -6,7 +6,7 @@
 // Before all of it the node takes the store's lock (edge/store/store-lock.ts): one controller per
 // store. Every part started is recorded (edge/system/started-parts.ts), so a start that fails
 // half-way — a console port in use, a bad file — stops what it had started and rethrows.
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit/audit-log.js';
 import { auditAlarms } from './audit/audit-alarms.js';
@@ -14,6 +14,7 @@ import { auditedSink } from './audit/audited-sink.js';
 import type { EdgeConfig } from './config/edge-config.js';
 import { createConsole } from './console/console-server.js';
 import { createEdgeMetrics, timeTicks } from './metrics/edge-metrics.js';
+import { startEnergyRecording } from './energy/energy-recorder.js';
 import { EdgeSite } from './site/edge-site.js';
 import { openDatabase } from './store/edge-db.js';
 import { lockStore } from './store/store-lock.js';
@@ -159,6 +160,14 @@ async function startParts(
   parts.add('policy freshness', () => freshness.stop());
   parts.add('site', async () => site.stop());
   site.start();
+  // Billing evidence (energy.db beside the store): hourly hash-chained records per lighting group.
+  const energy = startEnergyRecording({
+    file: config.store.path === ':memory:' ? ':memory:' : join(dirname(config.store.path), 'energy.db'),
+    now,
+    groups: () => site.lightingGroups(),
+    log: log.child({ module: 'energy' }),
+  });
+  parts.add('energy records', () => energy.stop());
   outbox.raise({
     code: 'EDGE_STARTED',
     severity: 'info',

@@ -16,6 +16,7 @@ import { openDatabase } from './store/edge-db.js';
 import { PolicyStore } from './store/policy-store.js';
 import { tempDir, testLogger } from './test-support/temp-dir.js';
 import { signBundle } from './trust/policy-signature.js';
+import { withDesignLighting } from './test-support/design-lighting.js';
 
 const EXAMPLE = fileURLToPath(new URL('./examples/madrid-street.json', import.meta.url));
 /** A winter night in Madrid: the lighting schedule decides, not daylight. */
@@ -46,7 +47,7 @@ async function boot(
   store: string,
   uplinks: Partial<EdgeConfig>,
 ): Promise<EdgeNodeHandle> {
-  const example = loadEdgeConfig(EXAMPLE);
+  const example = withDesignLighting(loadEdgeConfig(EXAMPLE));
   const config: EdgeConfig = {
     ...example,
     store: { path: store },

@@ -42,7 +42,12 @@
 //                           "lightingClass": "M3",           // EN 13201-2 M1..M6, P1..P6, C0..C5
 //                           "detectors": ["det-n"],          // optional: presence boost sources
 //                           "adaptive": { "otherWeights": 2, "capacityVehPerHour": 1800 },  // optional,
-//                           "photocell": { "onLux": 30, "offLux": 60 }, "fadeS": 10 } ],  // see below
+//                           "photocell": { "onLux": 30, "offLux": 60 }, "fadeS": 10,  // see below
+//                           "maintenance": { "factor": 0.8, "installed": "2024-03-01",  // optional:
+//                             "lumenMaintenance": [ { "hours": 0, "fraction": 1 },       // constant
+//                                                   { "hours": 100000, "fraction": 0.9 } ] },  // light
+//                           "presence": { "holdS": 120 } } ],  // optional, P classes: boost + hold
+//                           // (edge/config/lighting-checks.ts checks these keys)
 //     "intersections": [ { "id": "atocha-x-moratin", "name": "…",
 //         "signalGroups": [ { "id": "ns", "head": "sig-ns", "kind": "vehicle" } ],
 //         // optional per group: "detectors", "minGreenS", "maxGreenS", "walkS", "crossingM"
@@ -95,6 +100,32 @@ export interface LightingGroupConfig {
   readonly photocell?: { readonly onLux: number; readonly offLux: number };
   /** Ramp limit: seconds for a full 0↔100 % change (DALI fade 0.7–90.5 s); absent or 0 = none. */
   readonly fadeS?: number;
+  /** Constant light output: the design's maintenance factor and the lumen depreciation curve. */
+  readonly maintenance?: LightingMaintenanceConfig;
+  /** Presence dimming on a pedestrian (P) street: boost on detection, held for holdS. */
+  readonly presence?: LightingPresenceConfig;
+}
+
+/**
+ * The maintenance data of a group's luminaires (CIE 154:2003: MF = LLMF × LSF × LMF), for
+ * constant light output (edge/control/lumen-maintenance.ts).
+ */
+export interface LightingMaintenanceConfig {
+  /** MF the lighting design was calculated with: 100 % level meets the class at end of life. */
+  readonly factor: number;
+  /** Installation date, "YYYY-MM-DD": the luminaires' age is counted from its midnight UTC. */
+  readonly installed: string;
+  /** LLMF by burning hours from the datasheet (L90 at 100 000 h: { hours: 100000, fraction: 0.9 }). */
+  readonly lumenMaintenance: readonly { readonly hours: number; readonly fraction: number }[];
+  /** LMF: output left by dirt at the end of the cleaning interval (default 1); not compensated away. */
+  readonly dirtFactor: number;
+}
+
+export interface LightingPresenceConfig {
+  /** Seconds a detection holds the boost. */
+  readonly holdS: number;
+  /** Class the boost lights to (same series, not brighter than the design class); default the design class. */
+  readonly boostClass?: LightingClass;
 }
 
 /** CEN/TR 13201-1 weighting for one group; a policy section once proto/ carries it. */
@@ -107,6 +138,17 @@ export interface LightingAdaptiveConfig {
   readonly periodMin?: number;
   /** Fractions of capacity: ≥ high weighs +1, < low −1 (default 0.45 / 0.15, two-lane roads). */
   readonly trafficBands?: { readonly high: number; readonly low: number };
+  /**
+   * Periods (Madrid "HH:MM" from–to, may wrap midnight, never overlapping) in which the other
+   * weights differ, for example ambient luminance high → moderate once shop windows go dark.
+   */
+  readonly periods?: readonly LightingPeriodConfig[];
+}
+
+export interface LightingPeriodConfig {
+  readonly from: string;
+  readonly to: string;
+  readonly otherWeights: number;
 }
 
 export interface SignalGroupConfig {

@@ -24,6 +24,7 @@ import {
   SIGNAL_MODES,
 } from './edge-config.js';
 import { modelFromConfig, modelProblems } from '../control/intersection-model.js';
+import { checkLightingControl, LIGHTING_CONTROL_KEYS } from './lighting-checks.js';
 import { at, ShapeChecker, type Json, type JsonObject } from './shape-checker.js';
 
 /** Drivers this build can run. */
@@ -247,7 +248,7 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
       g,
       p,
       ['id', 'name', 'luminaires', 'lightingClass'],
-      ['detectors', 'adaptive', 'photocell', 'fadeS'],
+      ['detectors', ...LIGHTING_CONTROL_KEYS],
     );
     if (!o) return undefined;
     const luminaires = refList(o.luminaires, at(p, 'luminaires'), 'luminaire', 1);
@@ -317,63 +318,6 @@ export function checkEdgeConfig(raw: unknown, file: string): EdgeConfig {
 }
 
 /** Drops the bookkeeping path; only called once there are no problems, so no item is missing. */
-/** The optional lighting-control keys of a group (edge/control/lighting-controller.ts). */
-function checkLightingControl(
-  c: ShapeChecker,
-  o: JsonObject,
-  p: string,
-): Pick<LightingGroupConfig, 'adaptive' | 'photocell' | 'fadeS'> {
-  const out: { -readonly [K in 'adaptive' | 'photocell' | 'fadeS']?: LightingGroupConfig[K] } = {};
-  if (o.adaptive !== undefined) {
-    const ap = at(p, 'adaptive');
-    const a = c.object(o.adaptive, ap, ['otherWeights', 'capacityVehPerHour'], ['periodMin', 'trafficBands']);
-    if (typeof o.lightingClass === 'string' && o.lightingClass.startsWith('C'))
-      c.fail(ap, 'C classes are not adapted: the kernel has EN 13201-2 tables for M and P only');
-    if (a) {
-      const otherWeights = c.number(a.otherWeights, at(ap, 'otherWeights'), { min: -6, max: 6 });
-      const capacityVehPerHour = c.number(a.capacityVehPerHour, at(ap, 'capacityVehPerHour'), { min: 1 });
-      const periodMin =
-        a.periodMin === undefined
-          ? undefined
-          : c.number(a.periodMin, at(ap, 'periodMin'), { min: 1, max: 240 });
-      let trafficBands: { high: number; low: number } | undefined;
-      if (a.trafficBands !== undefined) {
-        const bp = at(ap, 'trafficBands');
-        const b = c.object(a.trafficBands, bp, ['high', 'low']);
-        const high = b && c.number(b.high, at(bp, 'high'), { min: 0, max: 1 });
-        const low = b && c.number(b.low, at(bp, 'low'), { min: 0, max: 1 });
-        if (high !== undefined && low !== undefined) {
-          if (low >= high) c.fail(at(bp, 'low'), `${low} must be below high (${high})`);
-          trafficBands = { high, low };
-        }
-      }
-      if (otherWeights !== undefined && capacityVehPerHour !== undefined)
-        out.adaptive = {
-          otherWeights,
-          capacityVehPerHour,
-          ...(periodMin !== undefined ? { periodMin } : {}),
-          ...(trafficBands ? { trafficBands } : {}),
-        };
-    }
-  }
-  if (o.photocell !== undefined) {
-    const pp = at(p, 'photocell');
-    const pc = c.object(o.photocell, pp, ['onLux', 'offLux']);
-    const onLux = pc && c.number(pc.onLux, at(pp, 'onLux'), { min: 0, max: 10_000 });
-    const offLux = pc && c.number(pc.offLux, at(pp, 'offLux'), { min: 0, max: 10_000 });
-    if (onLux !== undefined && offLux !== undefined) {
-      // Without a gap the lights would flicker at dusk as the reading crosses one threshold.
-      if (offLux <= onLux) c.fail(at(pp, 'offLux'), `${offLux} lx must be above onLux (${onLux} lx)`);
-      else out.photocell = { onLux, offLux };
-    }
-  }
-  if (o.fadeS !== undefined) {
-    const fadeS = c.number(o.fadeS, at(p, 'fadeS'), { min: 0, max: 90.5 });
-    if (fadeS !== undefined) out.fadeS = fadeS;
-  }
-  return out;
-}
-
 function withoutPath<T extends { path: string }>(item: T | undefined): Omit<T, 'path'> {
   const rest: Partial<T> = { ...item! };
   delete rest.path;

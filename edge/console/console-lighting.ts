@@ -15,6 +15,11 @@ export interface LightingGroupView {
   lightingClass: string;
   powerW: number;
   energyWh: number;
+  meteredWh?: number;
+  baselineWh?: number;
+  cloSavedWh?: number;
+  cloPct?: number;
+  burningH?: number;
 }
 
 const LIGHTING_GROUP_SCHEMA = {
@@ -27,6 +32,14 @@ const LIGHTING_GROUP_SCHEMA = {
     lightingClass: { type: 'string', description: 'EN 13201 class in force' },
     powerW: { type: 'number' },
     energyWh: { type: 'number', description: 'since the node started' },
+    meteredWh: { type: 'number', description: 'the metered part of energyWh (the rest is modelled)' },
+    baselineWh: {
+      type: 'number',
+      description: '100 % from sunset to sunrise plus standby, since start (modelled)',
+    },
+    cloSavedWh: { type: 'number', description: 'saved by constant light output since start (modelled)' },
+    cloPct: { type: 'number', description: 'constant light output level now, % of design (100: none)' },
+    burningH: { type: 'number', description: 'burning hours since start' },
   },
 } as const;
 

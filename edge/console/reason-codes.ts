@@ -152,7 +152,7 @@ function planLabel(label: string): ReasonPart {
   });
 }
 
-/** Lighting clauses that lead into another (presence, photocell, class) and the ramp suffix. */
+/** Lighting clauses that lead into another (presence, photocell, class, constant light) and the ramp suffix. */
 function lighting(reason: string): ReasonPart[] | undefined {
   const ramp = /^(.*) \(ramping to ([\d.]+) %\)$/s.exec(reason);
   if (ramp) {
@@ -168,20 +168,28 @@ function lighting(reason: string): ReasonPart[] | undefined {
   m = /^photocell: light \(≥ ([\d.]+) lx\) → off; (.*)$/s.exec(reason);
   if (m) return [part('light.photocell', { lux: num(m[1]!) }), ...parse(m[2]!)];
   m =
-    /^class (\S+) for (high|low|moderate) traffic \((\d+) veh\/h of (\d+); design (\S+)\) → ([\d.]+) % of (.*)$/s.exec(
+    /^class (\S+) for (high|low|moderate) traffic \((\d+) veh\/h of (\d+); design ([MP]\d)(?:, weights (-?[\d.]+) (\d\d:\d\d)–(\d\d:\d\d))?\) → ([\d.]+) % of (.*)$/s.exec(
       reason,
     );
+  if (m) {
+    const common = { label: m[1]!, band: m[2]!, flow: num(m[3]!), capacity: num(m[4]!), design: m[5]! };
+    const cls =
+      m[6] === undefined
+        ? part('light.class', { ...common, pct: num(m[9]!) })
+        : part('light.classPeriod', {
+            ...common,
+            weights: num(m[6]),
+            from: m[7]!,
+            to: m[8]!,
+            pct: num(m[9]!),
+          });
+    return [cls, ...parse(m[10]!)];
+  }
+  m = /^constant light: ([\d.]+) % \(MF ([\d.]+), output ([\d.]+) at (\d+) h\) of (.*)$/s.exec(reason);
   if (m)
     return [
-      part('light.class', {
-        label: m[1]!,
-        band: m[2]!,
-        flow: num(m[3]!),
-        capacity: num(m[4]!),
-        design: m[5]!,
-        pct: num(m[6]!),
-      }),
-      ...parse(m[7]!),
+      part('light.clo', { pct: num(m[1]!), mf: num(m[2]!), output: num(m[3]!), hours: num(m[4]!) }),
+      ...parse(m[5]!),
     ];
   return undefined;
 }

@@ -10,7 +10,7 @@
 // defaults (45 % and 15 % of capacity) are those given for ordinary two-lane roads — motorways use
 // 65 % and 35 %. The kernel (wasm/lighting.ts) takes a fractional sum to the brighter class and
 // never runs below the design class.
-import type { LightingClass } from '../config/edge-config.js';
+import type { LightingAdaptiveConfig, LightingClass, LightingPeriodConfig } from '../config/edge-config.js';
 import { M_LUMINANCE, P_ILLUMINANCE } from '../../wasm/lighting.js';
 
 /** The kernel's view of a configured class: its series and number (C classes run as design only). */
@@ -135,4 +135,26 @@ export class TrailingFlow {
   #slot(bucket: number): number {
     return bucket % this.#counts.length;
   }
+}
+
+/** Minutes after Madrid midnight of a "HH:MM" (checked by the loader). */
+const minuteOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
+
+/**
+ * The weights other than traffic volume in force at Madrid minute-of-day `minute`: a period's
+ * where one covers it (from inclusive, to exclusive, wrapping midnight), the group's otherwise.
+ * Periods are the CEN/TR 13201-1 "per period" selection: the parameters that describe the road
+ * (ambient luminance once shop windows go dark, parked vehicles, composition) change with the
+ * time of day; traffic volume is the one measured.
+ */
+export function otherWeightsAt(
+  adaptive: Pick<LightingAdaptiveConfig, 'otherWeights' | 'periods'>,
+  minute: number,
+): { weights: number; period?: LightingPeriodConfig } {
+  for (const p of adaptive.periods ?? []) {
+    const [a, b] = [minuteOf(p.from), minuteOf(p.to)];
+    if (a < b ? minute >= a && minute < b : minute >= a || minute < b)
+      return { weights: p.otherWeights, period: p };
+  }
+  return { weights: adaptive.otherWeights };
 }

@@ -1,29 +1,38 @@
 // Lighting per group, once per control tick: the schedule (lighting-loop.ts) gives a level and
-// its rule; this adds the traffic-adaptive class (CEN/TR 13201-1, lighting-class.ts), the
-// presence boost with hold, the photocell with hysteresis, ramp limits and override leases, and
-// counts each group's energy. The per-luminaire arithmetic runs in the WASM core's lighting
+// its rule; this adds constant light output (lumen-maintenance.ts), the traffic-adaptive class
+// (CEN/TR 13201-1, lighting-class.ts, with per-period weights), the presence boost with hold,
+// the photocell with hysteresis, ramp limits and override leases, and counts each group's and
+// luminaire's energy and burning hours (lighting-energy.ts) and watches lamps (lamp-monitor.ts). The per-luminaire arithmetic runs in the WASM core's lighting
 // kernel (wasm/lighting.ts documents it), one batch per group — allocated here, once, because
 // the core's arena never frees — so that ramps and photocell thresholds can differ per group.
 //
 // Precedence, highest first, and the rule each names in its reason:
 //   override (a lease) > fail-on (clock, schedule or policy unknown) > day > photocell "light"
-//   > presence boost > lighting class > schedule step.
+//   > presence boost > lighting class > constant light output > schedule step.
+// Constant light output scales the schedule and the boost, never an override or fail-on: those
+// are levels a person or the fail-safe chose, not design light.
 // Fail-on also disables dimming by class and photocell: nothing the node is unsure of may darken
 // a street. An override is the one rule above it: a technician at the cabinet sees the street.
-import type { LightingGroupConfig } from '../config/edge-config.js';
+import type { LightingGroupConfig, LightingPeriodConfig } from '../config/edge-config.js';
+import type { EdgeEvent } from '../telemetry-sink.js';
 import { LightingBatch, type Engine } from '../../wasm/core.js';
+import { LampMonitor, lampEventCode } from './lamp-monitor.js';
 import {
   classLabel,
   classRatio,
   classSpec,
   DEFAULT_TRAFFIC_BANDS,
+  otherWeightsAt,
   TrailingFlow,
-  trafficBandName,
   trafficWeight,
   type ClassSpec,
 } from './lighting-class.js';
+import { GroupEnergy, type LightingGroupState, type LuminaireEnergy } from './lighting-energy.js';
 import { LightingLoop, type LightingDecision, type LightingSettings } from './lighting-loop.js';
-import { LightingOverrides, overrideReason, type OverrideLease } from './lighting-overrides.js';
+import { LightingOverrides, type OverrideLease } from './lighting-overrides.js';
+import { lightingReason, round1 } from './lighting-reason.js';
+import { CloTracker, NightHours, type CloState } from './lumen-maintenance.js';
+import { madridOffsetMs } from './madrid-time.js';
 
 /** The engine from the environment: CALLE_WASM=off runs the TypeScript twins. */
 export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): Engine {
@@ -41,6 +50,8 @@ export interface LuminaireSpec {
   readonly id: string;
   /** Rated power, W: models power while no meter reading is available. */
   readonly ratedW: number;
+  /** Standby draw when off, W (default 0): part of the model and of the lamp monitor's thresholds. */
+  readonly standbyW?: number;
   /** A read point in lx on this device, used as the group's photocell. */
   readonly luxPoint?: string;
 }
@@ -59,12 +70,20 @@ interface GroupRuntime {
   readonly batch: LightingBatch;
   readonly flow: TrailingFlow | undefined;
   readonly offLux: number;
+  readonly energy: GroupEnergy;
+  readonly lamps: LampMonitor;
+  /** Class number the group's own presence boost lights to (P streets), or undefined. */
+  readonly boostClass: number | undefined;
   /** A detector counted a vehicle since the last tick. */
   presence: boolean;
   presenceSource: string;
   reason: string;
-  energyWh: number;
-  powerW: number;
+  readonly cloTracker: CloTracker | undefined;
+  /** Constant light output now (recomputed once a minute). */
+  clo: CloState | undefined;
+  /** The period whose weights are in force (once a minute). */
+  period: LightingPeriodConfig | undefined;
+  otherWeights: number;
 }
 
 export interface LightingControllerOptions {
@@ -76,6 +95,8 @@ export interface LightingControllerOptions {
   readonly engine: Engine;
   /** Told once when a lease runs out on its own. */
   readonly onOverrideExpired?: (groupId: string, lease: OverrideLease) => void;
+  /** Lamp failures and day burners, raised and cleared (lamp-monitor.ts). */
+  readonly onLampEvent?: (event: EdgeEvent) => void;
 }
 
 export class LightingController {
@@ -88,11 +109,17 @@ export class LightingController {
   readonly #lastCount = new Map<string, number>();
   readonly #overrides = new LightingOverrides();
   readonly #onExpired: ((groupId: string, lease: OverrideLease) => void) | undefined;
+  readonly #onLampEvent: ((event: EdgeEvent) => void) | undefined;
+  readonly #nights: NightHours;
   #lastMs: number | undefined;
+  /** The minute the per-minute inputs (periods, constant light) were last computed for. */
+  #minute: number | undefined;
 
   constructor(opts: LightingControllerOptions) {
     this.engine = opts.engine;
     this.#onExpired = opts.onOverrideExpired;
+    this.#onLampEvent = opts.onLampEvent;
+    this.#nights = new NightHours(opts.latitude, opts.longitude);
     this.#schedule = new LightingLoop({
       latitude: opts.latitude,
       longitude: opts.longitude,
@@ -126,11 +153,16 @@ export class LightingController {
           ? new TrailingFlow((cfg.adaptive.periodMin ?? DEFAULT_PERIOD_MIN) * 60)
           : undefined,
         offLux: photocell.offLux,
+        energy: new GroupEnergy(luminaires.length),
+        lamps: new LampMonitor(luminaires.map((l) => ({ ratedW: l.ratedW, standbyW: l.standbyW ?? 0 }))),
+        boostClass: cfg.presence && classSpec(cfg.presence.boostClass ?? cfg.lightingClass).number,
         presence: false,
         presenceSource: '',
         reason: 'not decided yet',
-        energyWh: 0,
-        powerW: 0,
+        cloTracker: cfg.maintenance ? new CloTracker(cfg.maintenance, this.#nights) : undefined,
+        clo: undefined,
+        period: undefined,
+        otherWeights: cfg.adaptive?.otherWeights ?? 0,
       };
       this.#byId.set(cfg.id, g);
       for (const d of cfg.detectors) this.#detectorGroups.set(d, [...(this.#detectorGroups.get(d) ?? []), g]);
@@ -143,7 +175,8 @@ export class LightingController {
   setSettings(settings: LightingSettings | undefined): void {
     this.#schedule.setSettings(settings);
     const { presenceHoldS } = this.#schedule.settings;
-    for (const g of this.#groups) g.batch.views.holdS.fill(presenceHoldS);
+    // A group with its own presence rule (a P street) keeps its hold; the policy's is for the rest.
+    for (const g of this.#groups) g.batch.views.holdS.fill(g.cfg.presence?.holdS ?? presenceHoldS);
   }
 
   get settings(): LightingSettings {
@@ -186,9 +219,28 @@ export class LightingController {
       this.#lastMs === undefined ? 0 : Math.min(MAX_DT_S, Math.max(0, (nowMs - this.#lastMs) / 1000));
     this.#lastMs = nowMs;
     const sched = this.#schedule.decide(nowMs);
+    const minute = Math.floor(nowMs / 60_000);
+    if (minute !== this.#minute) {
+      this.#minute = minute;
+      this.#perMinute(nowMs);
+    }
     const day = sched.day === true;
     const boostPct = this.#schedule.settings.presenceLevelPct;
     for (const g of this.#groups) this.#stepGroup(g, nowMs, dtS, sched, day, boostPct, readings);
+  }
+
+  /** Inputs that change by the minute at most: the period's weights and constant light output. */
+  #perMinute(nowMs: number): void {
+    const local = nowMs + madridOffsetMs(nowMs);
+    const minuteOfDay = Math.floor((((local % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
+    for (const g of this.#groups) {
+      if (g.cfg.adaptive) {
+        const w = otherWeightsAt(g.cfg.adaptive, minuteOfDay);
+        g.otherWeights = w.weights;
+        g.period = w.period;
+      }
+      g.clo = g.cloTracker?.at(nowMs);
+    }
   }
 
   #stepGroup(
@@ -197,7 +249,7 @@ export class LightingController {
     dtS: number,
     sched: LightingDecision,
     day: boolean,
-    boostPct: number,
+    policyBoostPct: number,
     readings: LightingReadings,
   ): void {
     const v = g.batch.views;
@@ -217,28 +269,75 @@ export class LightingController {
     const presence = g.presence && !day && !lease ? 1 : 0;
     g.presence = false;
     const lux = free ? this.#groupLux(g, readings) : Number.NaN;
-    const weightSum =
-      free && g.flow && !Number.isNaN(trafficW) ? g.cfg.adaptive!.otherWeights + trafficW : Number.NaN;
-    v.schedulePct.fill(lease ? lease.levelPct : sched.levelPct);
+    const weightSum = free && g.flow && !Number.isNaN(trafficW) ? g.otherWeights + trafficW : Number.NaN;
+    // Constant light output scales design light only: not an override, not fail-on.
+    const clo = free && g.clo ? g.clo.factor : 1;
+    const schedulePct = lease ? lease.levelPct : sched.failOn ? sched.levelPct : sched.levelPct * clo;
+    const boostPct =
+      day || lease
+        ? 0
+        : g.boostClass !== undefined
+          ? Math.min(100, schedulePct * classRatio(g.cls.series, g.cls.number, g.boostClass))
+          : policyBoostPct;
+    v.schedulePct.fill(schedulePct);
     v.weightSum.fill(weightSum);
     v.presence.fill(presence);
     v.lux.fill(lux);
-    v.boostPct.fill(day || lease ? 0 : boostPct);
+    v.boostPct.fill(boostPct);
     // With no reading (none fitted, device lost, override, fail-on) the photocell's state is
     // forgotten: a remembered "light" must not hold a street dark once nothing confirms it.
     if (Number.isNaN(lux)) v.dark.fill(Number.NaN);
     g.batch.step(dtS);
 
-    // Energy: the luminaire's meter where it reports, the kernel's model of its power otherwise.
+    // Energy: the luminaire's meter where it reports, the model (kernel power + standby) otherwise.
+    const e = g.energy;
     let powerW = 0;
+    let baselineW = 0;
+    let modelW = 0;
     for (let i = 0; i < g.luminaires.length; i++) {
-      const id = g.luminaires[i]!.id;
-      const measured = readings.available(id) ? readings.number(id, 'power') : undefined;
-      powerW += measured ?? v.powerW[i]!;
+      const l = g.luminaires[i]!;
+      const measured = readings.available(l.id) ? readings.number(l.id, 'power') : undefined;
+      const model = v.powerW[i]! + (l.standbyW ?? 0);
+      const p = measured ?? model;
+      powerW += p;
+      modelW += v.powerW[i]!;
+      baselineW += (sched.day ? 0 : l.ratedW) + (l.standbyW ?? 0);
+      e.add(i, p, measured !== undefined, v.levelPct[i]! > 0, dtS);
+      if (this.#onLampEvent)
+        for (const change of g.lamps.check(i, round1(v.levelPct[i]!), measured, dtS))
+          this.#onLampEvent({
+            deviceId: l.id,
+            code: lampEventCode(change.condition),
+            severity: 'warning',
+            message: `${l.id} (${g.cfg.id}): ${change.message}`,
+            timeMs: nowMs,
+            active: change.active,
+          });
     }
-    g.powerW = powerW;
-    g.energyWh += (powerW * dtS) / 3600;
-    g.reason = this.#reason(g, sched, lease, flow, trafficW);
+    e.powerW = powerW;
+    e.baselineWh += (baselineW * dtS) / 3600;
+    if (clo < 1) e.cloSavedWh += (modelW * (1 / clo - 1) * dtS) / 3600;
+    g.reason = lightingReason({
+      series: g.cls.series,
+      design: g.cls.number,
+      cls: v.lightingClass[0]!,
+      sched,
+      lease,
+      capacity: g.cfg.adaptive?.capacityVehPerHour,
+      flow,
+      trafficW,
+      period: g.period,
+      clo: free ? g.clo : undefined,
+      offLux: g.offLux,
+      targetPct: v.targetPct[0]!,
+      levelPct: v.levelPct[0]!,
+      dark: v.dark[0]!,
+      boostPct: v.boostPct[0]!,
+      holdLeftS: v.holdLeftS[0]!,
+      holdS: v.holdS[0]!,
+      schedulePct,
+      presenceSource: g.presenceSource,
+    });
   }
 
   /** The darkest available ambient reading of the group, NaN with none: dark wins (lights on). */
@@ -252,41 +351,6 @@ export class LightingController {
     return lux;
   }
 
-  /** The deciding rule, read back from the kernel's outputs of the group's first luminaire. */
-  #reason(
-    g: GroupRuntime,
-    sched: LightingDecision,
-    lease: OverrideLease | undefined,
-    flow: number | undefined,
-    trafficW: number,
-  ): string {
-    const v = g.batch.views;
-    const target = v.targetPct[0]!;
-    const ramp = Math.abs(v.levelPct[0]! - target) > 0.05 ? ` (ramping to ${round1(target)} %)` : '';
-    if (lease) return overrideReason(lease) + ramp;
-    if (sched.failOn || sched.day) return sched.reason + ramp;
-    if (v.dark[0] === 0) return `photocell: light (≥ ${g.offLux} lx) → off; ${sched.reason}${ramp}`;
-    const cls = v.lightingClass[0]!;
-    let base = sched.reason;
-    if (cls !== g.cls.number) {
-      const ratio = classRatio(g.cls.series, g.cls.number, cls);
-      const label = classLabel(g.cls.series, cls);
-      const design = classLabel(g.cls.series, g.cls.number);
-      base =
-        `class ${label} for ${trafficBandName(trafficW)} traffic (${Math.round(flow ?? 0)} veh/h of ` +
-        `${g.cfg.adaptive!.capacityVehPerHour}; design ${design}) → ${round1(ratio * 100)} % of ${sched.reason}`;
-    }
-    const boost = v.boostPct[0]!;
-    if (
-      v.holdLeftS[0]! > 0 &&
-      boost > 0 &&
-      target === boost &&
-      boost > sched.levelPct * classRatio(g.cls.series, g.cls.number, cls)
-    )
-      return `presence: ${g.presenceSource} (hold ${v.holdS[0]} s) → ${boost} %; ${base}${ramp}`;
-    return base + ramp;
-  }
-
   /** Visits every luminaire with its level now (after ramp), for the site to command. */
   forEachLevel(fn: (luminaireId: string, levelPct: number, reason: string) => void): void {
     for (const g of this.#groups) {
@@ -295,18 +359,34 @@ export class LightingController {
     }
   }
 
-  /** Per group: reason, class now, power (W) and energy since start (Wh), for telemetry and the console. */
-  groupStates(): { id: string; reason: string; lightingClass: string; powerW: number; energyWh: number }[] {
+  /** Per group: reason, class now, power (W), energy since start (Wh) and its parts, for telemetry and the console. */
+  groupStates(): LightingGroupState[] {
     return this.#groups.map((g) => ({
       id: g.cfg.id,
       reason: g.reason,
       lightingClass: g.cls.adaptable
         ? classLabel(g.cls.series, g.batch.views.lightingClass[0]!)
         : g.cfg.lightingClass,
-      powerW: g.powerW,
-      energyWh: g.energyWh,
+      powerW: g.energy.powerW,
+      energyWh: g.energy.totalWh,
+      meteredWh: g.energy.totalMeteredWh,
+      baselineWh: g.energy.baselineWh,
+      cloSavedWh: g.energy.cloSavedWh,
+      cloPct: round1((g.clo?.factor ?? 1) * 100),
+      burningH: g.energy.burningS.reduce((a, x) => Math.max(a, x), 0) / 3600,
     }));
   }
-}
 
-const round1 = (x: number): number => Math.round(x * 10) / 10;
+  /** Per luminaire: energy (total and metered part) and burning hours since start. */
+  luminaireEnergy(): LuminaireEnergy[] {
+    return this.#groups.flatMap((g) =>
+      g.luminaires.map((l, i) => ({
+        id: l.id,
+        group: g.cfg.id,
+        energyWh: g.energy.wh[i]!,
+        meteredWh: g.energy.meteredWh[i]!,
+        burningH: g.energy.burningS[i]! / 3600,
+      })),
+    );
+  }
+}

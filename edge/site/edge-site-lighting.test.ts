@@ -6,6 +6,7 @@ import { checkEdgeConfig, loadEdgeConfig } from '../config/load-config.js';
 import { madridHHMM } from '../control/madrid-time.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
 import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
+import { withDesignLighting } from '../test-support/design-lighting.js';
 import { testLogger } from '../test-support/temp-dir.js';
 import { EdgeSite } from './edge-site.js';
 
@@ -27,7 +28,7 @@ async function site(t: ExecutionContext, startMs: number, engine: 'wasm' | 'twin
   const sink = new MemorySink();
   const log = testLogger();
   const s = new EdgeSite({
-    config: loadEdgeConfig(EXAMPLE),
+    config: withDesignLighting(loadEdgeConfig(EXAMPLE)),
     sink,
     log,
     now: () => now,

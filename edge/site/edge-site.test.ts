@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadEdgeConfig } from '../config/load-config.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
 import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
+import { withDesignLighting } from '../test-support/design-lighting.js';
 import { testLogger } from '../test-support/temp-dir.js';
 import { EdgeSite } from './edge-site.js';
 
@@ -27,7 +28,7 @@ async function exampleSite(t: import('ava').ExecutionContext, startIso: string) 
   const log = testLogger();
   const sim = new SimulatedDriver({ log, seed: 42 });
   const site = new EdgeSite({
-    config: loadEdgeConfig(EXAMPLE),
+    config: withDesignLighting(loadEdgeConfig(EXAMPLE)),
     sink,
     log,
     now: () => now,

@@ -199,6 +199,7 @@ export class EdgeSite {
         return {
           id,
           ratedW: typeof rated === 'number' ? rated : (def.limits.ratedW ?? 60),
+          standbyW: def.limits.standbyW ?? 0,
           ...(luxPoint !== undefined ? { luxPoint } : {}),
         };
       },
@@ -212,6 +213,7 @@ export class EdgeSite {
           active: false,
         });
       },
+      onLampEvent: (event) => this.#raise(event),
     });
     this.#intersections = cfg.intersections.map((x) => new IntersectionController(x, startMs));
     // One kernel batch for all containers, allocated here and never again.

@@ -121,6 +121,8 @@ const STRINGS = {
     filter: 'Filtrar',
     error: 'Error: {message}',
     class: 'Clase',
+    belowBaseline: '{pct} % menos que a plena potencia',
+    cloLevel: 'flujo constante {pct} %',
     power: 'Potencia',
     'override.level': 'Nivel %',
     'override.for': 'Durante',
@@ -203,6 +205,10 @@ const STRINGS = {
     'reason.light.photocell': 'fotocélula: hay luz (≥ {lux} lx) → apagado',
     'reason.light.class':
       'clase {label} por tráfico {band} ({flow} veh/h de {capacity}; diseño {design}) → {pct} % de',
+    'reason.light.classPeriod':
+      'clase {label} por tráfico {band} ({flow} veh/h de {capacity}; diseño {design}, pesos {weights} de {from} a {to}) → {pct} % de',
+    'reason.light.clo':
+      'flujo luminoso constante: {pct} % (factor de mantenimiento {mf}, flujo {output} tras {hours} h de uso) de',
     'reason.light.ramp': '(en rampa hacia {level} %)',
     'reason.signal.startup': 'plan: todo rojo de arranque',
     'reason.signal.held': 'plan: todo rojo, retenido para el intermitente manual',
@@ -360,6 +366,8 @@ const STRINGS = {
     filter: 'Filter',
     error: 'Error: {message}',
     class: 'Class',
+    belowBaseline: '{pct} % below full power',
+    cloLevel: 'constant light {pct} %',
     power: 'Power',
     'override.level': 'Level %',
     'override.for': 'For',
@@ -441,6 +449,9 @@ const STRINGS = {
     'reason.light.photocell': 'photocell: light (≥ {lux} lx) → off',
     'reason.light.class':
       'class {label} for {band} traffic ({flow} veh/h of {capacity}; design {design}) → {pct} % of',
+    'reason.light.classPeriod':
+      'class {label} for {band} traffic ({flow} veh/h of {capacity}; design {design}, weights {weights} {from}–{to}) → {pct} % of',
+    'reason.light.clo': 'constant light: {pct} % (MF {mf}, output {output} at {hours} h) of',
     'reason.light.ramp': '(ramping to {level} %)',
     'reason.signal.startup': 'plan: start-up all-red',
     'reason.signal.held': 'plan: all red, held for a manual flash',
@@ -520,7 +531,7 @@ export function setLang(next) {
 // Reasons arrive as coded parts (edge/console/reason-codes.ts); each has a template above
 // ('reason.<code>'). Parts join with "; " as in the English text, except around the clauses that
 // lead into the next one ("… → 60 % of <schedule>", "flash: <why>") or trail it (a ramp).
-const JOIN_AFTER = new Set(['light.class', 'signal.latched']);
+const JOIN_AFTER = new Set(['light.class', 'light.classPeriod', 'light.clo', 'signal.latched']);
 const JOIN_BEFORE = new Set(['light.ramp', 'signal.enteringFlash']);
 /** Parameters whose values are words to translate too ('rule.schedule', 'interval.yellow' …). */
 const WORD_PARAMS = new Set(['rule', 'at', 'band', 'interval', 'mode', 'why']);

@@ -199,7 +199,15 @@ export function renderLighting(root, state, actions) {
     }
     if (group) {
       const facts = el('p', 'muted');
-      facts.textContent = `${t('class')} ${group.lightingClass} · ${value(group.powerW, 'W')} · ${group.energyWh < 1000 ? value(group.energyWh, 'Wh') : value(group.energyWh / 1000, 'kWh')}`;
+      const energy = `${t('class')} ${group.lightingClass} · ${value(group.powerW, 'W')} · ${group.energyWh < 1000 ? value(group.energyWh, 'Wh') : value(group.energyWh / 1000, 'kWh')}`;
+      // Against the same luminaires at full power all night (modelled), and the CLO level now.
+      const saved =
+        group.baselineWh > 0
+          ? ` · ${t('belowBaseline', { pct: Math.round((100 * (group.baselineWh - group.energyWh)) / group.baselineWh) })}`
+          : '';
+      const clo =
+        group.cloPct !== undefined && group.cloPct < 100 ? ` · ${t('cloLevel', { pct: group.cloPct })}` : '';
+      facts.textContent = energy + saved + clo;
       c.append(facts);
       const history = state.powerHistory.get(groupId) ?? [];
       const max = Math.max(1, ...history.map(([, w]) => w));
