@@ -95,7 +95,7 @@ test('demo — a policy pushed from the coordinator is applied by the edge, stor
     return status.uplink.coordinator === 'connected' || undefined;
   });
 
-  const good = demo.coordinator.publishPolicy({
+  const good = await demo.coordinator.publish({
     target: { allEdges: true },
     lighting: {
       steps: [
@@ -109,18 +109,18 @@ test('demo — a policy pushed from the coordinator is applied by the edge, stor
   });
   const version = Number(good.version);
   await until('the edge to apply it', () => (site.policyVersion === version ? true : undefined));
-  const acks = await until('the ack', () => {
-    const rows = demo.coordinator.policyAcks(version);
+  const acks = await until('the ack', async () => {
+    const rows = await demo.coordinator.policyAcks(version);
     return rows.length > 0 ? rows : undefined;
   });
   t.true(acks[0]!.applied);
 
-  const bad = demo.coordinator.publishPolicy({
+  const bad = await demo.coordinator.publish({
     target: { allEdges: true },
     traffic: { cycleS: 90, minGreenS: 7, yellowS: 2, allRedS: 2 },
   });
-  const refused = await until('the refusal', () => {
-    const rows = demo.coordinator.policyAcks(Number(bad.version));
+  const refused = await until('the refusal', async () => {
+    const rows = await demo.coordinator.policyAcks(Number(bad.version));
     return rows.length > 0 ? rows[0] : undefined;
   });
   t.false(refused.applied);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoordinatorDb } from '../cloud/store/coordinator-db.js';
+import { SqliteStore } from '../cloud/store/sqlite/sqlite-store.js';
 import { tempDir } from '../edge/test-support/temp-dir.js';
 import { runFleetCommand } from './fleet-command.js';
 
@@ -14,7 +14,7 @@ function fleet(args: string[]): { code: number; out: string[]; err: string[] } {
 
 function database(t: Parameters<typeof tempDir>[0]): string {
   const db = join(tempDir(t), 'coordinator.db');
-  new CoordinatorDb(db).close();
+  new SqliteStore(db).closeNow();
   return db;
 }
 

@@ -198,7 +198,7 @@ test('policy command — a YAML policy pushed with `calle policy push` reaches t
   await until('policy 3', () =>
     edge.site.policyVersion === 3 && /→ 60 %/.test(luminaireReason(edge)) ? true : undefined,
   );
-  t.like(coordinator.policyAcks(3), [{ edgeId: 'centro-atocha-01', applied: true }]);
+  t.like(await coordinator.policyAcks(3), [{ edgeId: 'centro-atocha-01', applied: true }]);
 });
 
 test('policy command — tampered, unsigned, replayed and foreign-key bundles are refused with the reason at both ends; the street stays on the last good policy', async (t) => {
@@ -207,8 +207,8 @@ test('policy command — tampered, unsigned, replayed and foreign-key bundles ar
     steps: [{ at: 'sunset', levelPct }],
     presenceLevelPct: levelPct,
   });
-  coordinator.publishPolicy({ target: { allEdges: true }, lighting: lighting(60) }); // v1
-  coordinator.publishPolicy({ target: { allEdges: true }, lighting: lighting(50) }); // v2
+  await coordinator.publish({ target: { allEdges: true }, lighting: lighting(60) }); // v1
+  await coordinator.publish({ target: { allEdges: true }, lighting: lighting(50) }); // v2
   await until('policy 2 applied', () => (edge.site.policyVersion === 2 ? true : undefined));
 
   const attacks: [Mode, number, RegExp][] = [
@@ -220,9 +220,9 @@ test('policy command — tampered, unsigned, replayed and foreign-key bundles ar
   ];
   for (const [mode, ackedVersion, reason] of attacks) {
     path.mode = mode;
-    coordinator.publishPolicy({ target: { allEdges: true }, lighting: lighting(10) });
-    const ack = await until(`the edge's verdict on the ${mode} bundle`, () =>
-      coordinator.policyAcks(ackedVersion).find((a) => !a.applied),
+    await coordinator.publish({ target: { allEdges: true }, lighting: lighting(10) });
+    const ack = await until(`the edge's verdict on the ${mode} bundle`, async () =>
+      (await coordinator.policyAcks(ackedVersion)).find((a) => !a.applied),
     );
     t.regex(ack.reason, reason, `coordinator side, ${mode}`);
     const event = edgeEvents(edge).find(
@@ -244,7 +244,7 @@ test('policy command — tampered, unsigned, replayed and foreign-key bundles ar
 
   // An honest bundle after all that is applied as usual.
   path.mode = 'honest';
-  const good = coordinator.publishPolicy({ target: { allEdges: true }, lighting: lighting(40) });
+  const good = await coordinator.publish({ target: { allEdges: true }, lighting: lighting(40) });
   await until('the honest policy', () =>
     edge.site.policyVersion === Number(good.version) ? true : undefined,
   );

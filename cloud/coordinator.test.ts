@@ -5,7 +5,7 @@ import { FleetClient, PolicyClient, type calle } from '../proto/index.js';
 import { startCoordinator } from './coordinator.js';
 import { ErrorCodes } from './errors.js';
 import type { EdgeStatusJson } from './http/status-api.js';
-import { CoordinatorDb } from './store/coordinator-db.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import {
   closeClientAfter,
   edgeClient,
@@ -74,7 +74,7 @@ test('coordinator — starts with NATS down, serves gRPC and HTTP, ingests once 
   const received: unknown[] = [];
   stream.on('data', (b) => received.push(b));
   const ended = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
-  coordinator.publishPolicy({ target: { allEdges: true }, waste: { collectAtFill: 0.8 } });
+  await coordinator.publish({ target: { allEdges: true }, waste: { collectAtFill: 0.8 } });
   await waitFor(() => received.length === 1, 5_000, 'policy delivered');
 
   const started = Date.now();
@@ -85,7 +85,7 @@ test('coordinator — starts with NATS down, serves gRPC and HTTP, ingests once 
 
 test('coordinator — refuses to start on a database from a newer release', async (t) => {
   const dbPath = join(tempDir(t), 'coordinator.db');
-  new CoordinatorDb(dbPath).close();
+  new SqliteStore(dbPath).closeNow();
   const { default: Database } = await import('better-sqlite3');
   const raw = new Database(dbPath);
   raw.exec('UPDATE schema_version SET version = version + 1');

@@ -33,7 +33,7 @@ import { EntitySource } from './ngsi/entity-source.js';
 import { registerNgsiApi } from './ngsi/ngsi-api.js';
 import type { SiteInventory } from './ngsi/site-inventory.js';
 import { PolicyHistory } from './policies/policy-history.js';
-import { PolicyPublisher, type PolicyDraft } from './policies/policy-publisher.js';
+import { PolicyPublisher, type PolicyDraft, type PublishedPolicy } from './policies/policy-publisher.js';
 import { PolicyRefresher } from './policies/policy-refresher.js';
 import { EnrolmentBucket } from './replication/enrolment-bucket.js';
 import {
@@ -41,9 +41,11 @@ import {
   type ReplicaStatus,
   type ReplicationOptions,
 } from './replication/coordinator-replica.js';
+import { StoreWrites, type SharedWrites } from './replication/store-writes.js';
 import { RolloutManager } from './rollouts/rollout-manager.js';
-import { RolloutStore } from './rollouts/rollout-store.js';
-import { CoordinatorDb, type PolicyAckRow } from './store/coordinator-db.js';
+import type { RolloutRecord } from './rollouts/rollout-store.js';
+import type { PolicyAckRow } from './store/coordinator-store.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
 
 export type { PolicyDraft };
 
@@ -83,9 +85,9 @@ export interface CoordinatorOptions {
   /** How long one NGSI-LD snapshot of the live data is reused; default 5 s (tests use 0). */
   readonly ngsiSnapshotTtlMs?: number;
   /**
-   * Replicas sharing one NATS (cluster): fleet registry, policies, acks and rollouts live in
-   * JetStream KV and this replica's SQLite file is its copy (cloud/replication). Publishing is then
-   * asynchronous: use publish() and rollouts.*Async. Absent: one coordinator, one SQLite file.
+   * SQLite replicas sharing one NATS (cluster): fleet registry, policies, acks and rollouts live in
+   * JetStream KV and this replica's SQLite file is its copy (cloud/replication). Absent: one
+   * coordinator, one SQLite file.
    */
   readonly replication?: ReplicationOptions;
   /** The fleet dashboard's users, sessions and audit (cloud/dashboard); default dashboard.db beside dbPath. */
@@ -132,13 +134,11 @@ export interface Coordinator {
   /** The operators' hash-chained audit log (the dashboard's, which commands write to as well). */
   readonly audit: AuditLog;
   /** Stores a policy as the next version, signed, and pushes it to watching edges it targets. */
-  publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle;
-  /** publishPolicy for either mode (a replicated coordinator allocates versions in KV). */
   publish(draft: PolicyDraft): Promise<calle.v1.PolicyBundle>;
   /** This replica's id and whether it leads the rollouts; undefined without replication. */
   readonly replica: ReplicaStatus | undefined;
   /** The edges' verdicts on one policy version, by edge id. */
-  policyAcks(version: number): PolicyAckRow[];
+  policyAcks(version: number): Promise<PolicyAckRow[]>;
   /** Staged rollouts (cloud/rollouts): start, follow, halt, resume, roll back. */
   readonly rollouts: RolloutManager;
   /** Stops everything. Safe to call more than once. */
@@ -153,10 +153,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const signer =
     options.signer ??
     (options.signingKeyFile ? ed25519Signer(loadSigningKey(options.signingKeyFile)) : undefined);
-  const db = new CoordinatorDb(options.dbPath);
+  const db = new SqliteStore(options.dbPath);
+  const store = db;
   // Everything after the database is started inside this try: a failure half-way (a port in use)
   // closes what was already opened instead of leaking it, then rethrows.
-  const cleanups: (() => Promise<void> | void)[] = [() => db.close()];
+  const cleanups: (() => Promise<void> | void)[] = [async () => store.close()];
   const unwind = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -168,8 +169,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   try {
-    const rolloutStore = new RolloutStore(options.dbPath);
-    cleanups.push(() => rolloutStore.close());
     const tickMs = options.rolloutTickMs ?? 1_000;
     const enrolmentStore = new EnrolmentStore(db.sqlite);
     const replica = options.replication
@@ -178,7 +177,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
           auth: options.natsAuth,
           options: options.replication,
           db,
-          rollouts: rolloutStore,
           enrolment: enrolmentStore,
           tickMs,
           log: log.child({ module: 'replication', replica: options.replication.replicaId }),
@@ -186,51 +184,49 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       : undefined;
     // Closed after gRPC and HTTP (cleanups run in reverse), so their last writes are still copied.
     if (replica) cleanups.push(async () => replica.close());
+    // The replication interface: JetStream KV for SQLite replicas, else the store itself.
+    const local = replica
+      ? undefined
+      : new StoreWrites({ store, log: log.child({ module: 'shared-state' }) });
+    const shared: SharedWrites = replica?.shared ?? local!;
     // One signer for policies and commands; a throwaway key when none is configured (tests).
     const policySigner = signer ?? ephemeralSigner();
-    const publisher = new PolicyPublisher(db, log.child({ module: 'policies' }), {
+    const publisher = new PolicyPublisher(store.policies, log.child({ module: 'policies' }), {
       signer: policySigner,
-      ...(replica ? { replication: replica.writes } : {}),
+      replication: shared,
       ...(options.policyValidityMs !== undefined ? { validityMs: options.policyValidityMs } : {}),
       ...(options.policyNow ? { now: options.policyNow } : {}),
     });
     if (!signer)
       log.warn({ keyId: publisher.keyId }, 'policies: signed with a throwaway key (no signing key file)');
-    const history = new PolicyHistory(db);
+    const history = new PolicyHistory(store);
     const rollouts = new RolloutManager({
-      store: rolloutStore,
+      store,
       publisher,
       history,
       log: log.child({ module: 'rollouts' }),
       tickMs,
-      ...(replica ? { replication: replica.rollouts } : {}),
+      replication: shared,
     });
     cleanups.push(() => rollouts.close());
-    // Before anything serves: an edge registered on another replica must be known here.
-    await replica?.start(
-      {
-        announce: (p) => publisher.announce(p),
-        rollout: (r) => rollouts.applyReplicated(r),
-        refresh: (p) => publisher.announceRefresh(p),
-      },
-      tickMs,
-    );
+    const sink = {
+      announce: async (p: PublishedPolicy) => publisher.announce(p),
+      rollout: (r: RolloutRecord) => rollouts.applyReplicated(r),
+      refresh: async (p: PublishedPolicy) => publisher.announceRefresh(p),
+    };
+    // Before anything serves: the gates must be known, and on a replica an edge registered on
+    // another replica must be known here.
+    if (replica) await replica.start(sink, tickMs);
+    else await local!.start(sink);
     // Re-signs live policies before they expire (the lease holder only, when replicated).
     const refresher = new PolicyRefresher({
-      db,
+      store,
       signer: policySigner,
       publisher,
       log: log.child({ module: 'policy-refresh' }),
+      replication: shared,
       ...(options.policyNow ? { now: options.policyNow } : {}),
       ...(options.policyRefreshEveryMs !== undefined ? { everyMs: options.policyRefreshEveryMs } : {}),
-      ...(replica
-        ? {
-            replication: {
-              isLeader: () => replica.lease.isLeader,
-              refresh: async (version, bundle) => replica.writes.refreshPolicy(version, bundle),
-            },
-          }
-        : {}),
     });
     refresher.start();
     cleanups.push(async () => refresher.stop());
@@ -246,7 +242,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     if (enrolment === 'open')
       log.warn('enrolment: open — any edge id may register without a token or approval (demo/tests only)');
     const policyService = createPolicyService({
-      db,
+      store,
       publisher,
       log: log.child({ module: 'policy-service' }),
       gate: rollouts,
@@ -254,8 +250,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     });
 
     const metrics = createCoordinatorMetrics({
-      edgeStatus: () => db.listEdgeStatus(),
-      rolloutStates: () => rolloutStore.list().map((r) => r.state),
+      edgeStatus: async () => store.registry.listStatus(),
+      rolloutStates: async () => (await store.rollouts.list()).map((r) => r.record.state),
       // Read at scrape time; the dashboard (and its audit log) opens further down.
       auditWriteFailures: () => dashboard.access.audit.stats().writeFailures,
     });
@@ -265,7 +261,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       fleet: instrumentHandlers(
         'calle.v1.FleetService',
         FleetServiceDefinition,
-        createFleetService({ db, log: log.child({ module: 'fleet-service' }), admission }),
+        createFleetService({ store, log: log.child({ module: 'fleet-service' }), admission }),
         metrics.grpc,
       ),
       policy: instrumentHandlers(
@@ -285,28 +281,28 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     });
 
     const http = buildStatusApi({
-      db,
+      store,
       log: log.child({ module: 'http' }),
       ...(options.apiAllow ? { apiAllow: options.apiAllow } : {}),
     });
     registerPolicyApi(http, { publisher, history });
-    registerRolloutApi(http, { rollouts, store: rolloutStore, gateTickMs: tickMs });
-    registerMetricsRoute(http, metrics.registry);
+    registerRolloutApi(http, { rollouts, store, gateTickMs: tickMs });
+    registerMetricsRoute(http, metrics.registry, async () => metrics.refresh());
     const ngsi = new EntitySource({
-      db,
+      store,
       dbPath: options.dbPath,
       inventory: options.ngsiInventory ?? new Map(),
       ...(options.ngsiSnapshotTtlMs !== undefined ? { ttlMs: options.ngsiSnapshotTtlMs } : {}),
     });
     cleanups.push(() => ngsi.close());
-    registerNgsiApi(http, { entities: () => ngsi.entities() });
+    registerNgsiApi(http, { entities: async () => ngsi.entities() });
     // Commands and the dashboard's enrolment decisions use ingest's NATS connection (started below).
     const ingestRef: { current?: TelemetryIngest } = {};
     const dashboard = registerDashboard(http, {
       dbPath: options.dashboardDbPath ?? join(dirname(options.dbPath), 'dashboard.db'),
       coordinatorDbPath: options.dbPath,
       rollouts,
-      rolloutStore,
+      store,
       publisher,
       history,
       // The same paths as `calle fleet approve|revoke`: the store on this database, or on a replica
@@ -348,7 +344,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const ingest = TelemetryIngest.start({
       servers: options.natsServers,
       auth: options.natsAuth,
-      db,
+      store: store.telemetry,
       log: log.child({ module: 'ingest' }),
       ...(options.replication ? { replicaId: options.replication.replicaId } : {}),
       ...(options.outageBudget ? { outageBudget: options.outageBudget } : {}),
@@ -373,10 +369,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       },
       commands,
       audit: dashboard.access.audit,
-      publishPolicy: (draft) => publisher.publishPolicy(draft),
-      publish: async (draft) => publisher.publishAsync(draft),
+      publish: async (draft) => publisher.publish(draft),
       replica: replica?.status,
-      policyAcks: (version) => db.listPolicyAcks(version),
+      policyAcks: async (version) => store.policies.acks(version),
       rollouts,
       async close() {
         closing ??= unwind().then(() => log.info('coordinator stopped'));

@@ -18,8 +18,7 @@ import { MirrorProgress } from '../replication/mirror-progress.js';
 import { openStateBuckets, type StateBuckets } from '../replication/state-buckets.js';
 import { encodeEntry, type AckEntry, type EdgeEntry } from '../replication/state-entries.js';
 import { StateMirror } from '../replication/state-mirror.js';
-import { RolloutStore } from '../rollouts/rollout-store.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -61,12 +60,10 @@ async function fill(buckets: StateBuckets, from: number, to: number, lastSeenMs:
 
 /** Starts a mirror on `file`, resolves once it is in step with the buckets and every row is committed. */
 async function startReplica(buckets: StateBuckets, file: string): Promise<{ ms: number; read: number }> {
-  const db = new CoordinatorDb(file);
-  const rollouts = new RolloutStore(file);
+  const db = new SqliteStore(file);
   const mirror = new StateMirror({
     buckets,
     db,
-    rollouts,
     enrolment: new EnrolmentStore(db.sqlite),
     progress: new MirrorProgress(db.sqlite),
     log,
@@ -83,8 +80,7 @@ async function startReplica(buckets: StateBuckets, file: string): Promise<{ ms: 
   const ms = performance.now() - t0;
   const read = mirror.entriesRead;
   await mirror.close();
-  rollouts.close();
-  db.close();
+  db.closeNow();
   return { ms, read };
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeMessage, v1 } from '../../proto/index.js';
 import { ingestBatch } from '../ingest/ingest-message.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 
 const { values: args } = parseArgs({
   options: { messages: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' } },
@@ -46,15 +46,15 @@ function wire(round: number, count: number): { subject: string; data: Uint8Array
 
 /** Messages stored per second, and CPU µs per message (steadier on a shared machine: waiting
  * for a core or for fsync is not counted). */
-function rate(
-  db: CoordinatorDb,
+async function rate(
+  db: SqliteStore,
   msgs: { subject: string; data: Uint8Array }[],
   perCommit: number,
-): { perSec: number; cpuUs: number } {
+): Promise<{ perSec: number; cpuUs: number }> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < msgs.length; i += perCommit) {
-    for (const o of ingestBatch(db, 'telemetry', msgs.slice(i, i + perCommit)))
+    for (const o of await ingestBatch(db.telemetry, 'telemetry', msgs.slice(i, i + perCommit)))
       if (o.kind !== 'ack') throw new Error(`message not stored: ${o.kind}`);
   }
   const cpu = process.cpuUsage(cpu0);
@@ -67,16 +67,16 @@ function rate(
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 const dir = mkdtempSync(join(tmpdir(), 'calle-store-bench-'));
-const db = new CoordinatorDb(join(dir, 'coordinator.db'));
+const db = new SqliteStore(join(dir, 'coordinator.db'));
 try {
   let round = 0;
-  rate(db, wire(round++, messages), 256); // warm-up: JIT, page cache, statement cache
+  await rate(db, wire(round++, messages), 256); // warm-up: JIT, page cache, statement cache
   const results: Record<number, number[]> = { 1: [], 256: [], 1024: [] };
   const cpu: Record<number, number[]> = { 1: [], 256: [], 1024: [] };
   for (let r = 0; r < rounds; r++) {
     for (const perCommit of [1, 256, 1024]) {
       const count = perCommit === 1 ? BASELINE_MESSAGES : messages;
-      const r = rate(db, wire(round++, count), perCommit);
+      const r = await rate(db, wire(round++, count), perCommit);
       results[perCommit]!.push(r.perSec);
       cpu[perCommit]!.push(r.cpuUs);
     }
@@ -88,6 +88,6 @@ try {
         `CPU ${median(cpu[Number(perCommit)]!).toFixed(1)} µs/msg`,
     );
 } finally {
-  db.close();
+  db.closeNow();
   rmSync(dir, { recursive: true, force: true });
 }

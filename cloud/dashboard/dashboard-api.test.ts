@@ -4,6 +4,7 @@ import { DASHBOARD_COOKIE } from './dashboard-auth.js';
 import type { FleetKpis } from './fleet-kpis.js';
 import { dashboardFixture, PASSWORD } from './testing/dashboard-fixture.js';
 import { inStageOrder } from '../rollouts/rollout-plan.js';
+import { ingestEvent, ingestReadings } from '../testing/store-helpers.js';
 
 const NIGHT = `target: { districts: [centro] }
 lighting:
@@ -116,7 +117,7 @@ test('dashboard api — a session locks after 15 idle minutes; polling does not 
 
 test('dashboard api — roles: viewers read, technicians control rollouts, engineers publish; refusals are audited', async (t) => {
   const f = await dashboardFixture(t);
-  f.registerEdges([{ id: 'edge-a', district: 'centro' }]);
+  await f.registerEdges([{ id: 'edge-a', district: 'centro' }]);
   await f.addUser('vic', 'viewer');
   await f.addUser('tom', 'technician');
   await f.addUser('eva', 'engineer');
@@ -181,7 +182,7 @@ test('dashboard api — CSRF: a change without the session token or from another
 
 test('dashboard api — a rollout is halted, resumed and rolled back through the API, each an audit row with before and after', async (t) => {
   const f = await dashboardFixture(t);
-  f.registerEdges([
+  await f.registerEdges([
     { id: 'edge-a', district: 'centro' },
     { id: 'edge-b', district: 'centro' },
   ]);
@@ -208,8 +209,8 @@ test('dashboard api — a rollout is halted, resumed and rolled back through the
 
   // The canary: the edge first in stage order (a hash of the id, cloud/rollouts/rollout-plan.ts).
   const canary = inStageOrder(['edge-a', 'edge-b'])[0]!;
-  f.db.recordPolicyAck({ edgeId: canary, version: 2, applied: true, reason: '', timeMs: f.clock });
-  f.rollouts.tick();
+  await f.db.policies.recordAck({ edgeId: canary, version: 2, applied: true, reason: '', timeMs: f.clock });
+  await f.rollouts.tick();
   const rollout = async () =>
     (await f.call<OverviewJson>(tom, 'GET', 'overview')).json.rollouts.find((r) => r.id === id)!;
   t.like(await rollout(), { stage: 1, gate: { phase: 'window' } });
@@ -223,7 +224,7 @@ test('dashboard api — a rollout is halted, resumed and rolled back through the
   t.is(again.status, 409, 'halting a halted rollout is a state conflict');
   t.regex(again.json.message, /is halted; this needs it to be running/);
   f.clock += 5000;
-  f.rollouts.tick();
+  await f.rollouts.tick();
   t.is((await rollout()).stage, 1, 'a halted rollout releases nothing');
   t.like((await f.call<RolloutViewJson>(tom, 'POST', `rollouts/${id}/resume`)).json, { state: 'running' });
   const back = await f.call<RolloutViewJson>(tom, 'POST', `rollouts/${id}/rollback`);
@@ -300,13 +301,13 @@ test('dashboard api — validation names every field problem; a valid draft is d
 test('dashboard api — the overview groups edges by district with status, policy, alarms and backlog; KPIs from readings', async (t) => {
   const f = await dashboardFixture(t);
   const t0 = f.clock;
-  f.registerEdges([
+  await f.registerEdges([
     { id: 'edge-a', district: 'centro', outboxPending: 12 },
     { id: 'edge-b', district: 'retiro' },
   ]);
   f.clock += 60_000;
-  f.registerEdges([{ id: 'edge-c', district: 'retiro' }]);
-  f.db.ingestEvent({
+  await f.registerEdges([{ id: 'edge-c', district: 'retiro' }]);
+  await ingestEvent(f.db, {
     edgeId: 'edge-b',
     seq: 1,
     code: 'signal.flash',
@@ -316,7 +317,7 @@ test('dashboard api — the overview groups edges by district with status, polic
     timeMs: t0,
     active: true,
   });
-  f.db.ingestEvent({
+  await ingestEvent(f.db, {
     edgeId: 'edge-b',
     seq: 2,
     code: 'lamp.out',
@@ -326,7 +327,7 @@ test('dashboard api — the overview groups edges by district with status, polic
     timeMs: t0,
     active: true,
   });
-  f.db.ingestEvent({
+  await ingestEvent(f.db, {
     edgeId: 'edge-b',
     seq: 3,
     code: 'lamp.out',
@@ -337,7 +338,7 @@ test('dashboard api — the overview groups edges by district with status, polic
     active: false,
   });
   const at = (s: number) => t0 + s * 1000;
-  f.db.ingestReadings('edge-a', [
+  await ingestReadings(f.db, 'edge-a', [
     { seq: 1, deviceId: 'grp-1', metric: 'energy.wh', value: 1000, timeMs: at(0) },
     { seq: 2, deviceId: 'grp-1', metric: 'energy.wh', value: 3000, timeMs: at(20) },
     { seq: 3, deviceId: 'grp-1', metric: 'energy.wh', value: 500, timeMs: at(40) }, // edge restarted

@@ -26,16 +26,17 @@ import { targetMatches } from '../policies/policy-target.js';
 import type { FieldProblem } from '../policies/schema-validator.js';
 import { RolloutError, RolloutErrors, type RolloutManager } from '../rollouts/rollout-manager.js';
 import { StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';
-import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
+import type { RolloutRecord } from '../rollouts/rollout-store.js';
+import type { AlarmRow, CoordinatorStore, FleetEdge } from '../store/coordinator-store.js';
 import type { calle } from '../../proto/index.js';
 import { buildKpis, type FleetKpis } from './fleet-kpis.js';
-import type { FleetAlarm, FleetEdge, FleetReader } from './fleet-reader.js';
+import type { FleetReader } from './fleet-reader.js';
 import { diffLines, policyYaml, type DiffLine } from './policy-diff.js';
 
 export interface DashboardApiOptions {
   readonly reader: FleetReader;
   readonly rollouts: RolloutManager;
-  readonly rolloutStore: RolloutStore;
+  readonly store: CoordinatorStore;
   readonly publisher: PolicyPublisher;
   readonly history: PolicyHistory;
   readonly audit: AuditLog;
@@ -53,7 +54,7 @@ export interface EdgeViewJson extends FleetEdge {
   readonly status: 'online' | 'stale' | 'never';
   readonly alarms: { warning: number; critical: number };
 }
-export interface AlarmViewJson extends FleetAlarm {
+export interface AlarmViewJson extends AlarmRow {
   readonly district: string;
 }
 export interface RolloutViewJson extends RolloutJson {
@@ -130,20 +131,20 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
     void reply.code(code);
     return { code: error, message, ...(problems ? { problems } : {}) };
   };
-  const rolloutView = (r: RolloutRecord): RolloutViewJson => ({
-    ...rolloutJson(r, o.rolloutStore),
+  const rolloutView = async (r: RolloutRecord): Promise<RolloutViewJson> => ({
+    ...(await rolloutJson(r, o.store)),
     gate: gateOf(r),
     target: r.target,
   });
   /** The version a draft for `target` replaces: the newest for the same target, else the newest. */
-  const currentFor = (target: Target): calle.v1.PolicyBundle | undefined => {
-    const all = o.history.list();
+  const currentFor = async (target: Target): Promise<calle.v1.PolicyBundle | undefined> => {
+    const all = await o.history.list();
     return (all.find((p) => sameTarget(p.bundle.target, target)) ?? all[0])?.bundle;
   };
 
   scope.get('/api/overview', { config: { fleetPermission: 'fleet.view' } }, async (_request, reply) => {
     const t = now();
-    const alarms = o.reader.activeAlarms();
+    const alarms = await o.store.telemetry.activeAlarms();
     const alarmsByEdge = new Map<string, { warning: number; critical: number }>();
     for (const a of alarms) {
       const n = alarmsByEdge.get(a.edgeId) ?? { warning: 0, critical: 0 };
@@ -151,7 +152,7 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
       else n.warning++;
       alarmsByEdge.set(a.edgeId, n);
     }
-    const edges = o.reader.edges().map((e): EdgeViewJson => ({
+    const edges = (await o.store.registry.fleet()).map((e): EdgeViewJson => ({
       ...e,
       status: e.lastSeenMs === null ? 'never' : t - e.lastSeenMs <= staleAfterMs ? 'online' : 'stale',
       alarms: alarmsByEdge.get(e.id) ?? { warning: 0, critical: 0 },
@@ -160,13 +161,10 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
     const body: OverviewJson = {
       nowMs: t,
       staleAfterMs,
-      latestVersion: o.history.latestVersion(),
+      latestVersion: await o.history.latestVersion(),
       edges,
       alarms: alarms.map((a) => ({ ...a, district: districtOf.get(a.edgeId) ?? '' })),
-      rollouts: o.rollouts
-        .list()
-        .reverse()
-        .map((r) => rolloutView(r)),
+      rollouts: await Promise.all((await o.rollouts.list()).reverse().map(rolloutView)),
     };
     return noStore(reply).send(body);
   });
@@ -174,8 +172,8 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
   scope.get('/api/kpis', { config: { fleetPermission: 'fleet.view' } }, async (_request, reply) => {
     const t = now();
     if (!kpiCache || t - kpiCache.atMs >= kpiTtlMs) {
-      const edges = o.reader.edges();
-      const policies = o.history.list();
+      const edges = await o.store.registry.fleet();
+      const policies = await o.history.list();
       const policyOf = (district: string) => {
         const members = edges.filter((e) => e.district === district);
         const applies = (p: (typeof policies)[number]) =>
@@ -203,7 +201,7 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
   });
 
   scope.get('/api/policies', { config: { fleetPermission: 'fleet.view' } }, async (_request, reply) => {
-    const list = o.history.list();
+    const list = await o.history.list();
     const newest = list[0];
     return noStore(reply).send({
       latest: newest ? { version: newest.version, yaml: policyYaml(newest.bundle) } : null,
@@ -224,7 +222,7 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
       const checked = readDraft(request.body.text);
       if (!checked.ok) return noStore(reply).send({ ok: false, problems: checked.problems });
       const yaml = policyYaml(checked.draft);
-      const current = currentFor(checked.draft.target);
+      const current = await currentFor(checked.draft.target);
       const currentYaml = current ? policyYaml(current) : '';
       return noStore(reply).send({
         ok: true,
@@ -249,8 +247,8 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
           `the policy has ${checked.problems.length} problem(s)`,
           checked.problems,
         );
-      const before = currentFor(checked.draft.target);
-      const bundle = await o.publisher.publishAsync(checked.draft);
+      const before = await currentFor(checked.draft.target);
+      const bundle = await o.publisher.publish(checked.draft);
       const version = Number(bundle.version);
       o.audit.append({
         actor: actor(request),
@@ -294,7 +292,7 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
         return problem(reply, 400, POLICY_INVALID, `the rollout has ${problems.length} problem(s)`, problems);
       try {
         const { windowMs: w, stageTimeoutMs: s } = request.body;
-        const r = await o.rollouts.startAsync(checked.draft, {
+        const r = await o.rollouts.start(checked.draft, {
           ...(stages ? { stages } : {}),
           ...(w !== undefined ? { windowMs: w } : {}),
           ...(s !== undefined ? { stageTimeoutMs: s } : {}),
@@ -313,7 +311,7 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
           },
         });
         void reply.code(201);
-        return rolloutView(r);
+        return await rolloutView(r);
       } catch (err) {
         if (!(err instanceof RolloutError)) throw err;
         return problem(reply, 400, err.code, err.message);
@@ -330,7 +328,7 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
       { config: { fleetPermission: 'rollout.control' } },
       async (request, reply) => {
         const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : NaN;
-        const stored = Number.isSafeInteger(id) ? o.rollouts.get(id) : undefined;
+        const stored = Number.isSafeInteger(id) ? await o.rollouts.get(id) : undefined;
         if (!stored)
           return problem(
             reply,
@@ -342,10 +340,10 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
         try {
           const r =
             action === 'halt'
-              ? await o.rollouts.haltAsync(id, `halted by ${actor(request)}`)
+              ? await o.rollouts.halt(id, `halted by ${actor(request)}`)
               : action === 'rollback'
-                ? await o.rollouts.rollbackAsync(id, `rolled back by ${actor(request)}`)
-                : await o.rollouts.resumeAsync(id);
+                ? await o.rollouts.rollback(id, `rolled back by ${actor(request)}`)
+                : await o.rollouts.resume(id);
           o.audit.append({
             actor: actor(request),
             action: done,
@@ -358,7 +356,7 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
               rollbackVersion: r.rollbackVersion,
             },
           });
-          return rolloutView(r);
+          return await rolloutView(r);
         } catch (err) {
           if (!(err instanceof RolloutError)) throw err;
           return problem(reply, err.code === RolloutErrors.BAD_STATE ? 409 : 400, err.code, err.message);

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { PolicyHistory } from '../policies/policy-history.js';
 import type { PolicyPublisher } from '../policies/policy-publisher.js';
 import type { RolloutManager } from '../rollouts/rollout-manager.js';
-import type { RolloutStore } from '../rollouts/rollout-store.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { registerDashboardApi } from './dashboard-api.js';
 import { registerDashboardAssets } from './dashboard-assets.js';
 import { registerDashboardAuth } from './dashboard-auth.js';
@@ -34,7 +34,7 @@ export interface DashboardOptions {
   /** The coordinator's database file, read over a read-only connection. */
   readonly coordinatorDbPath: string;
   readonly rollouts: RolloutManager;
-  readonly rolloutStore: RolloutStore;
+  readonly store: CoordinatorStore;
   readonly publisher: PolicyPublisher;
   readonly history: PolicyHistory;
   /**
@@ -79,7 +79,7 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
       registerDashboardApi(scope, {
         reader,
         rollouts: options.rollouts,
-        rolloutStore: options.rolloutStore,
+        store: options.store,
         publisher: options.publisher,
         history: options.history,
         audit: access.audit,

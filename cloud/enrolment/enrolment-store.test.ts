@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { tempDir } from '../testing/harness.js';
 import { EnrolmentStore } from './enrolment-store.js';
 import { parseTtl, TOKEN_PREFIX } from './enrolment-token.js';
@@ -12,10 +12,10 @@ const T0 = 1_800_000_000_000;
 const keyA = Buffer.alloc(32, 1);
 const keyB = Buffer.alloc(32, 2);
 
-function open(t: Parameters<typeof tempDir>[0]): { store: EnrolmentStore; file: string; db: CoordinatorDb } {
+function open(t: Parameters<typeof tempDir>[0]): { store: EnrolmentStore; file: string; db: SqliteStore } {
   const file = join(tempDir(t), 'coordinator.db');
-  const db = new CoordinatorDb(file);
-  t.teardown(() => db.close());
+  const db = new SqliteStore(file);
+  t.teardown(() => db.closeNow());
   return { store: new EnrolmentStore(db.sqlite), file, db };
 }
 
@@ -76,7 +76,7 @@ test('enrolment tokens — expire, are bound to their edge and district, and unk
 test('enrolment tokens — only a hash is stored: the database file does not contain the token', (t) => {
   const { store, file, db } = open(t);
   const { token } = store.issueToken({ edgeId: 'e1', district: 'centro', ttlMs: HOUR, nowMs: T0 });
-  db.close();
+  db.closeNow();
   const bytes =
     readFileSync(file).toString('latin1') +
     (() => {

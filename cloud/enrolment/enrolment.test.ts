@@ -397,11 +397,11 @@ test('enrolment — revoking an edge ends the Watch it opened before, at the nex
   watch.on('data', (b: calle.v1.PolicyBundle) => received.push(Number(b.version)));
   const ended = new Promise<grpc.ServiceError>((resolve) => watch.on('error', resolve));
   const lighting = { steps: [{ at: 'sunset', offsetMin: 0, levelPct: 100 }], presenceLevelPct: 80 };
-  s.coordinator.publishPolicy({ target: { edgeIds: ['e1'] }, lighting });
+  await s.coordinator.publish({ target: { edgeIds: ['e1'] }, lighting });
   await waitFor(() => received.length === 1, 5_000, 'the first policy');
 
   t.is(s.cli('revoke', 'e1').code, 0);
-  s.coordinator.publishPolicy({ target: { edgeIds: ['e1'] }, lighting });
+  await s.coordinator.publish({ target: { edgeIds: ['e1'] }, lighting });
   const err = await ended;
   t.is(err.code, grpc.status.PERMISSION_DENIED);
   t.regex(err.details, /revoked/);

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { v1, type FleetServiceHandlers } from '../../proto/index.js';
 import { authOf, type EdgeAdmission } from '../enrolment/edge-admission.js';
-import type { CoordinatorDb } from '../store/coordinator-db.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { notRegistered, requireEdgeId, rpcFailure } from './rpc-guards.js';
 
 /**
@@ -14,7 +14,7 @@ import { notRegistered, requireEdgeId, rpcFailure } from './rpc-guards.js';
 export const HEARTBEAT_INTERVAL_S = 10;
 
 export interface FleetServiceOptions {
-  readonly db: CoordinatorDb;
+  readonly store: CoordinatorStore;
   readonly log: Logger;
   /** Clock, for tests. */
   readonly now?: () => number;
@@ -26,14 +26,14 @@ export interface FleetServiceOptions {
 }
 
 export function createFleetService({
-  db,
+  store,
   log,
   now = Date.now,
   admission,
 }: FleetServiceOptions): FleetServiceHandlers {
   return {
-    // Both writes go through the database's group committer: calls arriving together share one
-    // commit (issue #5), and each is answered only after the commit holding its row.
+    // Both writes are answered only after the commit holding their row; on SQLite calls arriving
+    // together share one commit (the group committer, issue #5).
     register(call, callback) {
       const req = call.request;
       void (async () => {
@@ -71,7 +71,7 @@ export function createFleetService({
           softwareVersion: req.softwareVersion,
           nowMs,
         };
-        await db.grouped.submit(() => db.upsertEdge(edge));
+        await store.registry.register(edge);
         log.info({ edgeId: id, district: req.district, version: req.softwareVersion }, 'edge registered');
         callback(null, {
           accepted: true,
@@ -99,7 +99,7 @@ export function createFleetService({
           policyVersion: req.policyVersion,
           devicesUnavailable: req.devicesUnavailable,
         };
-        const known = await db.grouped.submit(() => db.recordHeartbeat(beat));
+        const known = await store.registry.heartbeat(beat);
         // NOT_FOUND tells the edge to call Register again: the usual cause is a coordinator whose
         // database was restored from a backup older than the edge's registration.
         if (!known) throw notRegistered(id);

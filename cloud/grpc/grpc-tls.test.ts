@@ -2,11 +2,8 @@
 import * as grpc from '@grpc/grpc-js';
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { channelCredentials, type EdgeTlsFiles } from '../../edge/sync/grpc-credentials.js';
 import { FleetClient, type calle } from '../../proto/index.js';
-import { PolicyPublisher } from '../policies/policy-publisher.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
 import { closeClientAfter, tempDir, testLogger } from '../testing/harness.js';
 import { createFleetService } from './fleet-service.js';
 import { startGrpcServer } from './grpc-server.js';
@@ -14,6 +11,7 @@ import type { GrpcTlsFiles } from './grpc-tls.js';
 import { HealthClient, ServingStatus, type HealthCheckResponse } from './health-service.js';
 import { createPolicyService } from './policy-service.js';
 import { issue, makeCa } from './test-certificates.js';
+import { localState, tempStore } from '../testing/local-state.js';
 
 type UnaryFn<Res> = (
   request: object,
@@ -23,13 +21,13 @@ type UnaryFn<Res> = (
 
 async function serve(t: ExecutionContext, tls?: GrpcTlsFiles) {
   const { log } = testLogger(t);
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  const publisher = new PolicyPublisher(db, log);
-  const policyService = createPolicyService({ db, publisher, log });
+  const db = tempStore(t);
+  const { publisher } = await localState(db, log);
+  const policyService = createPolicyService({ store: db, publisher, log });
   const server = await startGrpcServer({
     host: '127.0.0.1',
     port: 0,
-    fleet: createFleetService({ db, log }),
+    fleet: createFleetService({ store: db, log }),
     policy: policyService.handlers,
     log,
     ...(tls ? { tls } : {}),
@@ -37,7 +35,7 @@ async function serve(t: ExecutionContext, tls?: GrpcTlsFiles) {
   t.teardown(async () => {
     policyService.endWatches();
     await server.close(1_000);
-    db.close();
+    db.closeNow();
   });
   return { server, target: `127.0.0.1:${server.port}` };
 }

@@ -27,8 +27,8 @@ test('policy — Watch resumes after the last applied version, then streams new,
   const { fleet, policy, publisher, policyService } = await startServices(t);
   await unary(fleet, 'register', { edgeId: 'edge-a', district: 'centro', tags: ['pilot'] });
 
-  publisher.publishPolicy({ target: { districts: ['centro'] }, lighting });
-  publisher.publishPolicy({ target: { districts: ['centro'] }, lighting });
+  await publisher.publish({ target: { districts: ['centro'] }, lighting });
+  await publisher.publish({ target: { districts: ['centro'] }, lighting });
 
   const w = watch(policy, { edgeId: 'edge-a', lastAppliedVersion: 1 });
   t.teardown(() => w.stream.cancel());
@@ -38,13 +38,13 @@ test('policy — Watch resumes after the last applied version, then streams new,
     [2],
   );
 
-  publisher.publishPolicy({ target: { districts: ['centro'] }, lighting }); // v3: delivered live
-  publisher.publishPolicy({ target: { districts: ['arganzuela'] }, lighting }); // v4: other district
-  publisher.publishPolicy({ target: { edgeIds: ['edge-b'] }, lighting }); // v5: other edge
-  publisher.publishPolicy({ target: {}, lighting }); // v6: empty target matches nothing
-  publisher.publishPolicy({ target: { tags: ['pilot'] }, lighting }); // v7: by tag
-  publisher.publishPolicy({ target: { edgeIds: ['edge-a'] }, lighting }); // v8: by id
-  publisher.publishPolicy({ target: { allEdges: true }, lighting }); // v9: whole fleet
+  await publisher.publish({ target: { districts: ['centro'] }, lighting }); // v3: delivered live
+  await publisher.publish({ target: { districts: ['arganzuela'] }, lighting }); // v4: other district
+  await publisher.publish({ target: { edgeIds: ['edge-b'] }, lighting }); // v5: other edge
+  await publisher.publish({ target: {}, lighting }); // v6: empty target matches nothing
+  await publisher.publish({ target: { tags: ['pilot'] }, lighting }); // v7: by tag
+  await publisher.publish({ target: { edgeIds: ['edge-a'] }, lighting }); // v8: by id
+  await publisher.publish({ target: { allEdges: true }, lighting }); // v9: whole fleet
 
   await waitFor(() => w.received.length === 5, 5_000, 'live policies');
   t.deepEqual(
@@ -70,9 +70,9 @@ test('policy — Watch resumes after the last applied version, then streams new,
 test('policy — a fresh edge (last applied 0) gets the whole backlog for it, oldest first', async (t) => {
   const { fleet, policy, publisher } = await startServices(t);
   await unary(fleet, 'register', { edgeId: 'edge-a', district: 'centro' });
-  publisher.publishPolicy({ target: { allEdges: true }, lighting });
-  publisher.publishPolicy({ target: { districts: ['retiro'] }, lighting });
-  publisher.publishPolicy({ target: { districts: ['centro'] }, lighting });
+  await publisher.publish({ target: { allEdges: true }, lighting });
+  await publisher.publish({ target: { districts: ['retiro'] }, lighting });
+  await publisher.publish({ target: { districts: ['centro'] }, lighting });
 
   // lastAppliedVersion 0 is omitted on the wire: a regression test for the Long-default decode.
   const w = watch(policy, { edgeId: 'edge-a', lastAppliedVersion: 0 });
@@ -102,9 +102,9 @@ test('policy — Watch refuses unknown and malformed edges; shutdown ends watche
 });
 
 test('policy — Ack is stored; an ack for a version never published is NOT_FOUND', async (t) => {
-  const { fleet, policy, publisher, db } = await startServices(t);
+  const { fleet, policy, publisher, store: db } = await startServices(t);
   await unary(fleet, 'register', { edgeId: 'edge-a', district: 'centro' });
-  const { version } = publisher.publishPolicy({ target: { allEdges: true }, lighting });
+  const { version } = await publisher.publish({ target: { allEdges: true }, lighting });
 
   const res = await unary<calle.v1.PolicyAckResponse>(policy, 'ack', {
     edgeId: 'edge-a',
@@ -113,11 +113,11 @@ test('policy — Ack is stored; an ack for a version never published is NOT_FOUN
     reason: 'traffic.yellow_s: 2.5 is below the 3 s minimum',
   });
   t.true(res.recorded);
-  t.like(db.listPolicyAcks(version), [{ edgeId: 'edge-a', applied: false }]);
-  t.regex(db.listPolicyAcks(version)[0]?.reason ?? '', /yellow_s/);
+  t.like(await db.policies.acks(version), [{ edgeId: 'edge-a', applied: false }]);
+  t.regex((await db.policies.acks(version))[0]?.reason ?? '', /yellow_s/);
 
   await unary(policy, 'ack', { edgeId: 'edge-a', version, applied: true });
-  t.like(db.listPolicyAcks(version)[0], { applied: true, reason: '' });
+  t.like((await db.policies.acks(version))[0], { applied: true, reason: '' });
 
   const missing = await t.throwsAsync(unary(policy, 'ack', { edgeId: 'edge-a', version: 99, applied: true }));
   t.is((missing as unknown as ServiceError).code, status.NOT_FOUND);

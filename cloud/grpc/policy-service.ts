@@ -9,6 +9,10 @@
 // first when the edge's copy expires earlier than the stored one), or the newest sent on this
 // stream that it acknowledged as applied. Any other edge would refuse it (an older version is a
 // replay to it) and overwrite its ack for that version with the refusal.
+//
+// The store is asynchronous, so one stream's work (the backlog, each offer, each refresh) runs one
+// step at a time, in the order it arrived: a publication announced while the backlog is being read
+// waits behind it, and the cursor then drops it if the backlog held it already.
 import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { v1, type calle, type PolicyServiceHandlers } from '../../proto/index.js';
@@ -18,13 +22,13 @@ import { expiryOf } from '../../edge/trust/policy-expiry.js';
 import type { PolicyPublisher } from '../policies/policy-publisher.js';
 import type { DeliveryGate } from '../rollouts/rollout-manager.js';
 import { targetMatches } from '../policies/policy-target.js';
-import type { CoordinatorDb } from '../store/coordinator-db.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { notRegistered, requireEdgeId, rpcFailure } from './rpc-guards.js';
 
 type WatchCall = ServerWritableStream<calle.v1.WatchRequest, calle.v1.IPolicyBundle>;
 
 export interface PolicyServiceOptions {
-  readonly db: CoordinatorDb;
+  readonly store: CoordinatorStore;
   readonly publisher: PolicyPublisher;
   readonly log: Logger;
   readonly now?: () => number;
@@ -46,7 +50,7 @@ export interface PolicyService {
 }
 
 export function createPolicyService({
-  db,
+  store,
   publisher,
   log,
   now = Date.now,
@@ -60,8 +64,6 @@ export function createPolicyService({
     try {
       edgeId = requireEdgeId(call.request.edgeId);
       admission?.requireApproved(edgeId, 'Watch', authOf(call.metadata), now());
-      // Targeting needs the edge's district and tags, which only registration provides.
-      if (!db.getEdge(edgeId)) throw notRegistered(edgeId);
     } catch (err) {
       call.emit('error', rpcFailure(log, 'Watch', err));
       return;
@@ -76,8 +78,9 @@ export function createPolicyService({
 
     // Versions written to this stream, newest last: which one the edge runs is read from its acks.
     const sent: number[] = [];
-    const runs = (): number => {
-      for (let i = sent.length - 1; i >= 0; i--) if (db.policyAck(sent[i]!, edgeId)?.applied) return sent[i]!;
+    const runs = async (): Promise<number> => {
+      for (let i = sent.length - 1; i >= 0; i--)
+        if ((await store.policies.ack(sent[i]!, edgeId))?.applied) return sent[i]!;
       return from;
     };
     const send = (version: number, bundle: calle.v1.PolicyBundle): void => {
@@ -89,23 +92,31 @@ export function createPolicyService({
       watchLog.debug({ version }, 'policy sent');
     };
 
-    let refused = false;
-    const offer = (version: number, bundle: calle.v1.PolicyBundle): void => {
-      if (version <= cursor || refused) return;
+    let ended = false;
+    const fail = (err: unknown): void => {
+      if (ended) return;
+      cleanup();
+      call.emit('error', rpcFailure(watchLog, 'Watch', err));
+    };
+    // One step at a time, in arrival order (see the head of this file).
+    let queue: Promise<void> = Promise.resolve();
+    const step = (work: () => Promise<void> | void): void => {
+      queue = queue
+        .then(async () => {
+          if (!ended) await work();
+        })
+        .catch(fail);
+    };
+
+    const offer = async (version: number, bundle: calle.v1.PolicyBundle): Promise<void> => {
+      if (version <= cursor) return;
       cursor = version;
       // Look the edge up on every offer rather than once per stream: an edge that re-registers in
       // another district while watching must be targeted by its current registration.
-      const edge = db.getEdge(edgeId);
+      const edge = await store.registry.get(edgeId);
       if (!edge || !targetMatches(bundle.target, edge)) return;
-      try {
-        // Revoked since the stream opened: end it rather than hand it the policy.
-        admission?.requireStanding(edgeId);
-      } catch (err) {
-        refused = true;
-        cleanup();
-        call.emit('error', rpcFailure(watchLog, 'Watch', err));
-        return;
-      }
+      // Revoked since the stream opened: end it rather than hand it the policy (fail, via step).
+      admission?.requireStanding(edgeId);
       if (gate && !gate.releasedTo(version, edgeId)) {
         held.set(version, bundle);
         watchLog.debug({ version }, 'policy held for a later rollout stage');
@@ -121,24 +132,25 @@ export function createPolicyService({
       send(version, bundle);
     };
 
-    const refresh = (version: number, bundle: calle.v1.PolicyBundle): void => {
-      if (refused) return;
+    const refresh = async (version: number, bundle: calle.v1.PolicyBundle): Promise<void> => {
       if (held.has(version)) held.set(version, bundle);
-      else if (version === runs() && version > 0) {
+      else if (version > 0 && version === (await runs())) {
         call.write(bundle);
         watchLog.debug({ version }, 'policy refresh sent');
       }
     };
 
-    // Subscribe before reading the backlog. Both steps are synchronous (better-sqlite3, in-process
-    // emitter), so no publication can fall between them; the cursor drops any double offer.
-    const unsubscribe = publisher.subscribe(({ version, bundle }) => offer(version, bundle));
-    const unsubscribeRefresh = publisher.onRefresh(({ version, bundle }) => refresh(version, bundle));
-    const unsubscribeGate = gate?.onRelease(release);
-    let cleaned = false;
+    // Subscribe before reading the backlog; what is announced meanwhile queues behind it.
+    const unsubscribe = publisher.subscribe(({ version, bundle }) =>
+      step(async () => offer(version, bundle)),
+    );
+    const unsubscribeRefresh = publisher.onRefresh(({ version, bundle }) =>
+      step(async () => refresh(version, bundle)),
+    );
+    const unsubscribeGate = gate?.onRelease((version) => step(() => release(version)));
     const cleanup = (): void => {
-      if (cleaned) return;
-      cleaned = true;
+      if (ended) return;
+      ended = true;
       unsubscribe();
       unsubscribeRefresh();
       unsubscribeGate?.();
@@ -152,30 +164,28 @@ export function createPolicyService({
     call.on('close', cleanup);
     call.on('finish', cleanup);
 
-    try {
+    step(async () => {
+      // Targeting needs the edge's district and tags, which only registration provides.
+      if (!(await store.registry.get(edgeId))) throw notRegistered(edgeId);
       // The version the edge runs, first, if its copy expires earlier than ours (an edge older than
       // expiry sends 0 and gets none: it could not verify a bundle carrying expires_ms). Not
       // re-targeted: the edge holds this version already, a later signature tells it nothing new.
       const appliedExpiresMs = Number(call.request.appliedExpiresMs ?? 0);
-      const running = appliedExpiresMs > 0 && from > 0 ? db.policiesAfter(from - 1)[0] : undefined;
-      if (running?.version === from) {
+      const running = appliedExpiresMs > 0 && from > 0 ? await store.policies.get(from) : undefined;
+      if (running) {
         const bundle = v1.PolicyBundle.decode(running.bundle);
         if (expiryOf(bundle) > appliedExpiresMs) {
           call.write(bundle);
           watchLog.debug({ version: from }, 'policy refresh sent');
         }
       }
-      for (const stored of db.policiesAfter(cursor))
-        offer(stored.version, v1.PolicyBundle.decode(stored.bundle));
-    } catch (err) {
-      cleanup();
-      call.emit('error', rpcFailure(watchLog, 'Watch', err));
-      return;
-    }
-    // Send headers now, even with no policy to send: the edge takes them as "the stream is open"
-    // and reports its coordinator link as up without waiting for the next policy.
-    call.sendMetadata(new Metadata());
-    watchLog.info({ from, cursor }, 'watching policies');
+      for (const stored of await store.policies.after(cursor))
+        await offer(stored.version, v1.PolicyBundle.decode(stored.bundle));
+      // Send headers now, even with no policy to send: the edge takes them as "the stream is open"
+      // and reports its coordinator link as up without waiting for the next policy.
+      call.sendMetadata(new Metadata());
+      watchLog.info({ from, cursor }, 'watching policies');
+    });
   }
 
   const ack: PolicyServiceHandlers['ack'] = (call, callback) => {
@@ -185,20 +195,20 @@ export function createPolicyService({
       const edgeId = requireEdgeId(req.edgeId);
       const timeMs = now();
       admission?.requireApproved(edgeId, 'Ack', authOf(call.metadata), timeMs);
-      // Checked inside the grouped write, so that they see the rows committed or queued before it;
-      // a throw fails this call only (group-committer.ts). Answered after the group's commit.
-      const published = await db.grouped.submit(() => {
-        if (!db.getEdge(edgeId)) throw notRegistered(edgeId);
-        const exists = db.policyExists(version);
-        // A refusal of a version never published is kept, not bounced: it is how an operator
-        // learns that an edge was handed a forged bundle (its version field is whatever the forger
-        // wrote).
-        if (!exists && req.applied) {
-          throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${version} was never published`);
-        }
-        db.recordPolicyAck({ edgeId, version, applied: req.applied, reason: req.reason, timeMs });
-        return exists;
+      // The checks run inside the write (AckOutcome); answered after its commit. A refusal of a
+      // version never published is kept, not bounced: it is how an operator learns that an edge
+      // was handed a forged bundle (its version field is whatever the forger wrote).
+      const outcome = await store.policies.recordAck({
+        edgeId,
+        version,
+        applied: req.applied,
+        reason: req.reason,
+        timeMs,
       });
+      if (outcome === 'unknown-edge') throw notRegistered(edgeId);
+      if (outcome === 'unknown-version')
+        throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${version} was never published`);
+      const published = outcome === 'recorded';
       // A refusal is what an operator needs to see during a rollout; an application is routine.
       if (req.applied) log.info({ edgeId, version }, 'policy applied');
       else if (published) log.warn({ edgeId, version, reason: req.reason }, 'policy refused by edge');

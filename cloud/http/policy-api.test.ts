@@ -1,12 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
-import { join } from 'node:path';
 import { v1 } from '../../proto/index.js';
 import { verifyBundleSignature } from '../../edge/trust/policy-signature.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
-import { PolicyHistory } from '../policies/policy-history.js';
-import { PolicyPublisher } from '../policies/policy-publisher.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
-import { tempDir, testLogger } from '../testing/harness.js';
+import { testLogger } from '../testing/harness.js';
 import {
   isLoopbackHost,
   registerPolicyApi,
@@ -15,25 +11,23 @@ import {
   type ProblemJson,
 } from './policy-api.js';
 import { buildStatusApi } from './status-api.js';
+import { localState, tempStore } from '../testing/local-state.js';
 
-function setup(t: ExecutionContext) {
+async function setup(t: ExecutionContext) {
   const { log } = testLogger(t);
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
+  const db = tempStore(t);
   const signer = ephemeralSigner();
-  const publisher = new PolicyPublisher(db, log, { signer, now: () => Date.UTC(2025, 5, 1, 20) });
-  const app = buildStatusApi({ db, log });
-  registerPolicyApi(app, { publisher, history: new PolicyHistory(db) });
-  t.teardown(async () => {
-    await app.close();
-    db.close();
-  });
+  const { publisher, history } = await localState(db, log, { signer, now: () => Date.UTC(2025, 5, 1, 20) });
+  const app = buildStatusApi({ store: db, log });
+  registerPolicyApi(app, { publisher, history });
+  t.teardown(async () => app.close());
   return { db, app, signer, publisher };
 }
 
 const lighting = { steps: [{ at: 'sunset', levelPct: 70 }], presenceLevelPct: 70 };
 
 test('policy api — POST a JSON policy: 201 with the new version, signed, stored and listed', async (t) => {
-  const { app, signer, db } = setup(t);
+  const { app, signer, db } = await setup(t);
   const res = await app.inject({
     method: 'POST',
     url: '/api/policies',
@@ -49,7 +43,7 @@ test('policy api — POST a JSON policy: 201 with the new version, signed, store
   });
   t.deepEqual(body.policy, { target: { allEdges: true }, lighting });
 
-  const stored = v1.PolicyBundle.decode(db.policiesAfter(0)[0]!.bundle);
+  const stored = v1.PolicyBundle.decode((await db.policies.after(0))[0]!.bundle);
   t.deepEqual(verifyBundleSignature(stored, signer.publicKey), { ok: true });
 
   const list = await app.inject({ method: 'GET', url: '/api/policies' });
@@ -60,7 +54,7 @@ test('policy api — POST a JSON policy: 201 with the new version, signed, store
 });
 
 test('policy api — POST YAML works too; a bad policy is 400 with every field problem and publishes nothing', async (t) => {
-  const { app, db } = setup(t);
+  const { app, db } = await setup(t);
   const yaml = await app.inject({
     method: 'POST',
     url: '/api/policies',
@@ -94,14 +88,14 @@ test('policy api — POST YAML works too; a bad policy is 400 with every field p
   });
   t.is(syntax.statusCode, 400);
   t.regex(syntax.json<ProblemJson>().problems?.[0]?.reason ?? '', /^line 1, column \d+/);
-  t.is(db.policiesAfter(0).length, 1, 'only the good one was published');
+  t.is((await db.policies.after(0)).length, 1, 'only the good one was published');
 
   // The JSON parser swap is scoped to the policy routes: the fleet overview still answers.
   t.is((await app.inject({ method: 'GET', url: '/api/edges' })).statusCode, 200);
 });
 
 test('policy api — acks per edge: applied, refused with the reason, and targeted edges still pending', async (t) => {
-  const { app, db, publisher } = setup(t);
+  const { app, db, publisher } = await setup(t);
   const nowMs = Date.UTC(2025, 5, 1, 21);
   for (const [id, district] of [
     ['edge-a', 'centro'],
@@ -109,10 +103,10 @@ test('policy api — acks per edge: applied, refused with the reason, and target
     ['edge-c', 'centro'],
     ['edge-r', 'retiro'],
   ] as const)
-    db.upsertEdge({ id, district, tags: [], softwareVersion: '0.1.0', nowMs });
-  const { version } = publisher.publishPolicy({ target: { districts: ['centro'] }, lighting });
-  db.recordPolicyAck({ edgeId: 'edge-a', version, applied: true, reason: '', timeMs: nowMs });
-  db.recordPolicyAck({
+    await db.registry.register({ id, district, tags: [], softwareVersion: '0.1.0', nowMs });
+  const { version } = await publisher.publish({ target: { districts: ['centro'] }, lighting });
+  await db.policies.recordAck({ edgeId: 'edge-a', version, applied: true, reason: '', timeMs: nowMs });
+  await db.policies.recordAck({
     edgeId: 'edge-b',
     version,
     applied: false,
@@ -139,7 +133,7 @@ test('policy api — acks per edge: applied, refused with the reason, and target
   ]);
 
   // A refusal of a forged version the coordinator never published is still shown.
-  db.recordPolicyAck({
+  await db.policies.recordAck({
     edgeId: 'edge-a',
     version: 999,
     applied: false,
@@ -154,7 +148,7 @@ test('policy api — acks per edge: applied, refused with the reason, and target
 });
 
 test('policy api — rollback publishes the old content as a new, higher version, signed again', async (t) => {
-  const { app, signer } = setup(t);
+  const { app, signer } = await setup(t);
   await app.inject({
     method: 'POST',
     url: '/api/policies',

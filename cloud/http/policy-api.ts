@@ -99,12 +99,11 @@ export function registerPolicyApi(app: FastifyInstance, { publisher, history }: 
       },
     );
 
-    // The async forms work whether or not the coordinator is replicated (cloud/replication).
     scope.post<{ Body: unknown }>('/api/policies', async (req, reply) => {
       if (req.body instanceof Unparsed) return invalid(reply, req.body.problems);
       const checked = checkPolicyDocument(req.body);
       if (!checked.ok) return invalid(reply, checked.problems);
-      const bundle = await publisher.publishAsync(checked.draft);
+      const bundle = await publisher.publish(checked.draft);
       void reply.code(201);
       return policyJson(bundle);
     });
@@ -114,25 +113,29 @@ export function registerPolicyApi(app: FastifyInstance, { publisher, history }: 
       const to = (req.body as { to?: unknown } | null)?.to;
       if (typeof to !== 'number' || !Number.isSafeInteger(to) || to < 1)
         return invalid(reply, [{ field: 'to', reason: 'must be a published version number' }]);
-      if (!history.get(to)) return notFound(reply, to);
-      const bundle = await publisher.rollbackAsync(to);
+      if (!(await history.get(to))) return notFound(reply, to);
+      const bundle = await publisher.rollback(to);
       void reply.code(201);
       return { ...policyJson(bundle), rollbackOf: to };
     });
 
-    scope.get('/api/policies', () =>
-      history.list().map((p) => ({ ...policyJson(p.bundle), applied: p.applied, refused: p.refused })),
+    scope.get('/api/policies', async () =>
+      (await history.list()).map((p) => ({
+        ...policyJson(p.bundle),
+        applied: p.applied,
+        refused: p.refused,
+      })),
     );
 
-    scope.get<{ Params: { version: string } }>('/api/policies/:version', (req, reply) => {
+    scope.get<{ Params: { version: string } }>('/api/policies/:version', async (req, reply) => {
       const version = Number(req.params.version);
-      const bundle = history.get(version);
+      const bundle = await history.get(version);
       return bundle ? policyJson(bundle) : notFound(reply, version);
     });
 
-    scope.get<{ Params: { version: string } }>('/api/policies/:version/acks', (req, reply) => {
+    scope.get<{ Params: { version: string } }>('/api/policies/:version/acks', async (req, reply) => {
       const version = Number(req.params.version);
-      const standing = Number.isSafeInteger(version) ? history.standing(version) : undefined;
+      const standing = Number.isSafeInteger(version) ? await history.standing(version) : undefined;
       if (!standing) return notFound(reply, version);
       const body: PolicyAcksJson = {
         version,

@@ -2,14 +2,9 @@
 // window or stage timeout, values below one or two gate ticks, absurdly long ones, and a rollback
 // to version 0 — 400 naming each field, and nothing is started or published.
 import test from 'ava';
-import { join } from 'node:path';
-import { PolicyHistory } from '../policies/policy-history.js';
-import { PolicyPublisher } from '../policies/policy-publisher.js';
 import { MAX_STAGE_TIMEOUT_MS, MAX_WINDOW_MS } from '../rollouts/rollout-bounds.js';
-import { RolloutManager } from '../rollouts/rollout-manager.js';
-import { RolloutStore } from '../rollouts/rollout-store.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
-import { tempDir, testLogger } from '../testing/harness.js';
+import { testLogger } from '../testing/harness.js';
+import { localState, tempStore } from '../testing/local-state.js';
 import type { ProblemJson } from './policy-api.js';
 import { registerRolloutApi } from './rollout-api.js';
 import { buildStatusApi } from './status-api.js';
@@ -19,26 +14,24 @@ const policy = { target: { districts: ['centro'] }, lighting: { steps: [{ at: 's
 
 test('rollout api — windowMs, stageTimeoutMs and rollbackTo outside their bounds are 400 naming the field', async (t) => {
   const { log } = testLogger(t);
-  const dbPath = join(tempDir(t), 'coordinator.db');
-  const db = new CoordinatorDb(dbPath);
-  const store = new RolloutStore(dbPath);
-  const history = new PolicyHistory(db);
-  const rollouts = new RolloutManager({
-    store,
-    publisher: new PolicyPublisher(db, log),
-    history,
-    log,
-    tickMs: 3_600_000, // the gate is not under test; only the bounds it implies
-  });
-  const app = buildStatusApi({ db, log });
-  registerRolloutApi(app, { rollouts, store, gateTickMs: TICK_MS });
+  const db = tempStore(t);
+  // The gate is not under test; only the bounds it implies.
+  const state = await localState(db, log, { rollouts: { tickMs: 3_600_000 } });
+  const { history } = state;
+  const rollouts = state.rollouts!;
+  const app = buildStatusApi({ store: db, log });
+  registerRolloutApi(app, { rollouts, store: db, gateTickMs: TICK_MS });
   t.teardown(async () => {
     await app.close();
     rollouts.close();
-    store.close();
-    db.close();
   });
-  db.upsertEdge({ id: 'edge-a', district: 'centro', tags: [], softwareVersion: '0.1.0', nowMs: Date.now() });
+  await db.registry.register({
+    id: 'edge-a',
+    district: 'centro',
+    tags: [],
+    softwareVersion: '0.1.0',
+    nowMs: Date.now(),
+  });
   const start = async (timing: Record<string, unknown>) =>
     app.inject({ method: 'POST', url: '/api/rollouts', payload: { policy, stages: '100%', ...timing } });
 
@@ -70,8 +63,8 @@ test('rollout api — windowMs, stageTimeoutMs and rollbackTo outside their boun
     both.json<ProblemJson>().problems?.map((p) => p.field),
     ['windowMs', 'stageTimeoutMs'],
   );
-  t.deepEqual(rollouts.list(), [], 'nothing was started');
-  t.deepEqual(history.list(), [], 'nothing was published');
+  t.deepEqual(await rollouts.list(), [], 'nothing was started');
+  t.deepEqual(await history.list(), [], 'nothing was published');
 
   // The floors themselves are accepted.
   const ok = await start({ windowMs: TICK_MS, stageTimeoutMs: 2 * TICK_MS });

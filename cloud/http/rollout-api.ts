@@ -16,12 +16,13 @@ import type { calle } from '../../proto/index.js';
 import { targetMatches } from '../policies/policy-target.js';
 import { edgesByStage, StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';
 import { RolloutError, RolloutErrors, type RolloutManager } from '../rollouts/rollout-manager.js';
-import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
+import type { RolloutRecord } from '../rollouts/rollout-store.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
 
 export interface RolloutApiOptions {
   readonly rollouts: RolloutManager;
   /** Read side for per-stage ack counts. */
-  readonly store: RolloutStore;
+  readonly store: CoordinatorStore;
   /** How often the manager's health gate looks (its tickMs): the floor of windowMs and stage timeouts. */
   readonly gateTickMs: number;
 }
@@ -61,13 +62,12 @@ const problem = (
   return { error, message, ...(problems ? { problems } : {}) };
 };
 
-export function rolloutJson(r: RolloutRecord, store: RolloutStore): RolloutJson {
-  const acks = new Map(store.acks(r.version).map((a) => [a.edgeId, a.applied]));
+export async function rolloutJson(r: RolloutRecord, store: CoordinatorStore): Promise<RolloutJson> {
+  const acks = new Map((await store.policies.acks(r.version)).map((a) => [a.edgeId, a.applied]));
   // Stages hold no edge list (rollout-plan.ts): each stage's edges are the targeted registered
   // edges whose id hash falls in it.
   const target = r.target as calle.v1.PolicyTarget.$Properties;
-  const targeted = store
-    .registeredEdges()
+  const targeted = (await store.registry.listRegistered())
     .filter((e) => targetMatches(target, e))
     .map((e) => e.id);
   return {
@@ -137,26 +137,23 @@ export function registerRolloutApi(
         problems,
       );
     try {
-      const r = await rollouts.startAsync(checked.draft, { ...(stages ? { stages } : {}), ...timing.timing });
+      const r = await rollouts.start(checked.draft, { ...(stages ? { stages } : {}), ...timing.timing });
       void reply.code(201);
-      return rolloutJson(r, store);
+      return await rolloutJson(r, store);
     } catch (err) {
       return failure(reply, err);
     }
   });
 
-  app.get('/api/rollouts', () =>
-    rollouts
-      .list()
-      .reverse()
-      .map((r) => rolloutJson(r, store)),
+  app.get('/api/rollouts', async () =>
+    Promise.all((await rollouts.list()).reverse().map(async (r) => rolloutJson(r, store))),
   );
 
-  app.get<{ Params: { id: string } }>('/api/rollouts/:id', (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/rollouts/:id', async (req, reply) => {
     try {
-      const r = rollouts.get(idOf(req.params.id));
+      const r = await rollouts.get(idOf(req.params.id));
       if (!r) throw new RolloutError(RolloutErrors.NOT_FOUND, `rollout ${req.params.id} does not exist`);
-      return rolloutJson(r, store);
+      return await rolloutJson(r, store);
     } catch (err) {
       return failure(reply, err);
     }
@@ -165,7 +162,7 @@ export function registerRolloutApi(
   for (const action of ['halt', 'resume', 'rollback'] as const) {
     app.post<{ Params: { id: string } }>(`/api/rollouts/:id/${action}`, async (req, reply) => {
       try {
-        return rolloutJson(await rollouts[`${action}Async`](idOf(req.params.id)), store);
+        return await rolloutJson(await rollouts[action](idOf(req.params.id)), store);
       } catch (err) {
         return failure(reply, err);
       }

@@ -1,20 +1,27 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { tempDir, testLogger } from '../testing/harness.js';
 import { ipv4Cidr } from './loopback-only.js';
 import { buildStatusApi, type EdgeStatusJson } from './status-api.js';
+import { ingestReadings } from '../testing/store-helpers.js';
 
 test('status api — GET /api/edges shows each edge with its counts', async (t) => {
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  const app = buildStatusApi({ db, log: testLogger(t).log });
+  const db = new SqliteStore(join(tempDir(t), 'coordinator.db'));
+  const app = buildStatusApi({ store: db, log: testLogger(t).log });
   t.teardown(async () => {
     await app.close();
-    db.close();
+    db.closeNow();
   });
   const seen = Date.UTC(2025, 5, 1, 22, 30);
-  db.upsertEdge({ id: 'edge-a', district: 'centro', tags: [], softwareVersion: '0.1.0', nowMs: seen });
-  db.recordHeartbeat({
+  await db.registry.register({
+    id: 'edge-a',
+    district: 'centro',
+    tags: [],
+    softwareVersion: '0.1.0',
+    nowMs: seen,
+  });
+  await db.registry.heartbeat({
     id: 'edge-a',
     nowMs: seen,
     highestSeq: 9,
@@ -29,9 +36,9 @@ test('status api — GET /api/edges shows each edge with its counts', async (t) 
     value: 50,
     timeMs: seen,
   });
-  db.ingestReadings('edge-a', [1, 2, 3, 5].map(reading));
-  db.ingestReadings('edge-a', [3].map(reading));
-  db.ingestReadings('edge-q', [1].map(reading));
+  await ingestReadings(db, 'edge-a', [1, 2, 3, 5].map(reading));
+  await ingestReadings(db, 'edge-a', [3].map(reading));
+  await ingestReadings(db, 'edge-q', [1].map(reading));
 
   const res = await app.inject({ method: 'GET', url: '/api/edges' });
   t.is(res.statusCode, 200);
@@ -64,11 +71,11 @@ test('status api — GET /api/edges shows each edge with its counts', async (t) 
 });
 
 test('status api — GET /healthz answers ok', async (t) => {
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  const app = buildStatusApi({ db, log: testLogger(t).log });
+  const db = new SqliteStore(join(tempDir(t), 'coordinator.db'));
+  const app = buildStatusApi({ store: db, log: testLogger(t).log });
   t.teardown(async () => {
     await app.close();
-    db.close();
+    db.closeNow();
   });
   const res = await app.inject({ method: 'GET', url: '/healthz' });
   t.is(res.statusCode, 200);
@@ -76,11 +83,11 @@ test('status api — GET /healthz answers ok', async (t) => {
 });
 
 test('status api — /api/ answers loopback clients only; /healthz and other paths answer anyone', async (t) => {
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  const app = buildStatusApi({ db, log: testLogger(t).log });
+  const db = new SqliteStore(join(tempDir(t), 'coordinator.db'));
+  const app = buildStatusApi({ store: db, log: testLogger(t).log });
   t.teardown(async () => {
     await app.close();
-    db.close();
+    db.closeNow();
   });
   for (const remoteAddress of ['127.0.0.1', '::1', '::ffff:127.0.0.1'])
     t.is(
@@ -97,11 +104,11 @@ test('status api — /api/ answers loopback clients only; /healthz and other pat
 });
 
 test('status api — the guard follows the matched route, not the spelling: /%61pi/edges is /api/edges', async (t) => {
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  const app = buildStatusApi({ db, log: testLogger(t).log });
+  const db = new SqliteStore(join(tempDir(t), 'coordinator.db'));
+  const app = buildStatusApi({ store: db, log: testLogger(t).log });
   t.teardown(async () => {
     await app.close();
-    db.close();
+    db.closeNow();
   });
   // The router percent-decodes: these reach GET /api/edges, so the guard must refuse them too.
   for (const url of ['/%61pi/edges', '/%61%70%69/%65dges', '/api/edge%73']) {
@@ -117,11 +124,11 @@ test('status api — the guard follows the matched route, not the spelling: /%61
 });
 
 test('status api — --api-allow opens /api/ to an IPv4 network (a published container port) and nothing else', async (t) => {
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  const app = buildStatusApi({ db, log: testLogger(t).log, apiAllow: ['172.16.0.0/12'] });
+  const db = new SqliteStore(join(tempDir(t), 'coordinator.db'));
+  const app = buildStatusApi({ store: db, log: testLogger(t).log, apiAllow: ['172.16.0.0/12'] });
   t.teardown(async () => {
     await app.close();
-    db.close();
+    db.closeNow();
   });
   const status = async (remoteAddress: string): Promise<number> =>
     (await app.inject({ method: 'GET', url: '/api/edges', remoteAddress })).statusCode;

@@ -10,7 +10,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { CoordinatorDb } from '../store/coordinator-db.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { restrictApiToLoopback } from './loopback-only.js';
 
 /** The coordinator's answer to a path no route matches (outside /dashboard/). */
@@ -84,14 +84,14 @@ class ErrorsOnlyRequestLog extends LogController {
 }
 
 export interface StatusApiOptions {
-  readonly db: CoordinatorDb;
+  readonly store: CoordinatorStore;
   readonly log: Logger;
   /** IPv4 CIDRs besides loopback whose clients may use /api/ (loopback-only.ts). */
   readonly apiAllow?: readonly string[];
 }
 
 /** Builds the app without listening; the caller listens (or uses inject() in tests). */
-export function buildStatusApi({ db, log, apiAllow = [] }: StatusApiOptions): FastifyInstance {
+export function buildStatusApi({ store, log, apiAllow = [] }: StatusApiOptions): FastifyInstance {
   // pino's Logger is a FastifyBaseLogger; passing it as the base type keeps the app's type the plain
   // FastifyInstance that plugins and callers expect, rather than one specialised to pino.
   const logger: FastifyBaseLogger = log;
@@ -116,8 +116,8 @@ export function buildStatusApi({ db, log, apiAllow = [] }: StatusApiOptions): Fa
   app.get<{ Reply: EdgeStatusJson[] }>(
     '/api/edges',
     { schema: { response: { 200: { type: 'array', items: edgeStatusSchema } } } },
-    () =>
-      db.listEdgeStatus().map((e) => ({
+    async () =>
+      (await store.registry.listStatus()).map((e) => ({
         id: e.id,
         lastSeen: e.lastSeenMs === null ? null : new Date(e.lastSeenMs).toISOString(),
         received: e.stats.readingsReceived,

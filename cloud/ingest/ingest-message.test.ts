@@ -4,33 +4,33 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { encodeMessage, v1 } from '../../proto/index.js';
 import { ErrorCodes } from '../errors.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { tempDir } from '../testing/harness.js';
 import { ingestBatch, ingestMessage } from './ingest-message.js';
 
-function openDb(t: import('ava').ExecutionContext): CoordinatorDb {
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  t.teardown(() => db.close());
+function openDb(t: import('ava').ExecutionContext): SqliteStore {
+  const db = new SqliteStore(join(tempDir(t), 'coordinator.db'));
+  t.teardown(() => db.closeNow());
   return db;
 }
 
 const batch = (readings: object[], edgeId = 'edge-a'): Uint8Array =>
   encodeMessage(v1.TelemetryBatch, { edgeId, readings });
 
-test('ingest message — zero-valued 64-bit fields (omitted on the wire) are stored as 0', (t) => {
+test('ingest message — zero-valued 64-bit fields (omitted on the wire) are stored as 0', async (t) => {
   const db = openDb(t);
   // time_ms 0 decodes to the prototype default; a regression test for the Long-default decode.
-  const verdict = ingestMessage(
-    db,
+  const verdict = await ingestMessage(
+    db.telemetry,
     'telemetry',
     'calle.telemetry.edge-a',
     batch([{ seq: 1, value: 0, timeMs: 0 }]),
   );
   t.like(verdict, { kind: 'ack', stored: 1 });
-  t.is(db.countReadings('edge-a'), 1);
+  t.is(await db.telemetry.countReadings('edge-a'), 1);
 });
 
-test('ingest message — impossible content is refused with a code, and nothing is stored', (t) => {
+test('ingest message — impossible content is refused with a code, and nothing is stored', async (t) => {
   const db = openDb(t);
   const cases: [string, Uint8Array, string][] = [
     ['calle.telemetry.edge-a', batch([{ seq: 0, value: 1 }]), ErrorCodes.MALFORMED_PAYLOAD],
@@ -40,21 +40,24 @@ test('ingest message — impossible content is refused with a code, and nothing 
     ['calle.events.edge-a', new Uint8Array([0x0a, 0xff]), ErrorCodes.MALFORMED_PAYLOAD],
   ];
   for (const [subject, data, code] of cases) {
-    const verdict = ingestMessage(
-      db,
+    const verdict = await ingestMessage(
+      db.telemetry,
       subject.startsWith('calle.events.') ? 'events' : 'telemetry',
       subject,
       data,
     );
     t.is(verdict.kind === 'term' ? verdict.error.code : 'ack', code, subject);
   }
-  t.deepEqual(db.listEdgeStatus(), []);
+  t.deepEqual(await db.registry.listStatus(), []);
 });
 
-test('ingest message — an empty batch is acknowledged and changes nothing', (t) => {
+test('ingest message — an empty batch is acknowledged and changes nothing', async (t) => {
   const db = openDb(t);
-  t.like(ingestMessage(db, 'telemetry', 'calle.telemetry.edge-a', batch([])), { kind: 'ack', stored: 0 });
-  t.deepEqual(db.listEdgeStatus(), []);
+  t.like(await ingestMessage(db.telemetry, 'telemetry', 'calle.telemetry.edge-a', batch([])), {
+    kind: 'ack',
+    stored: 0,
+  });
+  t.deepEqual(await db.registry.listStatus(), []);
 });
 
 const telemetry = (edgeId: string, ...seqs: number[]) => ({
@@ -65,9 +68,9 @@ const telemetry = (edgeId: string, ...seqs: number[]) => ({
   ),
 });
 
-test('ingest batch — messages of one edge out of order in one batch advance the contiguous seq right', (t) => {
+test('ingest batch — messages of one edge out of order in one batch advance the contiguous seq right', async (t) => {
   const db = openDb(t);
-  const outcomes = ingestBatch(db, 'telemetry', [
+  const outcomes = await ingestBatch(db.telemetry, 'telemetry', [
     telemetry('edge-a', 4, 5),
     telemetry('edge-b', 2),
     telemetry('edge-a', 7),
@@ -78,19 +81,24 @@ test('ingest batch — messages of one edge out of order in one batch advance th
     outcomes.map((o) => o.kind),
     ['ack', 'ack', 'ack', 'ack', 'ack'],
   );
-  t.like(db.ingestStats('edge-a'), {
+  t.like(await db.telemetry.stats('edge-a'), {
     readingsReceived: 6,
     duplicates: 0,
     highestSeq: 7,
     highestContiguousSeq: 5,
     gaps: 1,
   });
-  t.like(db.ingestStats('edge-b'), { readingsReceived: 1, highestSeq: 2, highestContiguousSeq: 0, gaps: 1 });
+  t.like(await db.telemetry.stats('edge-b'), {
+    readingsReceived: 1,
+    highestSeq: 2,
+    highestContiguousSeq: 0,
+    gaps: 1,
+  });
 });
 
-test('ingest batch — duplicates inside one batch are counted, including rows first seen in it', (t) => {
+test('ingest batch — duplicates inside one batch are counted, including rows first seen in it', async (t) => {
   const db = openDb(t);
-  const outcomes = ingestBatch(db, 'telemetry', [
+  const outcomes = await ingestBatch(db.telemetry, 'telemetry', [
     telemetry('edge-a', 1, 2),
     telemetry('edge-a', 2, 3),
     telemetry('edge-a', 1, 2),
@@ -100,12 +108,17 @@ test('ingest batch — duplicates inside one batch are counted, including rows f
     { kind: 'ack', stored: 1, duplicates: 1 },
     { kind: 'ack', stored: 0, duplicates: 2 },
   ]);
-  t.like(db.ingestStats('edge-a'), { readingsReceived: 3, duplicates: 3, highestContiguousSeq: 3, gaps: 0 });
+  t.like(await db.telemetry.stats('edge-a'), {
+    readingsReceived: 3,
+    duplicates: 3,
+    highestContiguousSeq: 3,
+    gaps: 0,
+  });
 });
 
-test('ingest batch — a malformed message is terminated and the rest of its batch is stored', (t) => {
+test('ingest batch — a malformed message is terminated and the rest of its batch is stored', async (t) => {
   const db = openDb(t);
-  const outcomes = ingestBatch(db, 'telemetry', [
+  const outcomes = await ingestBatch(db.telemetry, 'telemetry', [
     telemetry('edge-a', 1),
     { subject: 'calle.telemetry.edge-a', data: new Uint8Array([0x0a, 0xff]) },
     telemetry('edge-a', 2),
@@ -115,19 +128,19 @@ test('ingest batch — a malformed message is terminated and the rest of its bat
     { kind: 'term', error: { code: ErrorCodes.MALFORMED_PAYLOAD } },
     { kind: 'ack', stored: 1 },
   ]);
-  t.like(db.ingestStats('edge-a'), { readingsReceived: 2, highestContiguousSeq: 2 });
+  t.like(await db.telemetry.stats('edge-a'), { readingsReceived: 2, highestContiguousSeq: 2 });
 });
 
-test('ingest batch — a message whose rows fail to store is retried alone; the others commit', (t) => {
+test('ingest batch — a message whose rows fail to store is retried alone; the others commit', async (t) => {
   const file = join(tempDir(t), 'coordinator.db');
-  const db = new CoordinatorDb(file);
-  t.teardown(() => db.close());
+  const db = new SqliteStore(file);
+  t.teardown(() => db.closeNow());
   // A storage failure on one row only, as a constraint or a corrupt page would give.
   const admin = new Database(file);
   admin.exec(`CREATE TRIGGER refuse_13 BEFORE INSERT ON readings WHEN NEW.seq = 13
     BEGIN SELECT RAISE(ABORT, 'seq 13 refused'); END`);
   admin.close();
-  const outcomes = ingestBatch(db, 'telemetry', [
+  const outcomes = await ingestBatch(db.telemetry, 'telemetry', [
     telemetry('edge-a', 1),
     telemetry('edge-a', 12, 13),
     telemetry('edge-a', 2),
@@ -138,34 +151,42 @@ test('ingest batch — a message whose rows fail to store is retried alone; the 
     { kind: 'ack' },
   ]);
   // seq 12 went out with its message's savepoint: the redelivery will store both.
-  t.like(db.ingestStats('edge-a'), { readingsReceived: 2, highestSeq: 2, highestContiguousSeq: 2, gaps: 0 });
+  t.like(await db.telemetry.stats('edge-a'), {
+    readingsReceived: 2,
+    highestSeq: 2,
+    highestContiguousSeq: 2,
+    gaps: 0,
+  });
 });
 
-test('ingest batch — any split of a message sequence into batches gives the same figures as one by one', (t) => {
+test('ingest batch — any split of a message sequence into batches gives the same figures as one by one', async (t) => {
   const dir = tempDir(t);
   let run = 0;
   const message = fc.record({
     edge: fc.constantFrom('edge-a', 'edge-b'),
     seqs: fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 4 }),
   });
-  fc.assert(
-    fc.property(fc.array(message, { maxLength: 20 }), fc.array(fc.nat(20)), (msgs, cuts) => {
-      const one = new CoordinatorDb(join(dir, `one-${run}.db`));
-      const many = new CoordinatorDb(join(dir, `many-${run++}.db`));
+  await fc.assert(
+    fc.asyncProperty(fc.array(message, { maxLength: 20 }), fc.array(fc.nat(20)), async (msgs, cuts) => {
+      const one = new SqliteStore(join(dir, `one-${run}.db`));
+      const many = new SqliteStore(join(dir, `many-${run++}.db`));
       try {
         const wire = msgs.map((m) => telemetry(m.edge, ...m.seqs));
-        const expected = wire.map((w) => ingestMessage(one, 'telemetry', w.subject, w.data));
+        const expected = [];
+        for (const w of wire)
+          expected.push(await ingestMessage(one.telemetry, 'telemetry', w.subject, w.data));
         const bounds = [...new Set([0, ...cuts.filter((c) => c < wire.length), wire.length])].sort(
           (a, b) => a - b,
         );
-        const got = bounds
-          .slice(1)
-          .flatMap((end, i) => ingestBatch(many, 'telemetry', wire.slice(bounds[i], end)));
+        const got = [];
+        for (const [i, end] of bounds.slice(1).entries())
+          got.push(...(await ingestBatch(many.telemetry, 'telemetry', wire.slice(bounds[i], end))));
         t.deepEqual(got, expected);
-        for (const edge of ['edge-a', 'edge-b']) t.deepEqual(many.ingestStats(edge), one.ingestStats(edge));
+        for (const edge of ['edge-a', 'edge-b'])
+          t.deepEqual(await many.telemetry.stats(edge), await one.telemetry.stats(edge));
       } finally {
-        one.close();
-        many.close();
+        one.closeNow();
+        many.closeNow();
       }
     }),
     { numRuns: 25 },

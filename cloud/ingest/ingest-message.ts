@@ -4,7 +4,7 @@
 import { v1, type calle } from '../../proto/index.js';
 import { EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
-import type { CoordinatorDb, IngestItem, ReadingRow } from '../store/coordinator-db.js';
+import type { IngestItem, IngestItemResult, ReadingRow, TelemetryStore } from '../store/coordinator-store.js';
 
 export type IngestKind = 'telemetry' | 'events';
 
@@ -42,13 +42,13 @@ function refuse(
 const validSeq = (seq: number): boolean => Number.isSafeInteger(seq) && seq >= 1;
 
 /** Decodes, checks and stores one message in its own transaction. Storage failures throw. */
-export function ingestMessage(
-  db: CoordinatorDb,
+export async function ingestMessage(
+  store: TelemetryStore,
   kind: IngestKind,
   subject: string,
   data: Uint8Array,
-): IngestVerdict {
-  const [outcome] = ingestBatch(db, kind, [{ subject, data }]);
+): Promise<IngestVerdict> {
+  const [outcome] = await ingestBatch(store, kind, [{ subject, data }]);
   if (outcome!.kind === 'retry') throw outcome!.error;
   return outcome!;
 }
@@ -60,19 +60,19 @@ export function ingestMessage(
  * 'retry' alone (its savepoint is rolled back); if the commit itself fails, every message that
  * was to be stored gets 'retry' — nothing of the batch is on disk, so none may be acked.
  */
-export function ingestBatch(
-  db: CoordinatorDb,
+export async function ingestBatch(
+  store: TelemetryStore,
   kind: IngestKind,
   messages: readonly { readonly subject: string; readonly data: Uint8Array }[],
-): IngestOutcome[] {
+): Promise<IngestOutcome[]> {
   const decoded = messages.map((m) => decodeMessage(kind, m.subject, m.data));
   const items: IngestItem[] = [];
   for (const d of decoded) if (d.kind === 'store' && d.item) items.push(d.item);
-  let stored: ReturnType<CoordinatorDb['ingestMany']> = [];
+  let stored: IngestItemResult[] = [];
   let commitError: unknown;
   if (items.length > 0) {
     try {
-      stored = db.ingestMany(items);
+      stored = await store.ingestMany(items);
     } catch (err) {
       commitError = err;
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { encodeMessage, v1 } from '../../proto/index.js';
 import { eventSubject, messageId, telemetrySubject, TELEMETRY_STREAM } from '../../proto/nats-subjects.js';
 import { ErrorCodes } from '../errors.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { edgeClient, publishBatch, startNats, tempDir, testLogger, waitFor } from '../testing/harness.js';
 import { TELEMETRY_SPEC } from './jetstream-setup.js';
 import { TelemetryIngest } from './telemetry-ingest.js';
@@ -12,11 +12,11 @@ import { TelemetryIngest } from './telemetry-ingest.js';
 async function setup(t: ExecutionContext) {
   const nats = await startNats(t);
   const { log, lines } = testLogger(t);
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  const ingest = TelemetryIngest.start({ servers: [nats.url], db, log, retryMs: 200 });
+  const db = new SqliteStore(join(tempDir(t), 'coordinator.db'));
+  const ingest = TelemetryIngest.start({ servers: [nats.url], store: db.telemetry, log, retryMs: 200 });
   t.teardown(async () => {
     await ingest.close();
-    db.close();
+    db.closeNow();
   });
   await ingest.ready;
   const edge = await edgeClient(t, nats.url);
@@ -32,27 +32,44 @@ test('ingest — a batch re-sent with the same or a new msg id is stored once, d
   // (edge_id, seq) keys drop it.
   t.false((await publishBatch(js, 'edge-a', [1, 2, 3], 'edge-a:resent-1')).duplicate);
 
-  await waitFor(() => db.ingestStats('edge-a')?.duplicates === 3, 10_000, 'duplicates counted');
-  t.is(db.countReadings('edge-a'), 3);
-  t.like(db.ingestStats('edge-a'), { readingsReceived: 3, duplicates: 3, highestContiguousSeq: 3, gaps: 0 });
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.duplicates === 3,
+    10_000,
+    'duplicates counted',
+  );
+  t.is(await db.telemetry.countReadings('edge-a'), 3);
+  t.like(await db.telemetry.stats('edge-a'), {
+    readingsReceived: 3,
+    duplicates: 3,
+    highestContiguousSeq: 3,
+    gaps: 0,
+  });
 });
 
 test('ingest — highest contiguous seq and gaps follow seqs 1,2,3,5 then 4', async (t) => {
   const { db, js } = await setup(t);
   await publishBatch(js, 'edge-a', [1, 2, 3]);
   await publishBatch(js, 'edge-a', [5]);
-  await waitFor(() => db.ingestStats('edge-a')?.highestSeq === 5, 10_000, 'seq 5 stored');
-  t.like(db.ingestStats('edge-a'), { highestContiguousSeq: 3, gaps: 1, readingsReceived: 4 });
+  await waitFor(async () => (await db.telemetry.stats('edge-a'))?.highestSeq === 5, 10_000, 'seq 5 stored');
+  t.like(await db.telemetry.stats('edge-a'), { highestContiguousSeq: 3, gaps: 1, readingsReceived: 4 });
 
   await publishBatch(js, 'edge-a', [4]);
-  await waitFor(() => db.ingestStats('edge-a')?.highestContiguousSeq === 5, 10_000, 'gap filled');
-  t.like(db.ingestStats('edge-a'), { highestContiguousSeq: 5, gaps: 0, readingsReceived: 5 });
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.highestContiguousSeq === 5,
+    10_000,
+    'gap filled',
+  );
+  t.like(await db.telemetry.stats('edge-a'), { highestContiguousSeq: 5, gaps: 0, readingsReceived: 5 });
 });
 
 test('ingest — survives a nats-server SIGKILL and restart, and stores what comes afterwards', async (t) => {
   const { nats, db, js, lines } = await setup(t);
   await publishBatch(js, 'edge-a', [1, 2]);
-  await waitFor(() => db.ingestStats('edge-a')?.highestContiguousSeq === 2, 10_000, 'first batch');
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.highestContiguousSeq === 2,
+    10_000,
+    'first batch',
+  );
 
   await nats.stop('SIGKILL');
   await waitFor(
@@ -74,8 +91,12 @@ test('ingest — survives a nats-server SIGKILL and restart, and stores what com
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  await waitFor(() => db.ingestStats('edge-a')?.highestContiguousSeq === 4, 30_000, 'batch after restart');
-  t.like(db.ingestStats('edge-a'), { readingsReceived: 4, duplicates: 0, gaps: 0 });
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.highestContiguousSeq === 4,
+    30_000,
+    'batch after restart',
+  );
+  t.like(await db.telemetry.stats('edge-a'), { readingsReceived: 4, duplicates: 0, gaps: 0 });
 });
 
 test('ingest — a malformed payload is terminated, logged, and the next good one is stored', async (t) => {
@@ -86,7 +107,11 @@ test('ingest — a malformed payload is terminated, logged, and the next good on
   });
   await publishBatch(js, 'edge-a', [1]);
 
-  await waitFor(() => db.ingestStats('edge-a')?.highestContiguousSeq === 1, 10_000, 'good batch stored');
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.highestContiguousSeq === 1,
+    10_000,
+    'good batch stored',
+  );
   const refused = lines.find((l) => l.msg === 'message refused; terminated');
   t.is(refused?.code, ErrorCodes.MALFORMED_PAYLOAD);
   // Terminated, not left pending: nothing awaits an ack and nothing will be redelivered.
@@ -108,9 +133,13 @@ test('ingest — a batch whose edge_id differs from its subject is terminated an
   await js.publish(telemetrySubject('edge-a'), forged, { msgID: messageId('edge-a', 1) });
   await publishBatch(js, 'edge-a', [1], 'edge-a:1-genuine');
 
-  await waitFor(() => db.ingestStats('edge-a')?.readingsReceived === 1, 10_000, 'genuine batch stored');
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.readingsReceived === 1,
+    10_000,
+    'genuine batch stored',
+  );
   t.is(lines.find((l) => l.msg === 'message refused; terminated')?.code, ErrorCodes.EDGE_ID_MISMATCH);
-  t.is(db.ingestStats('edge-b'), undefined);
+  t.is(await db.telemetry.stats('edge-b'), undefined);
 });
 
 test('ingest — events are stored once and share the edge sequence with readings', async (t) => {
@@ -130,10 +159,18 @@ test('ingest — events are stored once and share the edge sequence with reading
   await publishBatch(js, 'edge-a', [1]);
   await publishBatch(js, 'edge-a', [3]);
 
-  await waitFor(() => db.ingestStats('edge-a')?.highestContiguousSeq === 3, 10_000, 'seq 1..3 stored');
-  await waitFor(() => db.ingestStats('edge-a')?.duplicates === 1, 10_000, 'duplicate event counted');
-  t.like(db.ingestStats('edge-a'), { readingsReceived: 2, eventsReceived: 1, gaps: 0 });
-  t.deepEqual(db.listEvents('edge-a'), [{ ...event, severity: 2 }]);
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.highestContiguousSeq === 3,
+    10_000,
+    'seq 1..3 stored',
+  );
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.duplicates === 1,
+    10_000,
+    'duplicate event counted',
+  );
+  t.like(await db.telemetry.stats('edge-a'), { readingsReceived: 2, eventsReceived: 1, gaps: 0 });
+  t.deepEqual(await db.telemetry.listEvents('edge-a'), [{ ...event, severity: 2 }]);
 });
 
 test('ingest — replicas with their own durable consumers each store everything (regression: a shared consumer split it)', async (t) => {
@@ -141,11 +178,17 @@ test('ingest — replicas with their own durable consumers each store everything
   const { log } = testLogger(t);
   const dir = tempDir(t);
   const replicas = ['a', 'b'].map((replicaId) => {
-    const db = new CoordinatorDb(join(dir, `${replicaId}.db`));
-    const ingest = TelemetryIngest.start({ servers: [nats.url], db, log, retryMs: 200, replicaId });
+    const db = new SqliteStore(join(dir, `${replicaId}.db`));
+    const ingest = TelemetryIngest.start({
+      servers: [nats.url],
+      store: db.telemetry,
+      log,
+      retryMs: 200,
+      replicaId,
+    });
     t.teardown(async () => {
       await ingest.close();
-      db.close();
+      db.closeNow();
     });
     return { db, ingest };
   });
@@ -153,11 +196,12 @@ test('ingest — replicas with their own durable consumers each store everything
   const { js } = await edgeClient(t, nats.url);
   for (let seq = 1; seq <= 20; seq += 2) await publishBatch(js, 'edge-a', [seq, seq + 1]);
   for (const [i, r] of replicas.entries())
-    await waitFor(() => r.db.ingestStats('edge-a')?.highestContiguousSeq === 20, 10_000, `replica ${i}`);
-  t.deepEqual(
-    replicas.map((r) => r.db.countReadings('edge-a')),
-    [20, 20],
-  );
+    await waitFor(
+      async () => (await r.db.telemetry.stats('edge-a'))?.highestContiguousSeq === 20,
+      10_000,
+      `replica ${i}`,
+    );
+  t.deepEqual(await Promise.all(replicas.map(async (r) => r.db.telemetry.countReadings('edge-a'))), [20, 20]);
   const jsm = await jetstreamManager((await edgeClient(t, nats.url)).nc);
   const names = (await jsm.consumers.list(TELEMETRY_STREAM).next()).map((c) => c.name).sort();
   t.deepEqual(names, [`${TELEMETRY_SPEC.durable}-a`, `${TELEMETRY_SPEC.durable}-b`]);

@@ -13,7 +13,7 @@ import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/t
 import type { Logger } from 'pino';
 import { coordinatorConnectionOptions } from '../nats/coordinator-nats.js';
 import type { CoordinatorNatsAuth } from '../nats/nats-credentials.js';
-import type { CoordinatorDb } from '../store/coordinator-db.js';
+import type { TelemetryStore } from '../store/coordinator-store.js';
 import { ingestBatch, type IngestKind, type IngestOutcome } from './ingest-message.js';
 import { BacklogWatch } from './backlog-watch.js';
 import { ensureIngestStream, EVENTS_SPEC, TELEMETRY_SPEC, type IngestStreamSpec } from './jetstream-setup.js';
@@ -28,14 +28,15 @@ export interface TelemetryIngestOptions {
   readonly servers: readonly string[];
   /** The coordinator's NATS credentials (cloud/nats); absent on a server without users. */
   readonly auth?: CoordinatorNatsAuth | undefined;
-  readonly db: CoordinatorDb;
+  readonly store: TelemetryStore;
   readonly log: Logger;
   /** Pause between attempts while NATS or JetStream is unavailable. */
   readonly retryMs?: number;
   /**
-   * A replicated coordinator's id (cloud/replication): each replica then reads through durable
+   * A SQLite replica's id (cloud/replication, KV mode): each replica then reads through durable
    * consumers of its own (`<durable>-<replicaId>`), so every replica's SQLite holds all telemetry
-   * and every alarm its rollout gate may need. Shared consumers would split the stream between them.
+   * and every alarm its rollout gate may need. Coordinators sharing PostgreSQL leave it out: they
+   * share the consumers, so the stream is divided between them and each message stored once.
    */
   readonly replicaId?: string;
   /** Sizes the streams in bytes (stream-sizing.ts); default DEFAULT_OUTAGE_BUDGET. */
@@ -67,7 +68,7 @@ const WORRYING_CONSUMER_STATUS: ReadonlySet<string> = new Set([
 const DRAIN_TIMEOUT_MS = 5_000;
 
 export class TelemetryIngest {
-  readonly #db: CoordinatorDb;
+  readonly #store: TelemetryStore;
   readonly #log: Logger;
   readonly #servers: readonly string[];
   readonly #connection: ConnectionOptions;
@@ -93,7 +94,7 @@ export class TelemetryIngest {
   }
 
   private constructor(options: TelemetryIngestOptions) {
-    this.#db = options.db;
+    this.#store = options.store;
     this.#log = options.log;
     this.#servers = [...options.servers];
     // Built (and its URLs checked) now, so a bad --nats stops the start instead of a retry loop.
@@ -242,18 +243,25 @@ export class TelemetryIngest {
   /**
    * Collects what the iterator yields into batches: a batch is stored when it reaches PULL_BATCH
    * or on the next setImmediate, i.e. once every message already received (the iterator hands them
-   * out in microtasks) has joined it. No timer wait: at low rates a message is stored at once, at
-   * high rates batches fill by themselves while the previous one commits.
+   * out in microtasks) has joined it. No timer wait: at low rates a message is stored at once. One
+   * batch is stored at a time, in arrival order (the per-edge counters are decided in that order);
+   * what arrives meanwhile forms the next batch, so at high rates batches fill by themselves while
+   * the previous one commits.
    */
   async #drainInBatches(messages: ConsumerMessages, kind: IngestKind, log: Logger): Promise<void> {
     let batch: JsMsg[] = [];
     let scheduled: NodeJS.Immediate | undefined;
+    let storing: Promise<void> | undefined;
     const flush = (): void => {
       if (scheduled) clearImmediate(scheduled);
       scheduled = undefined;
-      const taken = batch;
-      batch = [];
-      if (taken.length > 0) this.#handleBatch(kind, taken, log);
+      if (storing || batch.length === 0) return;
+      const taken = batch.length > PULL_BATCH ? batch.splice(0, PULL_BATCH) : batch;
+      if (taken === batch) batch = [];
+      storing = this.#handleBatch(kind, taken, log).finally(() => {
+        storing = undefined;
+        if (!this.#closed) flush();
+      });
     };
     try {
       for await (const m of messages) {
@@ -267,17 +275,19 @@ export class TelemetryIngest {
       if (this.#closed) {
         if (scheduled) clearImmediate(scheduled);
       } else flush();
+      // A batch being stored is answered before this consumer is given up.
+      while (storing) await storing;
     }
   }
 
   /**
-   * Stores a batch in one transaction and answers JetStream for each message. Never throws: one
+   * Stores a batch in one transaction and answers JetStream for each message. Never rejects: one
    * bad message must not stop ingest, nor hold back the rest of its batch.
    */
-  #handleBatch(kind: IngestKind, batch: readonly JsMsg[], log: Logger): void {
+  async #handleBatch(kind: IngestKind, batch: readonly JsMsg[], log: Logger): Promise<void> {
     let outcomes: IngestOutcome[];
     try {
-      outcomes = ingestBatch(this.#db, kind, batch);
+      outcomes = await ingestBatch(this.#store, kind, batch);
     } catch (error) {
       outcomes = batch.map(() => ({ kind: 'retry', error }));
     }

@@ -6,7 +6,7 @@ import { registerProcessMetrics } from '../../edge/metrics/process-metrics.js';
 import { Registry } from '../../edge/metrics/prometheus-registry.js';
 import { HEARTBEAT_INTERVAL_S } from '../grpc/fleet-service.js';
 import type { RolloutState } from '../rollouts/rollout-store.js';
-import type { EdgeStatusRow } from '../store/coordinator-db.js';
+import type { EdgeStatusRow } from '../store/coordinator-store.js';
 import { registerGrpcCallMetrics, type GrpcCallMetrics } from './grpc-call-metrics.js';
 
 /**
@@ -24,8 +24,8 @@ const ROLLOUT_STATES: readonly RolloutState[] = [
 ];
 
 export interface CoordinatorMetricsSource {
-  readonly edgeStatus: () => readonly EdgeStatusRow[];
-  readonly rolloutStates: () => readonly RolloutState[];
+  readonly edgeStatus: () => Promise<readonly EdgeStatusRow[]>;
+  readonly rolloutStates: () => Promise<readonly RolloutState[]>;
   /** Rows the dashboard's audit log failed to write since start (edge/audit/audit-log.ts). */
   readonly auditWriteFailures?: () => number;
   readonly now?: () => number;
@@ -35,19 +35,24 @@ export interface CoordinatorMetricsSource {
 export interface CoordinatorMetrics {
   readonly registry: Registry;
   readonly grpc: GrpcCallMetrics;
+  /** Reads the store's figures for the next render (the collectors are synchronous; the store is not). */
+  refresh(): Promise<void>;
 }
 
 export function createCoordinatorMetrics(src: CoordinatorMetricsSource): CoordinatorMetrics {
   const registry = new Registry();
   const now = src.now ?? Date.now;
   const windowMs = src.onlineWindowMs ?? ONLINE_WINDOW_MS;
-  // Five families read the same fleet status: one query per scrape, not five.
-  let cached: { atMs: number; rows: readonly EdgeStatusRow[] } | undefined;
-  const edgeStatus = (): readonly EdgeStatusRow[] => {
+  // Five families read the same fleet status: one query per scrape (refresh(), before the render),
+  // not five; scrapes within a second share it.
+  let cached: { atMs: number; rows: readonly EdgeStatusRow[]; rollouts: readonly RolloutState[] } | undefined;
+  const refresh = async (): Promise<void> => {
     const t = now();
-    if (!cached || t - cached.atMs > 1_000) cached = { atMs: t, rows: src.edgeStatus() };
-    return cached.rows;
+    if (cached && t - cached.atMs <= 1_000) return;
+    const [rows, rollouts] = await Promise.all([src.edgeStatus(), src.rolloutStates()]);
+    cached = { atMs: t, rows, rollouts };
   };
+  const edgeStatus = (): readonly EdgeStatusRow[] => cached?.rows ?? [];
   // Fleet totals, not per edge: a fleet of thousands of edges times several series each is a
   // cardinality the operators' Prometheus should not pay for; /api/edges has the per-edge view.
   const sum = (pick: (r: EdgeStatusRow) => number) => (): { value: number }[] => [
@@ -91,7 +96,7 @@ export function createCoordinatorMetrics(src: CoordinatorMetricsSource): Coordin
   });
   registry.collected('calle_rollouts', 'Staged rollouts by state.', 'gauge', () => {
     const counts = new Map<string, number>(ROLLOUT_STATES.map((s) => [s, 0]));
-    for (const s of src.rolloutStates()) counts.set(s, (counts.get(s) ?? 0) + 1);
+    for (const s of cached?.rollouts ?? []) counts.set(s, (counts.get(s) ?? 0) + 1);
     return [...counts].map(([state, value]) => ({ labels: { state }, value }));
   });
   const auditFailures = src.auditWriteFailures;
@@ -104,5 +109,5 @@ export function createCoordinatorMetrics(src: CoordinatorMetricsSource): Coordin
     );
   const grpc = registerGrpcCallMetrics(registry);
   registerProcessMetrics(registry);
-  return { registry, grpc };
+  return { registry, grpc, refresh };
 }

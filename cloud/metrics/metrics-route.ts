@@ -4,11 +4,22 @@
 import type { FastifyInstance } from 'fastify';
 import { EXPOSITION_CONTENT_TYPE, type Registry } from '../../edge/metrics/prometheus-registry.js';
 
-export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', { exposeHeadRoute: false }, async (request, reply) =>
-    reply
+/** `refresh` reads what the collectors report (the coordinator's store) before each render. */
+export function registerMetricsRoute(
+  app: FastifyInstance,
+  registry: Registry,
+  refresh?: () => Promise<void>,
+): void {
+  app.get('/metrics', { exposeHeadRoute: false }, async (request, reply) => {
+    try {
+      await refresh?.();
+    } catch (err) {
+      // The figures of the last good read are rendered; process and gRPC metrics are unaffected.
+      request.log.warn({ err }, 'metrics: the store could not be read');
+    }
+    return reply
       .header('content-type', EXPOSITION_CONTENT_TYPE)
       .header('cache-control', 'no-store')
-      .send(registry.render((name, err) => request.log.warn({ err, name }, 'metrics: collector failed'))),
-  );
+      .send(registry.render((name, err) => request.log.warn({ err, name }, 'metrics: collector failed')));
+  });
 }

@@ -1,7 +1,7 @@
 // One snapshot of every entity, rebuilt at most every `ttlMs`: the queries behind it scan the
 // readings table (live-readings.ts), and a context broker polling several entity types a second
 // must not turn into several scans a second. The snapshot is as fresh as the ingest plus ttlMs.
-import type { CoordinatorDb } from '../store/coordinator-db.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { buildEntities, type Entity } from './entity-builder.js';
 import { LiveReadings } from './live-readings.js';
 import type { SiteInventory } from './site-inventory.js';
@@ -11,7 +11,7 @@ const FILL_HISTORY_MS = 30 * 86_400_000;
 export const DEFAULT_SNAPSHOT_TTL_MS = 5_000;
 
 export interface EntitySourceOptions {
-  readonly db: CoordinatorDb;
+  readonly store: CoordinatorStore;
   /** The same database file, opened again read-only. */
   readonly dbPath: string;
   readonly inventory: SiteInventory;
@@ -29,12 +29,12 @@ export class EntitySource {
     this.#readings = new LiveReadings(options.dbPath);
   }
 
-  entities(): readonly Entity[] {
+  async entities(): Promise<readonly Entity[]> {
     const now = (this.#o.now ?? Date.now)();
     const ttl = this.#o.ttlMs ?? DEFAULT_SNAPSHOT_TTL_MS;
     if (this.#snapshot && now - this.#snapshot.atMs < ttl) return this.#snapshot.entities;
     const entities = buildEntities({
-      edges: this.#o.db.listEdgeStatus(),
+      edges: await this.#o.store.registry.listStatus(),
       devices: this.#readings.devices(),
       fill: this.#readings.fillHistory(now - FILL_HISTORY_MS),
       alarms: this.#readings.activeAlarms(),

@@ -16,7 +16,7 @@ const NOW = Date.now();
 
 async function start(t: ExecutionContext): Promise<Coordinator> {
   const dbPath = join(tempDir(t), 'coordinator.db');
-  writeStreetData(dbPath, NOW);
+  await writeStreetData(dbPath, NOW);
   const coordinator = await startCoordinator({
     dbPath,
     natsServers: ['nats://127.0.0.1:1'], // never reachable: the data is already stored

@@ -39,7 +39,7 @@ class NgsiError extends Error {
 
 export interface NgsiApiOptions {
   /** The entities as they are now, key-values form, sorted by id (entity-builder.ts). */
-  readonly entities: () => readonly Entity[];
+  readonly entities: () => Promise<readonly Entity[]>;
 }
 
 interface QueryParams {
@@ -170,17 +170,17 @@ export function registerNgsiApi(app: FastifyInstance, options: NgsiApiOptions): 
       .send(JSON.stringify(calleContextDocument())),
   );
 
-  // The handlers' bodies are synchronous (answer() maps thrown NGSI errors to ProblemDetails).
-  const answer = (reply: FastifyReply, produce: () => FastifyReply): FastifyReply => {
+  // answer() maps thrown NGSI errors to ProblemDetails.
+  const answer = async (reply: FastifyReply, produce: () => Promise<FastifyReply>): Promise<FastifyReply> => {
     try {
-      return produce();
+      return await produce();
     } catch (err) {
       return fail(reply, err);
     }
   };
 
   app.get<{ Querystring: QueryParams }>('/ngsi-ld/v1/entities', async (request, reply) =>
-    answer(reply, () => {
+    answer(reply, async () => {
       const p = request.query;
       negotiate(request.headers.accept);
       const types = list(p.type)?.map(shortType);
@@ -202,16 +202,14 @@ export function registerNgsiApi(app: FastifyInstance, options: NgsiApiOptions): 
       if (limit === 0 && !count)
         throw new NgsiError('BadRequestData', 'limit: 0 is only allowed with count=true');
 
-      const matched = options
-        .entities()
-        .filter(
-          (e) =>
-            (!types || types.includes(e.type)) &&
-            (!ids || ids.includes(e.id)) &&
-            (!idPattern || idPattern.test(e.id)) &&
-            (!attrs || attrs.some((a) => a in e)) &&
-            (!predicate || predicate(e)),
-        );
+      const matched = (await options.entities()).filter(
+        (e) =>
+          (!types || types.includes(e.type)) &&
+          (!ids || ids.includes(e.id)) &&
+          (!idPattern || idPattern.test(e.id)) &&
+          (!attrs || attrs.some((a) => a in e)) &&
+          (!predicate || predicate(e)),
+      );
       const page = matched.slice(offset, offset + limit).map((e) => project(e, attrs));
       if (count) void reply.header('NGSILD-Results-Count', String(matched.length));
       // Pagination links (§6.3.14): next/prev pages with the same query.
@@ -234,13 +232,15 @@ export function registerNgsiApi(app: FastifyInstance, options: NgsiApiOptions): 
   app.get<{ Params: { id: string }; Querystring: QueryParams }>(
     '/ngsi-ld/v1/entities/:id',
     async (request, reply) =>
-      answer(reply, () => {
+      answer(reply, async () => {
         const { id } = request.params;
         negotiate(request.headers.accept);
         if (!/^[a-z][a-z0-9+.-]*:/i.test(id))
           throw new NgsiError('BadRequestData', `id: must be a URI, got ${JSON.stringify(id)}`);
         const types = list(request.query.type)?.map(shortType);
-        const entity = options.entities().find((e) => e.id === id && (!types || types.includes(e.type)));
+        const entity = (await options.entities()).find(
+          (e) => e.id === id && (!types || types.includes(e.type)),
+        );
         if (!entity) throw new NgsiError('ResourceNotFound', `entity ${id}: not found`);
         const projected = project(entity, list(request.query.attrs));
         return send(request, reply, keyValues(request.query) ? projected : normalize(projected));

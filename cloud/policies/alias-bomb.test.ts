@@ -4,15 +4,12 @@
 // dashboard publishes, a failed check in the dashboard's editor — never a 500, and nothing is
 // published.
 import test from 'ava';
-import { join } from 'node:path';
 import { dashboardFixture } from '../dashboard/testing/dashboard-fixture.js';
 import { registerPolicyApi, type ProblemJson } from '../http/policy-api.js';
 import { buildStatusApi } from '../http/status-api.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
-import { tempDir, testLogger } from '../testing/harness.js';
-import { PolicyHistory } from './policy-history.js';
-import { PolicyPublisher } from './policy-publisher.js';
+import { testLogger } from '../testing/harness.js';
 import { MAX_ALIAS_COUNT, parsePolicyText, POLICY_INVALID } from './policy-document.js';
+import { localState, tempStore } from '../testing/local-state.js';
 
 const BOMB = [
   'target: { allEdges: true }',
@@ -36,13 +33,11 @@ test('alias bomb — the policy reader reports it as a problem of the document',
 
 test('alias bomb — POST /api/policies answers 400 naming the aliases and publishes nothing', async (t) => {
   const { log } = testLogger(t);
-  const db = new CoordinatorDb(join(tempDir(t), 'coordinator.db'));
-  const app = buildStatusApi({ db, log });
-  registerPolicyApi(app, { publisher: new PolicyPublisher(db, log), history: new PolicyHistory(db) });
-  t.teardown(async () => {
-    await app.close();
-    db.close();
-  });
+  const db = tempStore(t);
+  const app = buildStatusApi({ store: db, log });
+  const { publisher, history } = await localState(db, log);
+  registerPolicyApi(app, { publisher, history });
+  t.teardown(async () => app.close());
   for (const type of ['application/yaml', 'application/json']) {
     const res = await app.inject({
       method: 'POST',
@@ -54,7 +49,7 @@ test('alias bomb — POST /api/policies answers 400 naming the aliases and publi
     t.is(res.json<ProblemJson>().error, POLICY_INVALID);
     t.regex(res.json<ProblemJson>().problems?.[0]?.reason ?? '', REASON);
   }
-  t.is(db.policiesAfter(0).length, 0);
+  t.is((await db.policies.after(0)).length, 0);
 });
 
 test("alias bomb — the dashboard's editor refuses it: a failed check, and 400 on publish", async (t) => {

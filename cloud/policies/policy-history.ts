@@ -5,7 +5,7 @@
 // every registered edge. That is fine for the hundreds of versions and thousands of edges one
 // coordinator holds now; rollouts (a later issue) will want per-version counters in the store.
 import { v1, type calle } from '../../proto/index.js';
-import type { CoordinatorDb, PolicyAckRow } from '../store/coordinator-db.js';
+import type { CoordinatorStore, PolicyAckRow } from '../store/coordinator-store.js';
 import { targetMatches } from './policy-target.js';
 
 export interface PolicySummary {
@@ -26,19 +26,19 @@ export interface PolicyStanding {
 }
 
 export class PolicyHistory {
-  readonly #db: CoordinatorDb;
+  readonly #store: CoordinatorStore;
 
-  constructor(db: CoordinatorDb) {
-    this.#db = db;
+  constructor(store: CoordinatorStore) {
+    this.#store = store;
   }
 
   /** Every published version, newest first, with its ack counts. */
-  list(): PolicySummary[] {
-    return this.#db
-      .policiesAfter(0)
-      .map(({ version, bundle }) => {
+  async list(): Promise<PolicySummary[]> {
+    const stored = await this.#store.policies.after(0);
+    const summaries = await Promise.all(
+      stored.map(async ({ version, bundle }) => {
         const decoded = v1.PolicyBundle.decode(bundle);
-        const acks = this.#db.listPolicyAcks(version);
+        const acks = await this.#store.policies.acks(version);
         const applied = acks.filter((a) => a.applied).length;
         return {
           version,
@@ -48,39 +48,36 @@ export class PolicyHistory {
           applied,
           refused: acks.length - applied,
         };
-      })
-      .reverse();
+      }),
+    );
+    return summaries.reverse();
   }
 
   /** One version's bundle, or undefined if it was never published. */
-  get(version: number): calle.v1.PolicyBundle | undefined {
+  async get(version: number): Promise<calle.v1.PolicyBundle | undefined> {
     if (!Number.isSafeInteger(version) || version < 1) return undefined;
-    const stored = this.#db.policiesAfter(version - 1)[0];
-    return stored?.version === version ? v1.PolicyBundle.decode(stored.bundle) : undefined;
+    const stored = await this.#store.policies.get(version);
+    return stored ? v1.PolicyBundle.decode(stored.bundle) : undefined;
   }
 
   /** Highest published version, 0 if none. */
-  latestVersion(): number {
-    return this.#db.policiesAfter(0).at(-1)?.version ?? 0;
+  async latestVersion(): Promise<number> {
+    return this.#store.policies.latestVersion();
   }
 
   /**
    * Where one version stands. Acks are kept even for a version this coordinator never published
    * (an edge refusing a forged bundle says so); undefined only when there is neither.
    */
-  standing(version: number): PolicyStanding | undefined {
-    const bundle = this.get(version);
-    const acks = this.#db.listPolicyAcks(version);
+  async standing(version: number): Promise<PolicyStanding | undefined> {
+    const bundle = await this.get(version);
+    const acks = await this.#store.policies.acks(version);
     if (!bundle && acks.length === 0) return undefined;
     const answered = new Set(acks.map((a) => a.edgeId));
     const pending: string[] = [];
-    if (bundle) {
-      for (const row of this.#db.listEdgeStatus()) {
-        if (row.district === null || answered.has(row.id)) continue; // never registered, or answered
-        const edge = this.#db.getEdge(row.id);
-        if (edge && targetMatches(bundle.target, edge)) pending.push(row.id);
-      }
-    }
+    if (bundle)
+      for (const edge of await this.#store.registry.listRegistered())
+        if (!answered.has(edge.id) && targetMatches(bundle.target, edge)) pending.push(edge.id);
     return { version, acks, pending };
   }
 }

@@ -1,9 +1,10 @@
 // Publishing a policy: assign the next fleet-wide version, sign, store the signed bundle, then
-// tell every open Watch stream about it. The store is the source of truth; the in-process
-// notification only saves watchers a poll. With replication on (cloud/replication) the version is
-// allocated in JetStream KV instead, which is asynchronous: publishAsync; every replica's mirror
-// then stores the bundle and calls announce(), so a policy published on one replica reaches the
-// Watch streams held by every other.
+// tell every open Watch stream about it. One asynchronous API whatever the deployment: the version
+// is taken through the replication interface (PolicyReplication) — on the coordinator's own store
+// (cloud/replication/store-writes.ts: one SQLite coordinator, or replicas sharing PostgreSQL) or in
+// JetStream KV (replicated-writes.ts: SQLite replicas). Either reports the stored version back
+// through announce(), on this coordinator and on every other, so a policy published anywhere
+// reaches every Watch stream.
 //
 // Every bundle expires (policy.proto expires_ms): `validityMs` after it is signed, 7 days unless
 // configured (policy-validity.ts says why). The refresher (policy-refresher.ts) re-signs the live
@@ -13,7 +14,7 @@ import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
 import { ephemeralSigner, type PolicySigner } from '../keys/policy-signer.js';
-import type { CoordinatorDb } from '../store/coordinator-db.js';
+import type { PolicyStore } from '../store/coordinator-store.js';
 import { DEFAULT_VALIDITY_MS, checkValidity } from './policy-validity.js';
 
 /** What an operator supplies; the coordinator fills in version, issued and expiry times and signature. */
@@ -23,7 +24,7 @@ export type PolicyDraft = Omit<calle.v1.PolicyBundle.$Properties, 'version' | 'i
 export interface PublishedPolicy {
   readonly version: number;
   readonly bundle: calle.v1.PolicyBundle;
-  /** Set when this version is the rollback of that rollout (id); replicated mode only. */
+  /** Set when this version is the rollback of that rollout (id). */
   readonly rollbackOf?: number;
 }
 
@@ -34,12 +35,12 @@ export interface PublishMeta {
   readonly rollbackOf?: number;
 }
 
-/** The replicated version allocator (cloud/replication/replicated-writes.ts). */
+/** The version allocator (cloud/replication: store-writes.ts, or replicated-writes.ts in KV). */
 export interface PolicyReplication {
   /**
    * Stores the bundle `sign(version)` makes under the next free fleet-wide version (retrying with
-   * the next number when another replica took one) and resolves with it once this replica's store
-   * holds it and its watchers were told.
+   * the next number when another coordinator took one) and resolves with it once this
+   * coordinator's store holds it and its watchers were told (announce()).
    */
   publish(
     sign: (version: number) => calle.v1.PolicyBundle,
@@ -47,30 +48,35 @@ export interface PolicyReplication {
   ): Promise<calle.v1.PolicyBundle>;
 }
 
-export type PolicyListener = (policy: PublishedPolicy) => void;
+/**
+ * Told of each version. A listener that returns a promise (the rollouts, recording that a newer
+ * version superseded one) is waited for before announce() resolves, so a publication's effects are
+ * in the store when publish() answers.
+ */
+export type PolicyListener = (policy: PublishedPolicy) => void | Promise<unknown>;
 
 export interface PolicyPublisherOptions {
   /** Signs every bundle. Default: a key that lives only in this process (tests). */
   readonly signer?: PolicySigner;
   readonly now?: () => number;
-  /** Replicated coordinator: versions come from JetStream KV; only the async methods work. */
-  readonly replication?: PolicyReplication;
+  /** Where versions are taken (see the head of this file). */
+  readonly replication: PolicyReplication;
   /** How long a signature vouches for a bundle (expires_ms − signing time); default 7 days. */
   readonly validityMs?: number;
 }
 
 export class PolicyPublisher {
-  readonly #db: CoordinatorDb;
+  readonly #store: PolicyStore;
   readonly #log: Logger;
   readonly #listeners = new Set<PolicyListener>();
   readonly #refreshListeners = new Set<PolicyListener>();
   readonly #now: () => number;
   readonly #signer: PolicySigner;
-  readonly #replication: PolicyReplication | undefined;
+  readonly #replication: PolicyReplication;
   readonly #validityMs: number;
 
-  constructor(db: CoordinatorDb, log: Logger, options: PolicyPublisherOptions = {}) {
-    this.#db = db;
+  constructor(store: PolicyStore, log: Logger, options: PolicyPublisherOptions) {
+    this.#store = store;
     this.#log = log;
     this.#now = options.now ?? Date.now;
     this.#signer = options.signer ?? ephemeralSigner();
@@ -89,56 +95,12 @@ export class PolicyPublisher {
   }
 
   /**
-   * Stores the draft as the next version, signed, and notifies watchers. Returns the stored bundle.
-   * Whatever key_id, signature_alg and signature the draft holds are replaced by the signer's.
-   * Signing runs inside the storing transaction, because the version is part of what is signed
-   * and only the transaction knows it.
+   * Stores the draft as the next version, signed, and resolves with the stored bundle once the
+   * watchers were told. Whatever key_id, signature_alg and signature the draft holds are replaced
+   * by the signer's. Signing happens inside the allocation, because the version is part of what is
+   * signed and only the allocation knows it.
    */
-  publishPolicy(draft: PolicyDraft): calle.v1.PolicyBundle {
-    if (this.#replication)
-      throw new Error(
-        'publishPolicy: this coordinator is replicated; its versions are allocated in JetStream KV, use publishAsync',
-      );
-    const issuedMs = this.#now();
-    let bundle: calle.v1.PolicyBundle | undefined;
-    const version = this.#db.storePolicy((version) => {
-      bundle = this.#signer.sign({ ...draft, version, issuedMs, expiresMs: issuedMs + this.#validityMs });
-      return v1.PolicyBundle.encode(bundle).finish();
-    }, issuedMs);
-    // storePolicy calls the encoder synchronously, so bundle is set; the check keeps the types honest.
-    if (!bundle) throw new Error('policy encoder was not called');
-    this.#log.info({ version, target: draft.target, keyId: bundle.keyId }, 'policy published');
-    this.#notify({ version, bundle });
-    return bundle;
-  }
-
-  /**
-   * Publishes the content of an earlier version again, as a new and higher version, signed now.
-   * Edges never go back to a lower version (that is what a replay attack looks like to them), so a
-   * rollback moves forward. Sections the old version did not carry are absent here too, and an
-   * edge keeps its current settings for those (policy.proto: absent = keep).
-   */
-  rollback(toVersion: number): calle.v1.PolicyBundle {
-    const stored = this.#db.policiesAfter(toVersion - 1)[0];
-    if (!stored || stored.version !== toVersion)
-      throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${toVersion} was never published`);
-    const old = v1.PolicyBundle.decode(stored.bundle);
-    const bundle = this.publishPolicy({
-      target: old.target ?? null,
-      lighting: old.lighting ?? null,
-      traffic: old.traffic ?? null,
-      waste: old.waste ?? null,
-    });
-    this.#log.warn({ version: bundle.version, rollbackTo: toVersion }, 'policy rolled back');
-    return bundle;
-  }
-
-  /**
-   * publishPolicy for either mode: with replication the version is allocated in KV (every replica
-   * then announces it), without it this is publishPolicy.
-   */
-  async publishAsync(draft: PolicyDraft, meta: PublishMeta = {}): Promise<calle.v1.PolicyBundle> {
-    if (!this.#replication) return this.publishPolicy(draft);
+  async publish(draft: PolicyDraft, meta: PublishMeta = {}): Promise<calle.v1.PolicyBundle> {
     const issuedMs = this.#now();
     const bundle = await this.#replication.publish(
       (version) => this.#signer.sign({ ...draft, version, issuedMs, expiresMs: issuedMs + this.#validityMs }),
@@ -151,14 +113,18 @@ export class PolicyPublisher {
     return bundle;
   }
 
-  /** rollback() for either mode (see publishAsync). */
-  async rollbackAsync(toVersion: number): Promise<calle.v1.PolicyBundle> {
-    if (!this.#replication) return this.rollback(toVersion);
-    const stored = this.#db.policiesAfter(toVersion - 1)[0];
-    if (!stored || stored.version !== toVersion)
+  /**
+   * Publishes the content of an earlier version again, as a new and higher version, signed now.
+   * Edges never go back to a lower version (that is what a replay attack looks like to them), so a
+   * rollback moves forward. Sections the old version did not carry are absent here too, and an
+   * edge keeps its current settings for those (policy.proto: absent = keep).
+   */
+  async rollback(toVersion: number): Promise<calle.v1.PolicyBundle> {
+    const stored = await this.#store.get(toVersion);
+    if (!stored)
       throw new CoordinatorError(ErrorCodes.POLICY_NOT_FOUND, `version ${toVersion} was never published`);
     const old = v1.PolicyBundle.decode(stored.bundle);
-    const bundle = await this.publishAsync({
+    const bundle = await this.publish({
       target: old.target ?? null,
       lighting: old.lighting ?? null,
       traffic: old.traffic ?? null,
@@ -169,20 +135,20 @@ export class PolicyPublisher {
   }
 
   /**
-   * Tells watchers about a policy stored by the replication mirror (published on this replica or
-   * another), exactly as a local publication does.
+   * Tells watchers about a stored version (published on this coordinator or another): called by
+   * the replication interface's implementation, never by a publisher.
    */
-  announce(policy: PublishedPolicy): void {
-    this.#notify(policy);
+  async announce(policy: PublishedPolicy): Promise<void> {
+    await this.#notify(policy);
   }
 
   /**
    * Tells watchers that a stored version was re-signed with a later expiry (policy-refresher.ts,
-   * or the replication mirror when another replica refreshed it). Not a publication: subscribe()
+   * on this coordinator or another). Not a publication: subscribe()
    * listeners (rollouts) do not hear of it.
    */
-  announceRefresh(policy: PublishedPolicy): void {
-    this.#notify(policy, this.#refreshListeners);
+  async announceRefresh(policy: PublishedPolicy): Promise<void> {
+    await this.#notify(policy, this.#refreshListeners);
   }
 
   /** Calls `listener` for every refresh from now on (announceRefresh). Returns the unsubscribe function. */
@@ -206,15 +172,20 @@ export class PolicyPublisher {
     return this.#listeners.size + this.#refreshListeners.size;
   }
 
-  #notify(policy: PublishedPolicy, listeners = this.#listeners): void {
+  async #notify(policy: PublishedPolicy, listeners = this.#listeners): Promise<void> {
     // One misbehaving watcher (a stream that throws on write) must not stop the others, nor turn a
     // successful, stored publication into an error for the operator.
+    const failed = (err: unknown): void =>
+      this.#log.error({ err, version: policy.version }, 'policy listener failed');
+    const waits: Promise<unknown>[] = [];
     for (const listener of [...listeners]) {
       try {
-        listener(policy);
+        const result = listener(policy);
+        if (result) waits.push(result.catch(failed));
       } catch (err) {
-        this.#log.error({ err, version: policy.version }, 'policy listener failed');
+        failed(err);
       }
     }
+    await Promise.all(waits);
   }
 }

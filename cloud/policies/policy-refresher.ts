@@ -10,18 +10,19 @@
 // refused on bounds (it still runs the one before). Superseded versions below every edge are left
 // to expire: no edge will ever take them again. With no edge reporting one, the newest version.
 //
-// Replicated coordinators: only the replica holding the lease re-signs (the same lease that runs
-// the rollout gates, cloud/replication/leader-lease.ts), writing the KV entry by compare-and-set;
-// every replica's mirror stores it and tells its own Watch streams. Two leaders after a clock skew
-// would at worst both re-sign the same content, and the compare-and-set keeps one.
+// The re-signed copy is written through the replication interface (RefreshReplication): on the
+// store (cloud/replication/store-writes.ts) or in the version's KV entry by compare-and-set (SQLite
+// replicas). Either stores it only if it is a refresh (refreshed-bundles.ts) and tells every
+// coordinator's Watch streams. With several coordinators only the leader re-signs (the one that
+// runs the rollout gates); two leaders after a clock skew would at worst both re-sign the same
+// content, and the check on the stored row keeps one.
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
 import { expiryOf } from '../../edge/trust/policy-expiry.js';
 import type { PolicySigner } from '../keys/policy-signer.js';
-import type { CoordinatorDb, StoredPolicy } from '../store/coordinator-db.js';
+import type { CoordinatorStore, StoredPolicy } from '../store/coordinator-store.js';
 import type { PolicyPublisher } from './policy-publisher.js';
 import { dueForResigning } from './policy-validity.js';
-import { RefreshedBundles } from './refreshed-bundles.js';
 
 /**
  * How often live versions are looked at, against a re-sign age of a day (policy-validity.ts). A
@@ -30,46 +31,47 @@ import { RefreshedBundles } from './refreshed-bundles.js';
  */
 export const REFRESH_CHECK_EVERY_MS = 10 * 60_000;
 
-/** The replicated write path (cloud/replication/replicated-writes.ts) and who may use it. */
+/** The write path of re-signed bundles (cloud/replication) and who may use it. */
 export interface RefreshReplication {
   isLeader(): boolean;
-  /** Writes the re-signed bundle to the version's KV entry; resolves once this replica stored it. */
+  /**
+   * Stores the re-signed bundle if it is a refresh of the stored version and tells the Watch
+   * streams; resolves false when it was not stored (changed meanwhile: the next pass looks again).
+   */
   refresh(version: number, bundle: calle.v1.PolicyBundle): Promise<boolean>;
 }
 
 export interface PolicyRefresherOptions {
-  readonly db: CoordinatorDb;
+  readonly store: CoordinatorStore;
   readonly signer: PolicySigner;
-  /** Gives the validity and tells this replica's Watch streams (announceRefresh). */
+  /** Gives the validity. */
   readonly publisher: PolicyPublisher;
   readonly log: Logger;
   readonly now?: () => number;
   readonly everyMs?: number;
-  readonly replication?: RefreshReplication;
+  readonly replication: RefreshReplication;
 }
 
 export class PolicyRefresher {
   readonly #o: PolicyRefresherOptions;
   readonly #now: () => number;
-  readonly #bundles: RefreshedBundles;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
 
   constructor(options: PolicyRefresherOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-    this.#bundles = new RefreshedBundles(options.db.sqlite);
   }
 
   /** The stored versions that edges run or may still receive (see the head of this file). */
-  liveVersions(): StoredPolicy[] {
-    const { db } = this.#o;
-    const latest = db.latestPolicyVersion();
+  async liveVersions(): Promise<StoredPolicy[]> {
+    const { store } = this.#o;
+    const latest = await store.policies.latestVersion();
     if (latest === 0) return [];
     let floor = latest;
-    for (const edge of db.listEdgeStatus())
+    for (const edge of await store.registry.listStatus())
       if (edge.district !== null && edge.policyVersion > 0) floor = Math.min(floor, edge.policyVersion);
-    return db.policiesAfter(floor - 1);
+    return store.policies.after(floor - 1);
   }
 
   /** One pass: re-signs every live version that is due. Resolves with how many it re-signed. */
@@ -82,20 +84,17 @@ export class PolicyRefresher {
 
   async #pass(): Promise<number> {
     const { replication, publisher, signer, log } = this.#o;
-    if (replication && !replication.isLeader()) return 0;
+    if (!replication.isLeader()) return 0;
     const now = this.#now();
     const validityMs = publisher.validityMs;
     let count = 0;
-    for (const stored of this.liveVersions()) {
+    for (const stored of await this.liveVersions()) {
       const old = v1.PolicyBundle.decode(stored.bundle);
       const oldExpiry = expiryOf(old);
       if (!dueForResigning(oldExpiry, now, validityMs)) continue;
       const expiresMs = now + validityMs;
       const bundle = signer.sign({ ...old, expiresMs });
-      const done = replication
-        ? await replication.refresh(stored.version, bundle)
-        : this.#storeLocally(stored.version, bundle);
-      if (!done) continue;
+      if (!(await replication.refresh(stored.version, bundle))) continue;
       count++;
       log.info(
         {
@@ -108,16 +107,6 @@ export class PolicyRefresher {
       );
     }
     return count;
-  }
-
-  #storeLocally(version: number, bundle: calle.v1.PolicyBundle): boolean {
-    const verdict = this.#bundles.replace(version, v1.PolicyBundle.encode(bundle).finish());
-    if (!verdict.replaced) {
-      if (verdict.conflict) this.#o.log.error({ version, reason: verdict.reason }, 'policy refresh refused');
-      return false;
-    }
-    this.#o.publisher.announceRefresh({ version, bundle });
-    return true;
   }
 
   /** Runs a pass now and then every `everyMs` (default 10 min) until stop(). */

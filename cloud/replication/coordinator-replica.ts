@@ -13,9 +13,7 @@ import type { Logger } from 'pino';
 import { coordinatorConnectionOptions } from '../nats/coordinator-nats.js';
 import type { CoordinatorNatsAuth } from '../nats/nats-credentials.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
-import type { RolloutReplication } from '../rollouts/rollout-manager.js';
-import type { RolloutStore } from '../rollouts/rollout-store.js';
-import type { CoordinatorDb } from '../store/coordinator-db.js';
+import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { EnrolmentBucket } from './enrolment-bucket.js';
 import { LeaderLease } from './leader-lease.js';
 import { MirrorProgress } from './mirror-progress.js';
@@ -23,6 +21,7 @@ import { ReplicatedEnrolment } from './replicated-enrolment.js';
 import { ReplicatedWrites } from './replicated-writes.js';
 import { openStateBuckets } from './state-buckets.js';
 import { StateMirror, type MirrorSink } from './state-mirror.js';
+import type { SharedWrites } from './store-writes.js';
 
 export interface ReplicationOptions {
   /** This replica's id (`--replica-id`): unique among the replicas, stable across restarts. */
@@ -47,8 +46,8 @@ export class CoordinatorReplica {
   readonly lease: LeaderLease;
   /** Token spending for EdgeAdmission (its `spender` option). */
   readonly enrolment: ReplicatedEnrolment;
-  /** What RolloutManager needs (its `replication` option). */
-  readonly rollouts: RolloutReplication;
+  /** The replication interface (publisher, refresher and rollouts write through it). */
+  readonly shared: SharedWrites;
   readonly status: ReplicaStatus;
   readonly #nc: NatsConnection;
   readonly #log: Logger;
@@ -71,9 +70,12 @@ export class CoordinatorReplica {
     this.lease = parts.lease;
     this.enrolment = parts.enrolment;
     const lease = parts.lease;
-    this.rollouts = {
+    const writes = parts.writes;
+    this.shared = {
       isLeader: () => lease.isLeader,
-      update: async (id, change, retry) => parts.writes.updateRollout(id, change, retry),
+      update: async (id, change, retry) => writes.update(id, change, retry),
+      publish: async (sign, meta) => writes.publish(sign, meta),
+      refresh: async (version, bundle) => writes.refresh(version, bundle),
     };
     this.status = {
       id: lease.holder,
@@ -89,8 +91,7 @@ export class CoordinatorReplica {
     /** The coordinator's NATS credentials (cloud/nats); absent on a server without users. */
     readonly auth?: CoordinatorNatsAuth | undefined;
     readonly options: ReplicationOptions;
-    readonly db: CoordinatorDb;
-    readonly rollouts: RolloutStore;
+    readonly db: SqliteStore;
     /** The enrolment tables on `db`'s file (the mirror fills them). */
     readonly enrolment: EnrolmentStore;
     readonly tickMs: number;
@@ -123,7 +124,6 @@ export class CoordinatorReplica {
         buckets,
         db: args.db,
         progress: new MirrorProgress(args.db.sqlite),
-        rollouts: args.rollouts,
         enrolment: args.enrolment,
         log,
       });
@@ -133,7 +133,7 @@ export class CoordinatorReplica {
         store: args.enrolment,
         log,
       });
-      const writes = new ReplicatedWrites({ buckets, mirror, db: args.db, rollouts: args.rollouts, log });
+      const writes = new ReplicatedWrites({ buckets, mirror, db: args.db, log });
       const lease = new LeaderLease({
         kv: buckets.leases,
         name: 'rollouts',

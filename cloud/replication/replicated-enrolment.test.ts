@@ -15,7 +15,7 @@ import { FleetClient, PolicyClient, v1, type calle } from '../../proto/index.js'
 import { startCoordinator, type Coordinator } from '../coordinator.js';
 import { CoordinatorError } from '../errors.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { closeClientAfter, startNats, tempDir, testLogger, unary, waitFor } from '../testing/harness.js';
 import { EnrolmentBucket } from './enrolment-bucket.js';
 import { openStateBuckets } from './state-buckets.js';
@@ -344,7 +344,7 @@ test('replicated enrolment — a revocation through KV is enforced by both repli
 
 test('replicated enrolment — a coordinator switched to replication brings its enrolment into KV', async (t) => {
   const s = await setup(t);
-  new CoordinatorDb(s.dbOf('a')).close();
+  new SqliteStore(s.dbOf('a')).closeNow();
   const issued = s.fileCli(
     'a',
     'token',

@@ -10,7 +10,7 @@ import { startCoordinator, type Coordinator } from '../coordinator.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import { PolicyHistory } from '../policies/policy-history.js';
 import { LightEdge } from '../rollouts/light-edge.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { startNats, tempDir, testLogger, waitFor } from '../testing/harness.js';
 
 const DAY = 86_400_000;
@@ -45,12 +45,12 @@ test('replication — only the lease holder re-signs; the refresh reaches an edg
   const resigned = (replicaId: string): number =>
     logs.get(replicaId)!.filter((l) => l.msg === 'policy re-signed before it expires').length;
   /** The bundle of `version` in one replica's SQLite copy. */
-  const storedOn = (replicaId: string, version: number): calle.v1.PolicyBundle => {
-    const db = new CoordinatorDb(join(dir, `${replicaId}.db`));
+  const storedOn = async (replicaId: string, version: number): Promise<calle.v1.PolicyBundle> => {
+    const db = new SqliteStore(join(dir, `${replicaId}.db`));
     try {
-      return new PolicyHistory(db).get(version)!;
+      return (await new PolicyHistory(db).get(version))!;
     } finally {
-      db.close();
+      db.closeNow();
     }
   };
 
@@ -79,7 +79,7 @@ test('replication — only the lease holder re-signs; the refresh reaches an edg
     lighting: { steps: [{ at: 'sunset', levelPct: 50 }] },
   });
   await waitFor(() => edge.applied === 1, 5_000, 'v1 applied on the edge');
-  await waitFor(() => b.policyAcks(1).some((x) => x.applied), 5_000, 'the ack on b');
+  await waitFor(async () => (await b.policyAcks(1)).some((x) => x.applied), 5_000, 'the ack on b');
 
   // Two days on: v1 is due. a re-signs it once; b, not leading, does not.
   clock.offset = 2 * DAY;
@@ -103,9 +103,9 @@ test('replication — only the lease holder re-signs; the refresh reaches an edg
   await b.close();
   for (const replica of ['a', 'b'])
     t.is(
-      Number(storedOn(replica, 1).expiresMs) >= Number(refreshed.expiresMs),
+      Number((await storedOn(replica, 1)).expiresMs) >= Number(refreshed.expiresMs),
       true,
       `${replica}'s copy refreshed`,
     );
-  t.is(Number(storedOn('b', 1).expiresMs), Number(bundles[2]!.expiresMs));
+  t.is(Number((await storedOn('b', 1)).expiresMs), Number(bundles[2]!.expiresMs));
 });

@@ -9,8 +9,7 @@ import { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import { planStages } from '../rollouts/rollout-plan.js';
 import type { RolloutRecord } from '../rollouts/rollout-store.js';
-import { RolloutStore } from '../rollouts/rollout-store.js';
-import { CoordinatorDb } from '../store/coordinator-db.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { startNats, tempDir, testLogger, waitFor } from '../testing/harness.js';
 import { LAST_SEEN_EVERY_MS, ReplicatedWrites } from './replicated-writes.js';
 import { openStateBuckets } from './state-buckets.js';
@@ -25,19 +24,17 @@ async function setup(t: ExecutionContext) {
   const clock = { now: () => nowMs, advance: (ms: number) => (nowMs += ms) };
   const replica = async (name: string) => {
     const nc = await connect({ servers: nats.url });
-    const db = new CoordinatorDb(join(dir, `${name}.db`));
-    const rollouts = new RolloutStore(join(dir, `${name}.db`));
+    const db = new SqliteStore(join(dir, `${name}.db`));
     const buckets = await openStateBuckets(nc);
-    const mirror = new StateMirror({ buckets, db, rollouts, enrolment: new EnrolmentStore(db.sqlite), log });
-    const writes = new ReplicatedWrites({ buckets, mirror, db, rollouts, log, now: clock.now });
+    const mirror = new StateMirror({ buckets, db, enrolment: new EnrolmentStore(db.sqlite), log });
+    const writes = new ReplicatedWrites({ buckets, mirror, db, log, now: clock.now });
     const announced: number[] = [];
-    await mirror.start({ announce: (p) => announced.push(p.version), rollout: () => undefined });
+    await mirror.start({ announce: (p) => void announced.push(p.version), rollout: () => undefined });
     t.teardown(async () => {
       await writes.close();
       await mirror.close();
       await nc.close();
-      rollouts.close();
-      db.close();
+      db.closeNow();
     });
     const publish = async (levelPct: number, rollout?: (version: number) => RolloutRecord) =>
       writes.publish(
@@ -50,7 +47,7 @@ async function setup(t: ExecutionContext) {
           }),
         rollout ? { rollout } : {},
       );
-    return { db, rollouts, buckets, writes, announced, publish };
+    return { db, buckets, writes, announced, publish };
   };
   return { a: await replica('a'), b: await replica('b'), clock };
 }
@@ -89,13 +86,13 @@ test('replicated writes — concurrent publications on two replicas get distinct
   await waitFor(() => a.announced.length === 12 && b.announced.length === 12, 5_000, 'both mirrors');
   for (const r of [a, b]) {
     t.deepEqual(r.announced, versions, 'in version order, each once');
-    const stored = r.db.policiesAfter(0);
+    const stored = await r.db.policies.after(0);
     t.deepEqual(
       stored.map((p) => Number(v1.PolicyBundle.decode(p.bundle).version)),
       versions,
     );
   }
-  t.deepEqual(a.db.policiesAfter(0), b.db.policiesAfter(0), 'byte for byte the same on both');
+  t.deepEqual(await a.db.policies.after(0), await b.db.policies.after(0), 'byte for byte the same on both');
 });
 
 test('replicated writes — a halt on one replica and a stage release on the other never overwrite each other', async (t) => {
@@ -103,12 +100,12 @@ test('replicated writes — a halt on one replica and a stage release on the oth
   for (let round = 0; round < 6; round++) {
     const bundle = await a.publish(50, record);
     const id = Number(bundle.version);
-    await waitFor(() => b.rollouts.get(id) !== undefined, 5_000, 'b has the record');
+    await waitFor(() => b.db.rollouts.getNow(id) !== undefined, 5_000, 'b has the record');
     // The leader (a) releases stage 2 on the record it evaluated; an operator halts on b. Started
     // together, and in alternating order, so both interleavings occur.
-    const release = async () => a.writes.updateRollout(id, () => ({ releasedStages: 2 }), false);
+    const release = async () => a.writes.update(id, () => ({ releasedStages: 2 }), false);
     const halt = async () =>
-      b.writes.updateRollout(
+      b.writes.update(
         id,
         (c) => (c.state === 'running' ? { state: 'halted', reason: 'op' } : undefined),
         true,
@@ -121,12 +118,12 @@ test('replicated writes — a halt on one replica and a stage release on the oth
     const expected = { state: 'halted', releasedStages: released ? 2 : 1 };
     for (const r of [a, b])
       await waitFor(
-        () => JSON.stringify(r.rollouts.get(id)) === JSON.stringify(halted),
+        () => JSON.stringify(r.db.rollouts.getNow(id)?.record) === JSON.stringify(halted),
         5_000,
         `round ${round}: both stores agree`,
       );
     t.like(
-      a.rollouts.get(id),
+      a.db.rollouts.getNow(id)?.record,
       expected,
       `round ${round}: a release that won stays; one that lost is dropped`,
     );
@@ -136,8 +133,8 @@ test('replicated writes — a halt on one replica and a stage release on the oth
 test('replicated writes — heartbeats reach KV when registry fields change or every 30 s; acks at once', async (t) => {
   const { a, b, clock } = await setup(t);
   const revision = async () => (await a.buckets.edges.get('edge-01'))?.revision ?? 0;
-  const beat = (policyVersion: number) =>
-    a.db.recordHeartbeat({
+  const beat = async (policyVersion: number) =>
+    a.db.registry.heartbeat({
       id: 'edge-01',
       nowMs: clock.now(),
       highestSeq: 7,
@@ -145,43 +142,47 @@ test('replicated writes — heartbeats reach KV when registry fields change or e
       policyVersion,
       devicesUnavailable: 0,
     });
-  a.db.upsertEdge({
+  await a.db.registry.register({
     id: 'edge-01',
     district: 'centro',
     tags: ['pilot'],
     softwareVersion: '1',
     nowMs: clock.now(),
   });
-  await waitFor(() => b.db.getEdge('edge-01') !== undefined, 5_000, 'registration on b');
-  t.like(b.db.getEdge('edge-01'), { district: 'centro', tags: ['pilot'] });
+  await waitFor(async () => (await b.db.registry.get('edge-01')) !== undefined, 5_000, 'registration on b');
+  t.like(await b.db.registry.get('edge-01'), { district: 'centro', tags: ['pilot'] });
   const registered = await revision();
 
   clock.advance(10_000);
-  t.true(beat(0));
+  t.true(await beat(0));
   await new Promise((resolve) => setTimeout(resolve, 150));
   t.is(await revision(), registered, 'an unchanged heartbeat 10 s later is not copied');
 
-  t.true(beat(4));
-  await waitFor(() => b.db.getEdge('edge-01')?.policyVersion === 4, 5_000, 'policy version on b');
+  t.true(await beat(4));
+  await waitFor(
+    async () => (await b.db.registry.get('edge-01'))?.policyVersion === 4,
+    5_000,
+    'policy version on b',
+  );
   const changed = await revision();
   t.true(changed > registered);
 
   clock.advance(LAST_SEEN_EVERY_MS);
-  t.true(beat(4));
+  t.true(await beat(4));
   await waitFor(
-    () => b.db.getEdge('edge-01')?.lastSeenMs === clock.now(),
+    async () => (await b.db.registry.get('edge-01'))?.lastSeenMs === clock.now(),
     5_000,
     'last-seen on b after 30 s',
   );
   t.true((await revision()) > changed);
 
-  a.db.recordPolicyAck({
+  await a.db.policies.recordAck({
     edgeId: 'edge-01',
     version: 4,
     applied: false,
     reason: 'lighting: out of range',
     timeMs: 5,
   });
-  await waitFor(() => b.db.policyAck(4, 'edge-01') !== undefined, 5_000, 'ack on b');
-  t.like(b.db.policyAck(4, 'edge-01'), { applied: false, reason: 'lighting: out of range' });
+  await waitFor(async () => (await b.db.policies.ack(4, 'edge-01')) !== undefined, 5_000, 'ack on b');
+  t.like(await b.db.policies.ack(4, 'edge-01'), { applied: false, reason: 'lighting: out of range' });
 });

@@ -1,6 +1,6 @@
 // The write path of a replicated coordinator: every change to shared state goes to JetStream KV,
 // and every replica (this one included) stores it through its mirror (state-mirror.ts).
-//   - Registry and acks: CoordinatorDb reports its writes (setChangeListener); they are copied to
+//   - Registry and acks: the SQLite store reports its writes (setChangeListener); they are copied to
 //     KV after the local commit. Edges talk to one replica at a time, so per-edge last writer wins.
 //   - Policy versions: allocated with kv.create on `v.<version>`, which succeeds for exactly one
 //     writer; the loser learns the version is taken and tries the next, re-signed. Two replicas can
@@ -13,8 +13,9 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
 import type { PolicyReplication, PublishMeta } from '../policies/policy-publisher.js';
-import type { RolloutRecord, RolloutStore } from '../rollouts/rollout-store.js';
-import type { CoordinatorDb, RegistryChange } from '../store/coordinator-db.js';
+import type { RolloutRecord } from '../rollouts/rollout-store.js';
+import type { RegistryChange } from '../store/coordinator-store.js';
+import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { StateBuckets } from './state-buckets.js';
 import {
   decodeEntry,
@@ -49,8 +50,7 @@ export function isCasConflict(err: unknown): boolean {
 export interface ReplicatedWritesOptions {
   readonly buckets: StateBuckets;
   readonly mirror: StateMirror;
-  readonly db: CoordinatorDb;
-  readonly rollouts: RolloutStore;
+  readonly db: SqliteStore;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -58,8 +58,7 @@ export interface ReplicatedWritesOptions {
 export class ReplicatedWrites implements PolicyReplication {
   readonly #buckets: StateBuckets;
   readonly #mirror: StateMirror;
-  readonly #db: CoordinatorDb;
-  readonly #rollouts: RolloutStore;
+  readonly #db: SqliteStore;
   readonly #log: Logger;
   readonly #now: () => number;
   /** Edges and acks written locally and not yet copied to KV. */
@@ -78,7 +77,6 @@ export class ReplicatedWrites implements PolicyReplication {
     this.#buckets = options.buckets;
     this.#mirror = options.mirror;
     this.#db = options.db;
-    this.#rollouts = options.rollouts;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     options.db.setChangeListener((change) => this.#queue(change));
@@ -102,7 +100,7 @@ export class ReplicatedWrites implements PolicyReplication {
     const now = this.#now();
     for (const [id, registered] of this.#dirtyEdges) {
       this.#dirtyEdges.delete(id);
-      const row = this.#db.edgeRegistryRow(id);
+      const row = this.#db.registry.registryRow(id);
       if (!row) continue;
       const fields = JSON.stringify([
         row.district,
@@ -127,7 +125,7 @@ export class ReplicatedWrites implements PolicyReplication {
       // One key per edge holds its latest verdict (state-entries.ts): a verdict on an older
       // version than one already copied (a retry that lost the race) would move it backwards.
       if (version < (this.#ackSent.get(edgeId) ?? 0)) continue;
-      const ack = this.#db.policyAck(version, edgeId);
+      const ack = this.#db.policies.ackNow(version, edgeId);
       if (!ack) continue;
       this.#ackSent.set(edgeId, version);
       const entry: AckEntry = { version, applied: ack.applied, reason: ack.reason, timeMs: ack.timeMs };
@@ -164,7 +162,7 @@ export class ReplicatedWrites implements PolicyReplication {
     sign: (version: number) => calle.v1.PolicyBundle,
     meta: PublishMeta,
   ): Promise<calle.v1.PolicyBundle> {
-    let version = this.#db.latestPolicyVersion() + 1;
+    let version = this.#db.policies.latestVersionNow() + 1;
     for (let attempt = 1; ; attempt++) {
       const bundle = sign(version);
       const rollout = meta.rollout?.(version) as RolloutRecord | undefined;
@@ -181,7 +179,7 @@ export class ReplicatedWrites implements PolicyReplication {
         if (!isCasConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
         this.#log.debug({ version }, 'policy version taken by another replica; trying the next');
         // The mirror may have learnt of several newer versions meanwhile.
-        version = Math.max(version + 1, this.#db.latestPolicyVersion() + 1);
+        version = Math.max(version + 1, this.#db.policies.latestVersionNow() + 1);
         continue;
       }
       await this.#mirror.applied('policies', revision);
@@ -194,7 +192,7 @@ export class ReplicatedWrites implements PolicyReplication {
    * revision read here. False when the entry is gone or changed meanwhile (another replica's
    * refresh: the next pass looks again). Every mirror checks it is a refresh before storing it.
    */
-  async refreshPolicy(version: number, bundle: calle.v1.PolicyBundle): Promise<boolean> {
+  async refresh(version: number, bundle: calle.v1.PolicyBundle): Promise<boolean> {
     const key = policyKey(version);
     const entry = await this.#buckets.policies.get(key);
     if (!entry || entry.operation !== 'PUT') return false;
@@ -217,14 +215,14 @@ export class ReplicatedWrites implements PolicyReplication {
   // --- rollout records -----------------------------------------------------------------------
 
   /** RolloutReplication.update (rollout-manager.ts). */
-  async updateRollout(
+  async update(
     id: number,
     change: (current: RolloutRecord) => Partial<RolloutRecord> | undefined,
     retry: boolean,
   ): Promise<RolloutRecord | undefined> {
     // Read synchronously, before any await: the revision that matches the record the caller saw.
     let revision = this.#mirror.rolloutRevision(id);
-    let current = this.#rollouts.get(id);
+    let current = this.#db.rollouts.getNow(id)?.record;
     const key = rolloutKey(id);
     for (let attempt = 1; ; attempt++) {
       if (!current) throw new Error(`rollout ${id}: no record to change`);
@@ -240,7 +238,7 @@ export class ReplicatedWrites implements PolicyReplication {
             ? await this.#buckets.rollouts.create(key, bytes)
             : await this.#buckets.rollouts.update(key, bytes, revision);
         await this.#mirror.applied('rollouts', stored);
-        return this.#rollouts.get(id);
+        return this.#db.rollouts.getNow(id)?.record;
       } catch (err) {
         if (!isCasConflict(err)) throw err;
         if (!retry) {

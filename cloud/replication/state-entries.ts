@@ -3,7 +3,7 @@
 // `nats kv get` when something goes wrong, and their shape follows the SQLite rows they mirror.
 // Policy bundles travel as base64 of their protobuf bytes, exactly as signed (a re-encoding could
 // change the bytes an edge verifies).
-import type { PolicyAckRow } from '../store/coordinator-db.js';
+import type { PolicyAckRow } from '../store/coordinator-store.js';
 import type { RolloutRecord } from '../rollouts/rollout-store.js';
 
 export const BUCKETS = {

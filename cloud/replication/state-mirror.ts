@@ -23,9 +23,9 @@ import type { Logger } from 'pino';
 import { v1 } from '../../proto/index.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { PublishedPolicy } from '../policies/policy-publisher.js';
-import { RefreshedBundles } from '../policies/refreshed-bundles.js';
-import { upgradeRecord, type RolloutRecord, type RolloutStore } from '../rollouts/rollout-store.js';
-import type { CoordinatorDb, EdgeRegistryRow } from '../store/coordinator-db.js';
+import { upgradeRecord, type RolloutRecord } from '../rollouts/rollout-store.js';
+import type { EdgeRegistryRow } from '../store/coordinator-store.js';
+import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { decodeEnrolment, rowOf } from './enrolment-bucket.js';
 import type { MirrorProgress } from './mirror-progress.js';
 import type { StateBuckets } from './state-buckets.js';
@@ -40,18 +40,17 @@ import {
 
 /** Where the mirror reports what it stored. */
 export interface MirrorSink {
-  /** A policy version newly stored here (PolicyPublisher.announce). */
-  announce(policy: PublishedPolicy): void;
+  /** A policy version newly stored here (PolicyPublisher.announce); resolves once it is dealt with. */
+  announce(policy: PublishedPolicy): void | Promise<void>;
   /** A rollout record stored here (RolloutManager.applyReplicated). */
   rollout(record: RolloutRecord): void;
   /** A stored version replaced by its re-signed copy (PolicyPublisher.announceRefresh). */
-  refresh?(policy: PublishedPolicy): void;
+  refresh?(policy: PublishedPolicy): void | Promise<void>;
 }
 
 export interface StateMirrorOptions {
   readonly buckets: StateBuckets;
-  readonly db: CoordinatorDb;
-  readonly rollouts: RolloutStore;
+  readonly db: SqliteStore;
   /** The enrolment tables EdgeAdmission reads (on the same SQLite file as `db`). */
   readonly enrolment: EnrolmentStore;
   /** Where the large buckets' applied revisions are kept (mirror-progress.ts); absent: read all. */
@@ -75,10 +74,8 @@ interface Waiter {
 
 export class StateMirror {
   readonly #buckets: StateBuckets;
-  readonly #db: CoordinatorDb;
-  readonly #rollouts: RolloutStore;
+  readonly #db: SqliteStore;
   readonly #enrolment: EnrolmentStore;
-  readonly #refreshed: RefreshedBundles;
   readonly #log: Logger;
   readonly #progress: MirrorProgress | undefined;
   /** Each resumable bucket's stream creation time, the identity its progress is kept under. */
@@ -98,9 +95,7 @@ export class StateMirror {
   constructor(options: StateMirrorOptions) {
     this.#buckets = options.buckets;
     this.#db = options.db;
-    this.#rollouts = options.rollouts;
     this.#enrolment = options.enrolment;
-    this.#refreshed = new RefreshedBundles(options.db.sqlite);
     this.#progress = options.progress;
     this.#log = options.log;
   }
@@ -217,7 +212,7 @@ export class StateMirror {
         // Grouped: at 10,000 edges these arrive by the hundred per second, and one fsync each
         // (synchronous=FULL) would cost more than the heartbeats themselves.
         void this.#db.grouped
-          .submit(() => this.#db.putReplicatedEdge(row))
+          .submit(() => this.#db.registry.putReplicated(row))
           .catch((err: unknown) => this.#log.error({ err, key: entry.key }, 'mirror: edge not stored'));
         return;
       }
@@ -226,7 +221,7 @@ export class StateMirror {
         const ack = { ...decodeEntry<AckEntry>(entry.value, what), edgeId: entry.key };
         if (!Number.isSafeInteger(ack.version)) throw new Error(`${what}: no version in the verdict`);
         void this.#db.grouped
-          .submit(() => this.#db.putReplicatedAck(ack))
+          .submit(() => this.#db.policies.putReplicatedAck(ack))
           .catch((err: unknown) => this.#log.error({ err, key: entry.key }, 'mirror: ack not stored'));
         return;
       }
@@ -236,16 +231,16 @@ export class StateMirror {
         const policy = decodeEntry<PolicyEntry>(entry.value, what);
         // The gate first (see the head of this file); a record already here is newer.
         const rollout = policy.rollout && upgradeRecord(policy.rollout);
-        if (rollout && !this.#rollouts.get(rollout.id)) {
-          this.#rollouts.put(rollout);
+        if (rollout && !this.#db.rollouts.getNow(rollout.id)) {
+          this.#db.rollouts.put(rollout);
           this.#sink?.rollout(rollout);
         }
         const bytes = Buffer.from(policy.bundle, 'base64');
         const bundle = v1.PolicyBundle.decode(bytes);
         if (Number(bundle.version) !== version)
           throw new Error(`${what}: holds a bundle signed as version ${bundle.version}`);
-        if (this.#db.storePolicyAt(version, bytes, policy.createdMs)) {
-          this.#sink?.announce({
+        if (this.#db.policies.storeAt(version, bytes, policy.createdMs)) {
+          void this.#sink?.announce({
             version,
             bundle,
             ...(policy.rollbackOf !== undefined ? { rollbackOf: policy.rollbackOf } : {}),
@@ -253,8 +248,8 @@ export class StateMirror {
           return;
         }
         // Stored already: the same bytes (a replay at start), or a refresh of them.
-        const refresh = this.#refreshed.replace(version, bytes);
-        if (refresh.replaced) this.#sink?.refresh?.({ version, bundle });
+        const refresh = this.#db.policies.replaceRefreshedNow(version, bytes);
+        if (refresh.replaced) void this.#sink?.refresh?.({ version, bundle });
         else if (refresh.conflict) throw new Error(`${what}: not stored, ${refresh.reason}`);
         return;
       }
@@ -270,7 +265,7 @@ export class StateMirror {
         if (id === undefined) throw new Error(`${what}: key is not r.<id>`);
         const record = upgradeRecord(decodeEntry<RolloutRecord>(entry.value, what));
         if (record.id !== id) throw new Error(`${what}: holds rollout ${record.id}`);
-        this.#rollouts.put(record);
+        this.#db.rollouts.put(record);
         this.#rolloutRevisions.set(id, entry.revision);
         this.#sink?.rollout(record);
         return;

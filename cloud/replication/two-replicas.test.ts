@@ -73,7 +73,11 @@ test('replication — two replicas: publish on B reaches edges on A, A dies mid-
   const v1 = await b.publish({ target: centro, lighting: lighting(50) });
   t.is(Number(v1.version), 1);
   await waitFor(() => edges.every((e) => e.applied === 1), 5_000, 'v1 applied on every edge');
-  await waitFor(() => b.policyAcks(1).filter((x) => x.applied).length === IDS.length, 5_000, 'acks on b');
+  await waitFor(
+    async () => (await b.policyAcks(1)).filter((x) => x.applied).length === IDS.length,
+    5_000,
+    'acks on b',
+  );
   t.false(
     IDS.some((id) => watchingOn('b', id)),
     'no edge talked to b yet',
@@ -98,7 +102,7 @@ test('replication — two replicas: publish on B reaches edges on A, A dies mid-
   await waitFor(() => edges.every((e) => e.applied === 5), 5_000, 'v5 applied on every edge');
 
   // A staged rollout started on A (the leader); A dies once the canary has it.
-  const rollout = await a.rollouts.startAsync(
+  const rollout = await a.rollouts.start(
     { target: centro, lighting: lighting(80) },
     { stages: [{ edges: 1 }, { percent: 50 }, { percent: 100 }], windowMs: 400, stageTimeoutMs: 10_000 },
   );
@@ -109,7 +113,7 @@ test('replication — two replicas: publish on B reaches edges on A, A dies mid-
     [false, false, false],
     'later stages must not have v6 yet',
   );
-  t.like(b.rollouts.get(6), { state: 'running', releasedStages: 1 }, 'b holds the same record');
+  t.like(await b.rollouts.get(6), { state: 'running', releasedStages: 1 }, 'b holds the same record');
   await a.close();
 
   // The edges fail over to B, which knows them without a new registration.
@@ -132,10 +136,14 @@ test('replication — two replicas: publish on B reaches edges on A, A dies mid-
 
   // B takes the lease and the rollout goes on, stage by stage, to completion.
   await waitFor(() => b.replica!.isLeader, 5_000, 'b takes the lease');
-  await waitFor(() => b.rollouts.get(6)?.state === 'completed', 10_000, 'rollout completed on b');
+  await waitFor(
+    async () => (await b.rollouts.get(6))?.state === 'completed',
+    10_000,
+    'rollout completed on b',
+  );
   await waitFor(() => edges.every((e) => e.applied === 6), 5_000, 'v6 applied on every edge');
-  t.like(b.rollouts.get(6), { releasedStages: 3, rollbackVersion: null });
-  t.is(b.policyAcks(6).filter((x) => x.applied).length, IDS.length);
+  t.like(await b.rollouts.get(6), { releasedStages: 3, rollbackVersion: null });
+  t.is((await b.policyAcks(6)).filter((x) => x.applied).length, IDS.length);
 });
 
 test('replication — operator actions on the replica that does not lead: the leader follows the halt, resume and rollback', async (t) => {
@@ -153,36 +161,44 @@ test('replication — operator actions on the replica that does not lead: the le
   await waitFor(() => edges.every((e) => e.applied === 1), 5_000, 'v1 on every edge');
 
   // Started on b, gated by a (the leader) for the edges a serves.
-  const started = await b.rollouts.startAsync(
+  const started = await b.rollouts.start(
     { target: centro, lighting: lighting(90) },
     { stages: [{ edges: 1 }, { percent: 100 }], windowMs: 300, stageTimeoutMs: 10_000 },
   );
   t.like(started, { id: 2, version: 2, rollbackTo: 1 });
   await waitFor(() => edges[0]!.applied === 2, 5_000, 'canary applied v2');
-  const halted = await b.rollouts.haltAsync(2);
+  const halted = await b.rollouts.halt(2);
   t.like(halted, { state: 'halted', releasedStages: 1 });
-  await waitFor(() => a.rollouts.get(2)?.state === 'halted', 5_000, 'a sees the halt');
+  await waitFor(async () => (await a.rollouts.get(2))?.state === 'halted', 5_000, 'a sees the halt');
   await new Promise((resolve) => setTimeout(resolve, 900)); // three windows: a must not release
-  t.like(a.rollouts.get(2), { state: 'halted', releasedStages: 1 });
+  t.like(await a.rollouts.get(2), { state: 'halted', releasedStages: 1 });
   t.false(edges[1]!.received.includes(2), 'a halted rollout releases no further stage');
-  await t.throwsAsync(b.rollouts.haltAsync(2), {
+  await t.throwsAsync(b.rollouts.halt(2), {
     message: /rollout 2 is halted; this needs it to be running/,
   });
 
-  t.like(await b.rollouts.resumeAsync(2), { state: 'running' });
-  await waitFor(() => a.rollouts.get(2)?.state === 'completed', 8_000, 'completed by a after the resume');
+  t.like(await b.rollouts.resume(2), { state: 'running' });
+  await waitFor(
+    async () => (await a.rollouts.get(2))?.state === 'completed',
+    8_000,
+    'completed by a after the resume',
+  );
   await waitFor(() => edges.every((e) => e.applied === 2), 5_000, 'v2 on every edge');
 
-  const rolledBack = await b.rollouts.rollbackAsync(2);
+  const rolledBack = await b.rollouts.rollback(2);
   t.like(rolledBack, { state: 'rolled_back', rollbackVersion: 3, reason: 'rolled back by the operator' });
   await waitFor(() => edges.every((e) => e.applied === 3), 5_000, 'the rollback (v3) on every edge');
   // Whichever replica leads hears of v3 as a newer version for the same target; it must not count
   // as superseding the rollout it rolls back.
-  await waitFor(() => a.rollouts.get(2)?.state !== 'completed', 5_000, 'a hears of the rollback');
+  await waitFor(
+    async () => (await a.rollouts.get(2))?.state !== 'completed',
+    5_000,
+    'a hears of the rollback',
+  );
   await new Promise((resolve) => setTimeout(resolve, 200));
   for (const c of [a, b])
     t.like(
-      c.rollouts.get(2),
+      await c.rollouts.get(2),
       { state: 'rolled_back', rollbackVersion: 3 },
       'not superseded by its own rollback',
     );
@@ -192,13 +208,16 @@ test('replication — operator actions on the replica that does not lead: the le
   t.is(v3.policy.lighting.presenceLevelPct, 50, 'v3 carries v1’s content');
 
   // A plain publication for the same target, on b, supersedes a running rollout (recorded by a).
-  await b.rollouts.startAsync(
+  await b.rollouts.start(
     { target: centro, lighting: lighting(70) },
     { stages: [{ edges: 1 }, { percent: 100 }], windowMs: 60_000, stageTimeoutMs: 60_000 },
   );
   await waitFor(() => edges[0]!.applied === 4, 5_000, 'canary applied v4');
   t.is(Number((await b.publish({ target: centro, lighting: lighting(20) })).version), 5);
-  await waitFor(() => b.rollouts.get(4)?.state === 'superseded', 5_000, 'rollout 4 superseded');
-  t.like(b.rollouts.get(4), { reason: 'superseded by version 5 for the same target', rollbackVersion: null });
+  await waitFor(async () => (await b.rollouts.get(4))?.state === 'superseded', 5_000, 'rollout 4 superseded');
+  t.like(await b.rollouts.get(4), {
+    reason: 'superseded by version 5 for the same target',
+    rollbackVersion: null,
+  });
   await waitFor(() => edges.every((e) => e.applied === 5), 5_000, 'v5 on every edge');
 });

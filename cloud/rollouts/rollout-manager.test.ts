@@ -56,7 +56,7 @@ async function setup(t: ExecutionContext, verdicts: Record<string, LightEdgeOpti
   );
   t.teardown(() => edges.forEach((e) => e.close()));
   // The version the rollout would roll back to, already on every edge.
-  coordinator.publishPolicy({ target: { districts: ['centro'] }, lighting: lighting(50) });
+  await coordinator.publish({ target: { districts: ['centro'] }, lighting: lighting(50) });
   await waitFor(() => edges.every((e) => e.applied === 1), 5_000, 'baseline v1 on every edge');
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${coordinator.httpUrl}${path}`, {
@@ -92,7 +92,7 @@ test('rollouts — a healthy rollout goes stage by stage, holding the version ba
   // so the canary stage is observable before stage 2 is released.
   const created = await api('POST', '/api/rollouts', staged({ windowMs: 1_000 }));
   t.is(created.status, 201);
-  t.like(created.body, { id: 1, version: 2, state: 'running', stage: 1 });
+  t.like(created.body, { id: 2, version: 2, state: 'running', stage: 1 });
   t.deepEqual(
     created.body.stages.map((s) => s.edges),
     [1, 1, 3],
@@ -105,14 +105,14 @@ test('rollouts — a healthy rollout goes stage by stage, holding the version ba
   );
   await waitFor(() => edges[1]!.applied === 2, 5_000, 'stage 2 released');
   t.false(edges[2]!.received.includes(2), 'stage 3 must not have it during stage 2');
-  await waitFor(async () => (await rollout(1)).stage === 3, 5_000, 'stage 3');
+  await waitFor(async () => (await rollout(2)).stage === 3, 5_000, 'stage 3');
   await waitFor(() => edges[2]!.applied === 2 && edges[4]!.applied === 2, 5_000, 'stage 3 applied');
   t.true(edges[3]!.received.includes(2));
-  t.like(await rollout(1), { state: 'running', stage: 3 });
+  t.like(await rollout(2), { state: 'running', stage: 3 });
   // Until STAGE3B acks, stage 3 cannot complete; the operator halts it, then rolls it back.
-  t.like((await api('POST', '/api/rollouts/1/halt')).body, { state: 'halted' });
-  t.is((await api('POST', '/api/rollouts/1/halt')).status, 409);
-  t.like((await api('POST', '/api/rollouts/1/resume')).body, { state: 'running' });
+  t.like((await api('POST', '/api/rollouts/2/halt')).body, { state: 'halted' });
+  t.is((await api('POST', '/api/rollouts/2/halt')).status, 409);
+  t.like((await api('POST', '/api/rollouts/2/resume')).body, { state: 'running' });
   t.is((await api('GET', '/api/rollouts/99')).status, 404);
   t.is((await api('POST', '/api/rollouts', staged({ stages: '1,10%' }))).status, 400);
   t.like((await api('POST', '/api/rollouts', staged({ rollbackTo: 42 }))).body, {
@@ -129,10 +129,10 @@ test('rollouts — all stages healthy: the rollout completes and every edge ends
   const { edges, api, rollout } = await setup(t);
   const created = await api('POST', '/api/rollouts', staged({ windowMs: 50 }));
   t.is(created.status, 201);
-  await waitFor(async () => (await rollout(1)).state === 'completed', 8_000, 'completed');
+  await waitFor(async () => (await rollout(2)).state === 'completed', 8_000, 'completed');
   await waitFor(() => edges.every((e) => e.applied === 2), 5_000, 'every edge on v2');
   t.deepEqual(
-    (await rollout(1)).stages.map((s) => [s.applied, s.pending.length]),
+    (await rollout(2)).stages.map((s) => [s.applied, s.pending.length]),
     [
       [1, 0],
       [1, 0],
@@ -149,8 +149,8 @@ test('rollouts — a refusal in stage 2 halts and rolls back by itself; later st
         : { applied: true, reason: '' },
   });
   t.is((await api('POST', '/api/rollouts', staged({ windowMs: 50 }))).status, 201);
-  await waitFor(async () => (await rollout(1)).state === 'rolled_back', 8_000, 'rolled back');
-  const r = await rollout(1);
+  await waitFor(async () => (await rollout(2)).state === 'rolled_back', 8_000, 'rolled back');
+  const r = await rollout(2);
   t.like(r, { rollbackTo: 1, rollbackVersion: 3, stage: 2 });
   t.regex(r.reason, new RegExp(`stage 2: edge ${STAGE2} refused version 2: lighting: level out of range`));
   await waitFor(() => edges.every((e) => e.applied === 3), 5_000, 'every edge on the rollback version');
@@ -180,14 +180,14 @@ test('rollouts — a critical alarm from a released edge, or a stage timeout, ro
   await jetstream(nc).publish(eventSubject(CANARY), encodeMessage(v1.Event, event), {
     msgID: messageId(CANARY, 1),
   });
-  await waitFor(async () => (await rollout(1)).state === 'rolled_back', 8_000, 'rolled back on the alarm');
-  t.regex((await rollout(1)).reason, new RegExp(`critical alarm LAMP_FAILURE on edge ${CANARY}`));
+  await waitFor(async () => (await rollout(2)).state === 'rolled_back', 8_000, 'rolled back on the alarm');
+  t.regex((await rollout(2)).reason, new RegExp(`critical alarm LAMP_FAILURE on edge ${CANARY}`));
 
   // Second rollout: STAGE3A (in stage 3 of 1,40%,100%) never answers → timeout.
   const second = await api('POST', '/api/rollouts', staged({ windowMs: 25, stageTimeoutMs: 500 }));
   t.is(second.status, 201);
-  await waitFor(async () => (await rollout(2)).state === 'rolled_back', 8_000, 'rolled back on timeout');
-  t.regex((await rollout(2)).reason, new RegExp(`stage 3 timed out after 500 ms; not applied on ${STAGE3A}`));
+  await waitFor(async () => (await rollout(4)).state === 'rolled_back', 8_000, 'rolled back on timeout');
+  t.regex((await rollout(4)).reason, new RegExp(`stage 3 timed out after 500 ms; not applied on ${STAGE3A}`));
 });
 
 test('rollouts — calle policy push --staged, rollout status, halt and rollback from the command line', async (t) => {
@@ -200,18 +200,18 @@ test('rollouts — calle policy push --staged, rollout status, halt and rollback
     runPolicyCommand([...args, '--coordinator', coordinator.httpUrl], io);
 
   t.is(await cli('push', file, '--staged', '1,40%,100%', '--window', '50', '--stage-timeout', '60000'), 0);
-  t.regex(out.at(-1)!, /^rollout 1: policy 2 published to stage 1 of 3 \(1 → 1 → 3 edges\)/);
+  t.regex(out.at(-1)!, /^rollout 2: policy 2 published to stage 1 of 3 \(1 → 1 → 3 edges\)/);
   await waitFor(() => edges[4]!.applied === 2, 8_000, 'stage 3 reached its last edge');
   t.is(await cli('rollout', 'status'), 0);
   t.regex(
     out.join('\n'),
     new RegExp(
-      `rollout 1: policy 2 running, stage 3 of 3\\n.*\\n.*\\n {2}stage 3: 3 edge\\(s\\), 2 applied, 0 refused, 1 pending \\(${STAGE3A}\\)`,
+      `rollout 2: policy 2 running, stage 3 of 3\\n.*\\n.*\\n {2}stage 3: 3 edge\\(s\\), 2 applied, 0 refused, 1 pending \\(${STAGE3A}\\)`,
     ),
   );
-  t.is(await cli('rollout', 'halt', '1'), 0);
+  t.is(await cli('rollout', 'halt', '2'), 0);
   t.regex(out.at(-4)!, /halted/);
-  t.is(await cli('rollout', 'rollback', '1'), 0);
+  t.is(await cli('rollout', 'rollback', '2'), 0);
   t.regex(
     out.at(-4)!,
     /rolled back, stage 3 of 3 — rolled back by the operator \(rolled back as policy 3, content of 1\)/,
@@ -236,7 +236,7 @@ test('rollouts — a coordinator restart mid-rollout keeps the gate: held stages
   // Restarted inside the canary's window: every edge reconnects to the new process and resumes
   // from its applied version, and the new process must go on holding v2 back from later stages.
   await restart();
-  await waitFor(async () => (await rollout(1)).state === 'completed', 15_000, 'completed after the restart');
+  await waitFor(async () => (await rollout(2)).state === 'completed', 15_000, 'completed after the restart');
   await waitFor(() => edges.every((e) => e.applied === 2), 5_000, 'every edge on v2');
   // Timed from the canary's delivery, so a slow restart cannot make this flaky, only an early
   // release can fail it: stage 2 after one window, stage 3 after two.
@@ -251,13 +251,13 @@ test('rollouts — a newer version for the same target supersedes a running roll
   t.is((await api('POST', '/api/rollouts', staged({ windowMs: 5_000 }))).status, 201); // v2
   await waitFor(() => edges[0]!.applied === 2, 5_000, 'canary applied');
   const second = await api('POST', '/api/rollouts', staged({ windowMs: 50 })); // v3
-  t.like(second.body, { id: 2, version: 3 });
-  t.like(await rollout(1), { state: 'superseded', reason: 'superseded by version 3 for the same target' });
-  await waitFor(async () => (await rollout(2)).state === 'completed', 8_000, 'second rollout completed');
+  t.like(second.body, { id: 3, version: 3 });
+  t.like(await rollout(2), { state: 'superseded', reason: 'superseded by version 3 for the same target' });
+  await waitFor(async () => (await rollout(3)).state === 'completed', 8_000, 'second rollout completed');
   await waitFor(() => edges.every((e) => e.applied === 3), 5_000, 'every edge on v3');
   // A plain publish for the same target supersedes too; nothing was rolled back on the way.
   const third = await api('POST', '/api/rollouts', staged({ windowMs: 5_000 })); // v4
-  const plain = coordinator.publishPolicy({ target: { districts: ['centro'] }, lighting: lighting(20) });
+  const plain = await coordinator.publish({ target: { districts: ['centro'] }, lighting: lighting(20) });
   t.like(await rollout(third.body.id), { state: 'superseded', rollbackVersion: null });
   await waitFor(() => edges.every((e) => e.applied === Number(plain.version)), 5_000, 'every edge on v5');
   t.is(Number(plain.version), 5);

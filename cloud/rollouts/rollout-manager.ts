@@ -12,18 +12,22 @@
 // the released stages therefore never holds the version, whatever it does. The state lives in
 // the store, so a restarted coordinator resumes the gate where it stood (stage timers included).
 //
-// Replicated (cloud/replication): records live in JetStream KV and every replica's store is a
-// mirror of them. Only the replica holding the leader lease evaluates gates; every change is a
-// compare-and-set on the record's KV revision, so an operator's halt on one replica and the
-// leader's stage release on another cannot overwrite each other. Publishing is asynchronous there,
-// so operators use the *Async methods (the synchronous ones throw).
+// One asynchronous API whatever the deployment. Records are changed through the replication
+// interface (RolloutReplication: the store's compare-and-set, cloud/replication/store-writes.ts, or
+// JetStream KV for SQLite replicas), which reports every stored record back (applyReplicated).
+// Only the leader evaluates gates (always, for a lone coordinator); every change names the
+// revision it was decided on, so an operator's halt on one coordinator and the leader's stage
+// release on another cannot overwrite each other.
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { PolicyHistory } from '../policies/policy-history.js';
 import type { PolicyDraft, PolicyPublisher } from '../policies/policy-publisher.js';
-import { targetMatches } from '../policies/policy-target.js';
-import { DEFAULT_STAGES, planStages, stageOf, type StagePlan, type StageSize } from './rollout-plan.js';
-import type { EdgeView, RolloutRecord, RolloutStore } from './rollout-store.js';
+import type { CoordinatorStore, EdgeView } from '../store/coordinator-store.js';
+import { RolloutError, RolloutErrors } from './rollout-errors.js';
+import { decideGate } from './rollout-gate.js';
+import { stageOf } from './rollout-plan.js';
+import { firstRecord, normalTarget, planRollout, type RolloutOptions } from './rollout-start.js';
+import type { RolloutRecord } from './rollout-store.js';
 
 /** What PolicyService.Watch needs from rollouts (cloud/grpc/policy-service.ts). */
 export interface DeliveryGate {
@@ -33,16 +37,16 @@ export interface DeliveryGate {
   onRelease(listener: (version: number) => void): () => void;
 }
 
-/** Replicated rollouts (cloud/replication/replicated-writes.ts and leader-lease.ts). */
+/** Where records change (cloud/replication: store-writes.ts, or replicated-writes.ts in KV). */
 export interface RolloutReplication {
-  /** Whether this replica holds the leader lease: only the leader evaluates gates. */
+  /** Whether this coordinator is the leader: only the leader evaluates gates. */
   isLeader(): boolean;
   /**
    * Compare-and-set of one record: `change` gets the record and returns the fields to change, or
    * undefined to leave it as it is (a throw rejects). Without `retry` the revision this replica
    * knows now is the expected one and a lost race gives up (the gate decides again on the fresh
    * record); with it the change is re-applied to the newer record. Resolves with the record once
-   * this replica's mirror holds it, or undefined when nothing changed.
+   * it was reported back (applyReplicated), or undefined when nothing changed.
    */
   update(
     id: number,
@@ -51,69 +55,22 @@ export interface RolloutReplication {
   ): Promise<RolloutRecord | undefined>;
 }
 
-export const RolloutErrors = {
-  NOT_FOUND: 'CALLE_ERR_ROLLOUT_NOT_FOUND',
-  BAD_STATE: 'CALLE_ERR_ROLLOUT_STATE',
-  NO_EDGES: 'CALLE_ERR_ROLLOUT_NO_EDGES',
-  /** rollbackTo names a version that was never published. */
-  BAD_ROLLBACK: 'CALLE_ERR_ROLLOUT_ROLLBACK_UNKNOWN',
-} as const;
-
-export class RolloutError extends Error {
-  override readonly name = 'RolloutError';
-  constructor(
-    readonly code: (typeof RolloutErrors)[keyof typeof RolloutErrors],
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface RolloutOptions {
-  readonly stages?: readonly StageSize[];
-  /** Quiet time after a stage's last ack before the next stage; default 60 s. */
-  readonly windowMs?: number;
-  /** Time a stage may take to be applied by all its edges; default 10 min. */
-  readonly stageTimeoutMs?: number;
-  /** Version whose content a rollback restores; default: the newest earlier one with the same target. */
-  readonly rollbackTo?: number;
-}
-
 export interface RolloutManagerOptions {
-  readonly store: RolloutStore;
+  readonly store: CoordinatorStore;
   readonly publisher: PolicyPublisher;
   readonly history: PolicyHistory;
   readonly log: Logger;
   /** How often gates are evaluated; default 1 s. */
   readonly tickMs?: number;
   readonly now?: () => number;
-  /** Replicated coordinator (see the head of this file). */
-  readonly replication?: RolloutReplication;
+  /** Where records change (see the head of this file). */
+  readonly replication: RolloutReplication;
 }
 
-interface Plan {
-  readonly stages: StagePlan;
-  readonly spec: readonly StageSize[];
-  readonly rollbackTo: number | undefined;
-}
-
-interface Pending {
-  readonly cuts: readonly number[];
-}
-
-const normalTarget = (t: calle.v1.PolicyTarget.$Properties | null | undefined): string =>
-  JSON.stringify({
-    all: t?.allEdges === true,
-    districts: [...(t?.districts ?? [])].sort(),
-    tags: [...(t?.tags ?? [])].sort(),
-    edgeIds: [...(t?.edgeIds ?? [])].sort(),
-  });
-
-const listSome = (ids: readonly string[]): string =>
-  ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more`;
+export { RolloutError, RolloutErrors, type RolloutOptions };
 
 export class RolloutManager implements DeliveryGate {
-  readonly #store: RolloutStore;
+  readonly #store: CoordinatorStore;
   readonly #publisher: PolicyPublisher;
   readonly #history: PolicyHistory;
   readonly #log: Logger;
@@ -121,15 +78,11 @@ export class RolloutManager implements DeliveryGate {
   readonly #byVersion = new Map<number, RolloutRecord>();
   readonly #listeners = new Set<(version: number) => void>();
   readonly #timer: NodeJS.Timeout;
-  // Set only while publisher.publishPolicy runs for a new rollout: the publisher notifies Watch
-  // streams synchronously, before the rollout's version is known here.
-  #publishing: Pending | undefined;
   readonly #unsubscribe: () => void;
-  // The rollout whose own rollback is being published: not superseded by it.
-  #rollingBack: RolloutRecord | undefined;
-  readonly #replication: RolloutReplication | undefined;
-  // Rollouts with a replicated change on its way: the gate skips them until it has landed.
+  readonly #replication: RolloutReplication;
+  // Rollouts with a change on its way: the gate skips them until it has landed.
   readonly #inFlight = new Set<number>();
+  #ticking: Promise<void> | undefined;
 
   constructor(options: RolloutManagerOptions) {
     this.#store = options.store;
@@ -138,11 +91,10 @@ export class RolloutManager implements DeliveryGate {
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#replication = options.replication;
-    for (const r of this.#store.list()) this.#remember(r);
-    this.#unsubscribe = this.#publisher.subscribe(({ version, bundle, rollbackOf }) =>
+    this.#unsubscribe = this.#publisher.subscribe(async ({ version, bundle, rollbackOf }) =>
       this.#superseded(version, bundle, rollbackOf),
     );
-    this.#timer = setInterval(() => this.tick(), options.tickMs ?? 1_000);
+    this.#timer = setInterval(() => void this.tick(), options.tickMs ?? 1_000);
     this.#timer.unref();
   }
 
@@ -150,11 +102,7 @@ export class RolloutManager implements DeliveryGate {
 
   releasedTo(version: number, edgeId: string): boolean {
     const r = this.#byVersion.get(version);
-    if (!r) {
-      // While a rollout's version is being published, the version offered is that one (publishing
-      // is synchronous and nothing else publishes meanwhile): only its first stage may have it.
-      return this.#publishing ? stageOf(this.#publishing.cuts, edgeId) === 1 : true;
-    }
+    if (!r) return true;
     if (r.state === 'completed' || r.releasedStages >= r.cuts.length) return true;
     return stageOf(r.cuts, edgeId) <= r.releasedStages;
   }
@@ -169,147 +117,15 @@ export class RolloutManager implements DeliveryGate {
   // --- operator actions ----------------------------------------------------------------------
 
   /** Publishes `draft` as a new version and starts delivering it to its first stage. */
-  start(draft: PolicyDraft, options: RolloutOptions = {}): RolloutRecord {
-    this.#requireLocal('start');
-    const { stages, spec, rollbackTo } = this.#plan(draft, options);
-    this.#publishing = { cuts: stages.cuts };
-    let bundle: calle.v1.PolicyBundle;
-    try {
-      bundle = this.#publisher.publishPolicy(draft);
-    } finally {
-      this.#publishing = undefined;
-    }
-    const record = this.#record(this.#store.nextId(), Number(bundle.version), draft, options, {
-      stages,
-      spec,
-      rollbackTo,
-    });
-    this.#store.insert(record);
-    this.#remember(record);
-    this.#log.info(
-      { rollout: record.id, version: record.version, stages: stages.sizes, rollbackTo },
-      'rollout started',
-    );
-    return record;
-  }
-
-  #plan(draft: PolicyDraft, options: RolloutOptions): Plan {
-    const targeted = this.#store
-      .registeredEdges()
-      .filter((e) => targetMatches(draft.target, e))
-      .map((e) => e.id);
-    if (targeted.length === 0)
-      throw new RolloutError(
-        RolloutErrors.NO_EDGES,
-        'target: matches no registered edge; a staged rollout needs edges to stage',
-      );
-    if (options.rollbackTo !== undefined && !this.#history.get(options.rollbackTo))
-      throw new RolloutError(
-        RolloutErrors.BAD_ROLLBACK,
-        `rollbackTo: version ${options.rollbackTo} was never published, so there is nothing to roll back to`,
-      );
-    const spec = options.stages ?? DEFAULT_STAGES;
-    const stages = planStages(targeted, spec);
-    const rollbackTo = options.rollbackTo ?? this.#previousVersion(draft.target);
-    return { stages, spec, rollbackTo };
-  }
-
-  #record(
-    id: number,
-    version: number,
-    draft: PolicyDraft,
-    options: RolloutOptions,
-    { stages, spec, rollbackTo }: Plan,
-  ): RolloutRecord {
-    const now = this.#now();
-    return {
-      id,
-      version,
-      target: draft.target ?? null,
-      spec,
-      cuts: stages.cuts,
-      sizes: stages.sizes,
-      releasedStages: 1,
-      stageStartedMs: now,
-      allAppliedMs: null,
-      state: 'running',
-      reason: '',
-      rollbackTo: rollbackTo ?? null,
-      rollbackVersion: null,
-      windowMs: options.windowMs ?? 60_000,
-      stageTimeoutMs: options.stageTimeoutMs ?? 600_000,
-      createdMs: now,
-      updatedMs: now,
-    };
-  }
-
-  get(id: number): RolloutRecord | undefined {
-    return this.#store.get(id);
-  }
-
-  list(): RolloutRecord[] {
-    return this.#store.list();
-  }
-
-  /** Stops releasing stages; edges that have the version keep it. */
-  halt(id: number, reason = 'halted by the operator'): RolloutRecord {
-    this.#requireLocal('halt');
-    const r = this.#require(id, ['running']);
-    return this.#save(r, { state: 'halted', reason });
-  }
-
-  /** Continues a halted rollout: the current stage's gate starts afresh. */
-  resume(id: number): RolloutRecord {
-    this.#requireLocal('resume');
-    const r = this.#require(id, ['halted']);
-    return this.#save(r, { state: 'running', reason: '', stageStartedMs: this.#now(), allAppliedMs: null });
-  }
-
-  /** Publishes the previous content again for the whole target and ends the rollout. */
-  rollback(id: number, reason = 'rolled back by the operator'): RolloutRecord {
-    this.#requireLocal('rollback');
-    const r = this.#require(id, ['running', 'halted', 'completed']);
-    return this.#rollBack(r, reason);
-  }
-
-  /** Evaluates every running rollout's gate once. Runs on a timer; tests may call it directly. */
-  tick(): void {
-    if (this.#replication && !this.#replication.isLeader()) return;
-    const running = [...this.#byVersion.values()].filter(
-      (r) => r.state === 'running' && !this.#inFlight.has(r.id),
-    );
-    if (running.length === 0) return;
-    // Read once per tick for every running rollout: stages are hash cuts, so a stage's edges are
-    // the targeted registered edges whose hash falls in it (50,000 rows: a few tens of ms).
-    let edges: EdgeView[];
-    try {
-      edges = this.#store.registeredEdges();
-    } catch (err) {
-      this.#log.error({ err }, 'rollout gate: the registry could not be read');
-      return;
-    }
-    for (const r of running) {
-      try {
-        this.#evaluate(r, edges);
-      } catch (err) {
-        this.#log.error({ err, rollout: r.id }, 'rollout gate evaluation failed');
-      }
-    }
-  }
-
-  // --- the same actions for either mode (replicated: asynchronous) ----------------------------
-
-  /** start(), for either mode. */
-  async startAsync(draft: PolicyDraft, options: RolloutOptions = {}): Promise<RolloutRecord> {
-    if (!this.#replication) return this.start(draft, options);
-    const plan = this.#plan(draft, options);
-    // The id is the version: versions are already unique across replicas (a KV create each), so
-    // the rollout needs no allocator of its own.
-    const bundle = await this.#publisher.publishAsync(draft, {
-      rollout: (version) => this.#record(version, version, draft, options, plan),
+  async start(draft: PolicyDraft, options: RolloutOptions = {}): Promise<RolloutRecord> {
+    const plan = await planRollout(this.#store, this.#history, draft, options);
+    // The id is the version: versions are unique across coordinators already, so the rollout
+    // needs no allocator of its own.
+    const bundle = await this.#publisher.publish(draft, {
+      rollout: (version) => firstRecord(version, draft, options, plan, this.#now()),
     });
     const record = this.#byVersion.get(Number(bundle.version));
-    // publishAsync resolves after this replica's mirror stored the version and its record.
+    // publish resolves after the record was reported back (applyReplicated) and the version announced.
     if (!record) throw new Error(`rollout for version ${bundle.version} missing after its publication`);
     this.#log.info(
       { rollout: record.id, version: record.version, stages: plan.stages.sizes },
@@ -318,15 +134,21 @@ export class RolloutManager implements DeliveryGate {
     return record;
   }
 
-  /** halt(), for either mode. */
-  async haltAsync(id: number, reason = 'halted by the operator'): Promise<RolloutRecord> {
-    if (!this.#replication) return this.halt(id, reason);
+  async get(id: number): Promise<RolloutRecord | undefined> {
+    return (await this.#store.rollouts.get(id))?.record;
+  }
+
+  async list(): Promise<RolloutRecord[]> {
+    return (await this.#store.rollouts.list()).map((r) => r.record);
+  }
+
+  /** Stops releasing stages; edges that have the version keep it. */
+  async halt(id: number, reason = 'halted by the operator'): Promise<RolloutRecord> {
     return this.#operate(id, ['running'], () => ({ state: 'halted', reason }));
   }
 
-  /** resume(), for either mode. */
-  async resumeAsync(id: number): Promise<RolloutRecord> {
-    if (!this.#replication) return this.resume(id);
+  /** Continues a halted rollout: the current stage's gate starts afresh. */
+  async resume(id: number): Promise<RolloutRecord> {
     return this.#operate(id, ['halted'], () => ({
       state: 'running',
       reason: '',
@@ -335,23 +157,56 @@ export class RolloutManager implements DeliveryGate {
     }));
   }
 
-  /** rollback(), for either mode. */
-  async rollbackAsync(id: number, reason = 'rolled back by the operator'): Promise<RolloutRecord> {
-    if (!this.#replication) return this.rollback(id, reason);
-    const r = this.#require(id, ['running', 'halted', 'completed']);
-    return (
-      (await this.#rollBackReplicated(r, reason, ['running', 'halted', 'completed'])) ?? this.#current(id)
-    );
+  /** Publishes the previous content again for the whole target and ends the rollout. */
+  async rollback(id: number, reason = 'rolled back by the operator'): Promise<RolloutRecord> {
+    const states = ['running', 'halted', 'completed'] as const;
+    const r = await this.#require(id, states);
+    return (await this.#rollBack(r, reason, states)) ?? this.#current(id);
   }
 
   /**
-   * A record the replication mirror stored (written here or by another replica): remembered, and
-   * versions held by Watch streams re-offered when more edges may now have them.
+   * Evaluates every running rollout's gate once. Runs on a timer; tests may call it directly. A
+   * call while a tick is running waits for that one instead of starting another.
+   */
+  async tick(): Promise<void> {
+    this.#ticking ??= this.#tick().finally(() => {
+      this.#ticking = undefined;
+    });
+    return this.#ticking;
+  }
+
+  async #tick(): Promise<void> {
+    if (!this.#replication.isLeader()) return;
+    const running = [...this.#byVersion.values()].filter(
+      (r) => r.state === 'running' && !this.#inFlight.has(r.id),
+    );
+    if (running.length === 0) return;
+    // Read once per tick for every running rollout: stages are hash cuts, so a stage's edges are
+    // the targeted registered edges whose hash falls in it (50,000 rows: a few tens of ms).
+    let edges: EdgeView[];
+    try {
+      edges = await this.#store.registry.listRegistered();
+    } catch (err) {
+      this.#log.error({ err }, 'rollout gate: the registry could not be read');
+      return;
+    }
+    for (const r of running) {
+      try {
+        await this.#evaluate(r, edges);
+      } catch (err) {
+        this.#log.error({ err, rollout: r.id }, 'rollout gate evaluation failed');
+      }
+    }
+  }
+
+  /**
+   * A record stored (here or by another coordinator) and reported by the replication interface:
+   * remembered, and versions held by Watch streams re-offered when more edges may now have them.
    */
   applyReplicated(record: RolloutRecord): void {
     const before = this.#byVersion.get(record.version);
     const r = { ...record };
-    this.#remember(r);
+    this.#byVersion.set(r.version, r);
     const more =
       !before ||
       r.releasedStages > before.releasedStages ||
@@ -367,57 +222,33 @@ export class RolloutManager implements DeliveryGate {
 
   // --- internals -----------------------------------------------------------------------------
 
-  #evaluate(r: RolloutRecord, edges: readonly EdgeView[]): void {
-    const now = this.#now();
-    const stageNo = r.releasedStages;
-    const target = r.target as calle.v1.PolicyTarget.$Properties;
-    const targeted = new Set(edges.filter((e) => targetMatches(target, e)).map((e) => e.id));
-    const isReleased = (id: string): boolean => targeted.has(id) && stageOf(r.cuts, id) <= stageNo;
-    const stageEdges = [...targeted].filter((id) => stageOf(r.cuts, id) === stageNo);
-    const acks = this.#store.acks(r.version).filter((a) => isReleased(a.edgeId));
-    const refused = acks.find((a) => !a.applied);
-    if (refused) {
-      this.#fail(
-        r,
-        `stage ${stageNo}: edge ${refused.edgeId} refused version ${r.version}: ${refused.reason}`,
-      );
+  async #evaluate(r: RolloutRecord, edges: readonly EdgeView[]): Promise<void> {
+    const decision = decideGate({
+      record: r,
+      edges,
+      acks: await this.#store.policies.acks(r.version),
+      alarms: await this.#store.telemetry.criticalAlarmsSince(r.stageStartedMs),
+      nowMs: this.#now(),
+    });
+    if (decision.kind === 'wait') return;
+    if (decision.kind === 'fail') {
+      await this.#fail(r, decision.reason);
       return;
     }
-    const alarm = this.#store.criticalAlarmsSince(r.stageStartedMs).find((a) => isReleased(a.edgeId));
-    if (alarm) {
-      this.#fail(
-        r,
-        `stage ${stageNo}: critical alarm ${alarm.code} on edge ${alarm.edgeId}: ${alarm.message}`,
-      );
-      return;
-    }
-    const applied = new Set(acks.map((a) => a.edgeId));
-    const pending = stageEdges.filter((e) => !applied.has(e));
-    if (pending.length > 0) {
-      if (now - r.stageStartedMs >= r.stageTimeoutMs)
-        this.#fail(
-          r,
-          `stage ${stageNo} timed out after ${r.stageTimeoutMs} ms; not applied on ${listSome(pending)}`,
-        );
-      return;
-    }
-    if (r.allAppliedMs === null) {
-      this.#save(r, { allAppliedMs: now });
-      return;
-    }
-    if (now - r.allAppliedMs < r.windowMs) return;
-    if (stageNo >= r.cuts.length) {
-      this.#save(r, { state: 'completed' });
+    // A released stage: applyReplicated re-offers the held version once the record has landed.
+    await this.#save(r, decision.change);
+    if (decision.change.state === 'completed')
       this.#log.info({ rollout: r.id, version: r.version }, 'rollout completed');
-      return;
-    }
-    this.#save(r, { releasedStages: stageNo + 1, stageStartedMs: now, allAppliedMs: null });
-    this.#log.info(
-      { rollout: r.id, version: r.version, stage: stageNo + 1, edges: r.sizes[stageNo] },
-      'rollout stage released',
-    );
-    // Replicated: applyReplicated re-offers once the record has landed.
-    if (!this.#replication) this.#releaseListeners(r.version);
+    else if (decision.change.releasedStages !== undefined)
+      this.#log.info(
+        {
+          rollout: r.id,
+          version: r.version,
+          stage: decision.change.releasedStages,
+          edges: r.sizes[r.releasedStages],
+        },
+        'rollout stage released',
+      );
   }
 
   /**
@@ -426,59 +257,54 @@ export class RolloutManager implements DeliveryGate {
    * so its gate would time out and "roll back" over the operator's newer policy. Targets that only
    * overlap (a district inside an all-edges rollout) are not detected; see the report.
    */
-  #superseded(version: number, bundle: calle.v1.PolicyBundle, rollbackOf?: number): void {
+  async #superseded(version: number, bundle: calle.v1.PolicyBundle, rollbackOf?: number): Promise<void> {
+    const changes: Promise<void>[] = [];
     const target = normalTarget(bundle.target);
     for (const r of this.#byVersion.values()) {
       if (r.version >= version || (r.state !== 'running' && r.state !== 'halted')) continue;
-      if (this.#rollingBack === r || normalTarget(r.target as calle.v1.PolicyTarget.$Properties) !== target)
-        continue;
+      if (normalTarget(r.target as calle.v1.PolicyTarget.$Properties) !== target) continue;
       if (rollbackOf === r.id) continue;
       const change = {
         state: 'superseded',
         reason: `superseded by version ${version} for the same target`,
       } as const;
-      const superseded = (): void =>
-        this.#log.warn({ rollout: r.id, version: r.version, by: version }, 'rollout superseded');
-      if (!this.#replication) {
-        superseded();
-        this.#save(r, change);
-        continue;
-      }
-      // Replicated: every replica hears of the version and tries, not just the leader (a version
-      // announced while the lease changes hands would otherwise be missed for good); the
-      // compare-and-set lets the first one record it and turns the others into no-ops.
+      // Every coordinator hears of the version and tries, not just the leader (a version announced
+      // while the lead changes hands would otherwise be missed for good); the compare-and-set lets
+      // the first one record it and turns the others into no-ops.
       const replicated = this.#replication
         .update(r.id, (c) => (c.state === 'running' || c.state === 'halted' ? change : undefined), true)
-        .then((saved) => saved && superseded());
-      this.#track(r.id, replicated);
+        .then(
+          (saved) =>
+            saved && this.#log.warn({ rollout: r.id, version: r.version, by: version }, 'rollout superseded'),
+        );
+      changes.push(this.#track(r.id, replicated));
     }
+    await Promise.all(changes);
   }
 
-  #fail(r: RolloutRecord, reason: string): void {
+  async #fail(r: RolloutRecord, reason: string): Promise<void> {
     this.#log.warn({ rollout: r.id, version: r.version, reason }, 'rollout gate failed');
-    if (this.#replication) this.#track(r.id, this.#rollBackReplicated(r, reason, ['running', 'halted']));
-    else this.#rollBack(r, reason);
+    await this.#track(r.id, this.#rollBack(r, reason, ['running', 'halted']));
   }
 
   /**
-   * Replicated rollback: publish first, then record. A crash between the two leaves the rollout
-   * running with its rollback already on the edges (the next leader's gate then sees the newer
-   * version's acks, never its own, and rolls back again: same content, one more version), which
-   * is safer than a record saying "rolled back" with nothing published.
+   * Publish first, then record. A crash between the two leaves the rollout running with its
+   * rollback already on the edges (the next leader's gate then sees the newer version's acks, never
+   * its own, and rolls back again: same content, one more version), which is safer than a record
+   * saying "rolled back" with nothing published.
    */
-  async #rollBackReplicated(
+  async #rollBack(
     r: RolloutRecord,
     reason: string,
     from: readonly RolloutRecord['state'][],
   ): Promise<RolloutRecord | undefined> {
-    const replication = this.#replication!;
-    const old = r.rollbackTo === null ? undefined : this.#history.get(r.rollbackTo);
+    const old = r.rollbackTo === null ? undefined : await this.#history.get(r.rollbackTo);
     if (!old) {
       this.#log.error({ rollout: r.id, reason }, 'rollout halted: no earlier version to roll back to');
       const halted = { state: 'halted', reason: `${reason}; no earlier version to roll back to` } as const;
-      return replication.update(r.id, (c) => (from.includes(c.state) ? halted : undefined), true);
+      return this.#replication.update(r.id, (c) => (from.includes(c.state) ? halted : undefined), true);
     }
-    const bundle = await this.#publisher.publishAsync(
+    const bundle = await this.#publisher.publish(
       {
         target: r.target as calle.v1.PolicyTarget.$Properties,
         lighting: old.lighting ?? null,
@@ -492,21 +318,21 @@ export class RolloutManager implements DeliveryGate {
       { rollout: r.id, version: r.version, rollbackTo: r.rollbackTo, rollbackVersion, reason },
       'rollout rolled back',
     );
-    return replication.update(
+    return this.#replication.update(
       r.id,
       (c) => (from.includes(c.state) ? { state: 'rolled_back', reason, rollbackVersion } : undefined),
       true,
     );
   }
 
-  /** An operator's change on a replicated record, checked against the record it lands on. */
+  /** An operator's change, checked against the record it lands on. */
   async #operate(
     id: number,
     states: readonly RolloutRecord['state'][],
     change: (r: RolloutRecord) => Partial<RolloutRecord>,
   ): Promise<RolloutRecord> {
-    this.#require(id, states);
-    const saved = await this.#replication!.update(
+    await this.#require(id, states);
+    const saved = await this.#replication.update(
       id,
       (current) => {
         if (!states.includes(current.state))
@@ -521,24 +347,22 @@ export class RolloutManager implements DeliveryGate {
     return saved ?? this.#current(id);
   }
 
-  #current(id: number): RolloutRecord {
-    const stored = this.#store.get(id);
-    const r = stored && this.#byVersion.get(stored.version);
-    if (!r) throw new RolloutError(RolloutErrors.NOT_FOUND, `rollout ${id} does not exist`);
-    return r;
+  async #current(id: number): Promise<RolloutRecord> {
+    const stored = await this.#store.rollouts.get(id);
+    if (!stored) throw new RolloutError(RolloutErrors.NOT_FOUND, `rollout ${id} does not exist`);
+    return stored.record;
   }
 
-  /** Keeps the gate off a rollout until its replicated change has landed (or failed). */
-  #track(id: number, change: Promise<unknown>): void {
+  /** Keeps the gate off a rollout until its change has landed (or failed); never rejects. */
+  async #track(id: number, change: Promise<unknown>): Promise<void> {
     this.#inFlight.add(id);
-    change
-      .catch((err: unknown) => this.#log.warn({ err, rollout: id }, 'replicated rollout change failed'))
-      .finally(() => this.#inFlight.delete(id));
-  }
-
-  #requireLocal(action: string): void {
-    if (this.#replication)
-      throw new Error(`rollouts.${action}: this coordinator is replicated; use ${action}Async`);
+    try {
+      await change;
+    } catch (err) {
+      this.#log.warn({ err, rollout: id }, 'rollout change failed');
+    } finally {
+      this.#inFlight.delete(id);
+    }
   }
 
   #releaseListeners(version: number): void {
@@ -551,51 +375,8 @@ export class RolloutManager implements DeliveryGate {
     }
   }
 
-  #rollBack(r: RolloutRecord, reason: string): RolloutRecord {
-    const old = r.rollbackTo === null ? undefined : this.#history.get(r.rollbackTo);
-    if (!old) {
-      this.#log.error({ rollout: r.id, reason }, 'rollout halted: no earlier version to roll back to');
-      return this.#save(r, { state: 'halted', reason: `${reason}; no earlier version to roll back to` });
-    }
-    this.#rollingBack = r;
-    let bundle: calle.v1.PolicyBundle;
-    try {
-      bundle = this.#publisher.publishPolicy({
-        target: r.target as calle.v1.PolicyTarget.$Properties,
-        lighting: old.lighting ?? null,
-        traffic: old.traffic ?? null,
-        waste: old.waste ?? null,
-      });
-    } finally {
-      this.#rollingBack = undefined;
-    }
-    this.#log.warn(
-      {
-        rollout: r.id,
-        version: r.version,
-        rollbackTo: r.rollbackTo,
-        rollbackVersion: bundle.version,
-        reason,
-      },
-      'rollout rolled back',
-    );
-    return this.#save(r, { state: 'rolled_back', reason, rollbackVersion: Number(bundle.version) });
-  }
-
-  #previousVersion(target: calle.v1.PolicyTarget.$Properties | null | undefined): number | undefined {
-    const wanted = normalTarget(target);
-    const latest = this.#history.latestVersion();
-    for (const version of this.#store.versionsBelow(latest + 1)) {
-      const bundle = this.#history.get(version);
-      if (bundle && normalTarget(bundle.target) === wanted) return version;
-    }
-    return undefined;
-  }
-
-  #require(id: number, states: readonly RolloutRecord['state'][]): RolloutRecord {
-    const stored = this.#store.get(id);
-    const r = stored && this.#byVersion.get(stored.version);
-    if (!r) throw new RolloutError(RolloutErrors.NOT_FOUND, `rollout ${id} does not exist`);
+  async #require(id: number, states: readonly RolloutRecord['state'][]): Promise<RolloutRecord> {
+    const r = await this.#current(id);
     if (!states.includes(r.state))
       throw new RolloutError(
         RolloutErrors.BAD_STATE,
@@ -604,23 +385,14 @@ export class RolloutManager implements DeliveryGate {
     return r;
   }
 
-  #save(r: RolloutRecord, change: Partial<RolloutRecord>): RolloutRecord {
-    if (this.#replication) {
-      // The gate's decision on the record it evaluated: a lost race is dropped, and the next tick
-      // decides again on the record that won (applyReplicated brings it).
-      this.#track(
-        r.id,
-        this.#replication.update(r.id, () => change, false),
-      );
-      return r;
-    }
-    Object.assign(r, change, { updatedMs: this.#now() });
-    this.#store.update(r);
-    this.#remember(r);
-    return r;
-  }
-
-  #remember(r: RolloutRecord): void {
-    this.#byVersion.set(r.version, r);
+  /**
+   * The gate's decision on the record it evaluated: a lost race is dropped, and the next tick
+   * decides again on the record that won (applyReplicated brings it).
+   */
+  async #save(r: RolloutRecord, change: Partial<RolloutRecord>): Promise<void> {
+    await this.#track(
+      r.id,
+      this.#replication.update(r.id, () => change, false),
+    );
   }
 }

@@ -1,12 +1,8 @@
-// Rollout records and the gate's view of the fleet, on a second connection to the coordinator's
-// SQLite file. Rollouts keep their own table (created here, IF NOT EXISTS) rather than a numbered
-// migration in cloud/store: the issue moves coordinator state to JetStream KV next, and this table
-// is the part that moves first. A second connection is safe: the coordinator is single-threaded,
-// so transactions of the two connections never overlap (WAL mode, set by CoordinatorDb).
-//
-// A record is stored as one JSON document: it is read and written whole, by one coordinator, a
-// few times per stage, and its shape will change with the move to KV.
-import Database from 'better-sqlite3';
+// A staged rollout's record, and the part of the coordinator's store that keeps them (implemented
+// by each backend: cloud/store/sqlite/sqlite-rollouts.ts, cloud/store/postgres/pg-rollouts.ts).
+// A record is one JSON document, read and written whole a few times per stage. Every change is a
+// compare-and-set on the record's revision, so an operator's halt and the gate's stage release,
+// made on two coordinators sharing one database, can never overwrite each other.
 import { MAX_STAGE_HASH, stageHash, type StageSize } from './rollout-plan.js';
 
 /** superseded: a newer version for the same target was published; this rollout's gate stopped. */
@@ -44,23 +40,25 @@ export interface RolloutRecord {
   updatedMs: number;
 }
 
-export interface AckView {
-  readonly edgeId: string;
-  readonly applied: boolean;
-  readonly reason: string;
+/** A record with the revision a compare-and-set must name to change it. */
+export interface RevisedRecord {
+  readonly record: RolloutRecord;
+  readonly revision: number;
 }
 
-export interface AlarmView {
-  readonly edgeId: string;
-  readonly code: string;
-  readonly message: string;
-  readonly timeMs: number;
-}
-
-export interface EdgeView {
-  readonly id: string;
-  readonly district: string;
-  readonly tags: string[];
+/**
+ * The records in the store. New records are stored with their policy version, in the same
+ * transaction (PolicyStore.storeNext): the gate must exist before any edge can be offered the version.
+ */
+export interface RolloutRecordStore {
+  get(id: number): Promise<RevisedRecord | undefined>;
+  /** Every record, by id. */
+  list(): Promise<RevisedRecord[]>;
+  /**
+   * Replaces the record if its stored revision is still `revision`. Resolves with the new revision,
+   * or undefined when another writer changed it first (or it does not exist).
+   */
+  compareAndSet(record: RolloutRecord, revision: number): Promise<number | undefined>;
 }
 
 /**
@@ -77,102 +75,4 @@ export function upgradeRecord(stored: unknown): RolloutRecord {
   const cuts = stages.map((ids) => (highest = Math.max(highest, ...ids.map(stageHash))));
   if (cuts.length > 0) cuts[cuts.length - 1] = MAX_STAGE_HASH;
   return { ...rest, cuts, sizes: stages.map((ids) => ids.length) };
-}
-
-/** Events at or above this severity fail a gate (calle.v1.Severity.SEVERITY_CRITICAL). */
-const CRITICAL = 3;
-
-export class RolloutStore {
-  readonly #db: Database.Database;
-  readonly #s;
-
-  constructor(file: string) {
-    const db = new Database(file);
-    try {
-      db.pragma('busy_timeout = 5000');
-      db.pragma('synchronous = FULL');
-      db.exec(`CREATE TABLE IF NOT EXISTS rollouts (
-        id      INTEGER PRIMARY KEY,
-        version INTEGER NOT NULL UNIQUE,
-        state   TEXT NOT NULL,
-        record  TEXT NOT NULL            -- RolloutRecord as JSON
-      ) STRICT`);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    this.#db = db;
-    this.#s = {
-      nextId: db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM rollouts').pluck(),
-      insert: db.prepare('INSERT INTO rollouts (id, version, state, record) VALUES (?, ?, ?, ?)'),
-      update: db.prepare('UPDATE rollouts SET state = ?, record = ? WHERE id = ?'),
-      put: db.prepare(`INSERT INTO rollouts (id, version, state, record) VALUES (?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET state = excluded.state, record = excluded.record`),
-      get: db.prepare('SELECT record FROM rollouts WHERE id = ?').pluck(),
-      all: db.prepare('SELECT record FROM rollouts ORDER BY id').pluck(),
-      acks: db.prepare('SELECT edge_id AS edgeId, applied, reason FROM policy_acks WHERE version = ?'),
-      // A scan of the events table from `since`: events are rare next to readings, and the gate
-      // runs it once per tick for all running rollouts, not once per edge.
-      alarms: db.prepare(`SELECT edge_id AS edgeId, code, message, time_ms AS timeMs FROM events
-        WHERE severity >= ${CRITICAL} AND active = 1 AND time_ms >= ? ORDER BY time_ms`),
-      edges: db.prepare('SELECT id, district, tags FROM edges ORDER BY id'),
-      policyVersions: db
-        .prepare('SELECT version FROM policies WHERE version < ? ORDER BY version DESC')
-        .pluck(),
-    };
-  }
-
-  /** Next rollout id; the caller inserts it in the same synchronous turn. */
-  nextId(): number {
-    return this.#s.nextId.get() as number;
-  }
-
-  insert(r: RolloutRecord): void {
-    this.#s.insert.run(r.id, r.version, r.state, JSON.stringify(r));
-  }
-
-  update(r: RolloutRecord): void {
-    this.#s.update.run(r.state, JSON.stringify(r), r.id);
-  }
-
-  /** Inserts or replaces a record (the replication mirror's copy, cloud/replication). */
-  put(r: RolloutRecord): void {
-    this.#s.put.run(r.id, r.version, r.state, JSON.stringify(r));
-  }
-
-  get(id: number): RolloutRecord | undefined {
-    const json = this.#s.get.get(id) as string | undefined;
-    return json === undefined ? undefined : upgradeRecord(JSON.parse(json));
-  }
-
-  list(): RolloutRecord[] {
-    return (this.#s.all.all() as string[]).map((json) => upgradeRecord(JSON.parse(json)));
-  }
-
-  acks(version: number): AckView[] {
-    return (this.#s.acks.all(version) as { edgeId: string; applied: number; reason: string }[]).map((a) => ({
-      ...a,
-      applied: a.applied === 1,
-    }));
-  }
-
-  criticalAlarmsSince(sinceMs: number): AlarmView[] {
-    return this.#s.alarms.all(sinceMs) as AlarmView[];
-  }
-
-  registeredEdges(): EdgeView[] {
-    return (this.#s.edges.all() as { id: string; district: string; tags: string }[]).map((e) => ({
-      ...e,
-      tags: JSON.parse(e.tags) as string[],
-    }));
-  }
-
-  /** Published versions below `version`, newest first. */
-  versionsBelow(version: number): number[] {
-    return this.#s.policyVersions.all(version) as number[];
-  }
-
-  close(): void {
-    if (this.#db.open) this.#db.close();
-  }
 }

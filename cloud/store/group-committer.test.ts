@@ -2,18 +2,18 @@ import Database from 'better-sqlite3';
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { tempDir } from '../testing/harness.js';
-import { CoordinatorDb } from './coordinator-db.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
 import { GroupCommitter, type Transactional } from './group-committer.js';
 
-function open(t: ExecutionContext): { db: CoordinatorDb; file: string } {
+function open(t: ExecutionContext): { db: SqliteStore; file: string } {
   const file = join(tempDir(t), 'coordinator.db');
-  const db = new CoordinatorDb(file);
-  t.teardown(() => db.close());
+  const db = new SqliteStore(file);
+  t.teardown(() => db.closeNow());
   return { db, file };
 }
 
-const register = (db: CoordinatorDb, id: string, nowMs = 1): void =>
-  db.upsertEdge({ id, district: 'centro', tags: [], softwareVersion: '0.1.0', nowMs });
+const register = (db: SqliteStore, id: string, nowMs = 1): void =>
+  db.registry.registerNow({ id, district: 'centro', tags: [], softwareVersion: '0.1.0', nowMs });
 
 test('group commit — writes of one turn share one commit, run in order, and settle after it', async (t) => {
   const { db, file } = open(t);
@@ -65,9 +65,9 @@ test('group commit — a write that throws fails only its own call and leaves no
     { status: 'fulfilled', value: 'b' },
   ]);
   t.is(committer.groups, 1);
-  t.truthy(db.getEdge('edge-a'));
-  t.truthy(db.getEdge('edge-b'));
-  t.is(db.getEdge('edge-bad'), undefined);
+  t.truthy(await db.registry.get('edge-a'));
+  t.truthy(await db.registry.get('edge-b'));
+  t.is(await db.registry.get('edge-bad'), undefined);
 });
 
 test('group commit — a failed commit rejects every call of the group', async (t) => {
@@ -115,9 +115,9 @@ test('group commit — calls in later turns form later groups; a full group comm
 test('group commit — closing the database commits what is still queued', async (t) => {
   const { db, file } = open(t);
   const pending = db.grouped.submit(() => register(db, 'edge-a'));
-  db.close();
+  db.closeNow();
   await pending;
-  const again = new CoordinatorDb(file);
-  t.teardown(() => again.close());
-  t.truthy(again.getEdge('edge-a'));
+  const again = new SqliteStore(file);
+  t.teardown(() => again.closeNow());
+  t.truthy(again.registry.getNow('edge-a'));
 });

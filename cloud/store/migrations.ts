@@ -112,6 +112,20 @@ export const MIGRATIONS: readonly string[] = [
     revision       INTEGER NOT NULL
   ) STRICT;
   `,
+  // 4: staged rollout records (cloud/rollouts/rollout-store.ts), each with a revision that every
+  // change bumps (compare-and-set). Before this migration the rollout store created the table
+  // itself on a second connection, so it may exist already, without the revision.
+  `
+  CREATE TABLE IF NOT EXISTS rollouts (
+    id      INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL UNIQUE,
+    state   TEXT NOT NULL,
+    record  TEXT NOT NULL            -- RolloutRecord as JSON
+  ) STRICT;
+  ALTER TABLE rollouts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+  -- The rollout a version rolls back (coordinators sharing a database learn it with the version).
+  ALTER TABLE policies ADD COLUMN rollback_of INTEGER;
+  `,
 ];
 
 /** The schema version this code writes and understands. */

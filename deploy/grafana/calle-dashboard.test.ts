@@ -7,11 +7,16 @@ import { createCoordinatorMetrics } from '../../cloud/metrics/coordinator-metric
 import { createEdgeMetrics } from '../../edge/metrics/edge-metrics.js';
 import { parseExposition } from '../../edge/metrics/testing/exposition-parser.js';
 
+const none = Promise.resolve([]);
+
 test('grafana dashboard — every metric it queries is exported by the edge or the coordinator', (t) => {
   const dashboard = JSON.parse(readFileSync(new URL('./calle.json', import.meta.url), 'utf8')) as {
     panels: { targets?: { expr: string }[] }[];
   };
-  const coordinator = createCoordinatorMetrics({ edgeStatus: () => [], rolloutStates: () => [] });
+  const coordinator = createCoordinatorMetrics({
+    edgeStatus: async () => none,
+    rolloutStates: async () => none,
+  });
   coordinator.grpc.handled.inc({ grpc_service: 's', grpc_method: 'm', grpc_code: 'OK' });
   coordinator.grpc.started.inc({ grpc_service: 's', grpc_method: 'm' });
   const edge = createEdgeMetrics({

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { coordinatorConnectionOptions } from '../../cloud/nats/coordinator-nats.js';
 import { natsAuthFromFlags } from '../../cloud/nats/nats-credentials.js';
 import { TelemetryIngest } from '../../cloud/ingest/telemetry-ingest.js';
-import { CoordinatorDb } from '../../cloud/store/coordinator-db.js';
+import { SqliteStore } from '../../cloud/store/sqlite/sqlite-store.js';
 import { publishBatch, testLogger, waitFor } from '../../cloud/testing/harness.js';
 import { tempDir } from '../../edge/test-support/temp-dir.js';
 import { connectEdge, startHub, type RunningHub } from './testing/hub-fixture.js';
@@ -242,17 +242,17 @@ test('nats permission matrix — attack: a captured cabinet listening on every i
   const { dir, hub } = await setup(t);
   const passwordFile = join(dir, 'ingest.password');
   writeFileSync(passwordFile, hub.coordinatorPassword, { mode: 0o600 });
-  const db = new CoordinatorDb(join(dir, 'coordinator.db'));
+  const db = new SqliteStore(join(dir, 'coordinator.db'));
   const ingest = TelemetryIngest.start({
     servers: [hub.nats.url],
     auth: natsAuthFromFlags({ 'nats-user': 'coordinator', 'nats-password-file': passwordFile }),
-    db,
+    store: db.telemetry,
     log: testLogger(t).log,
     retryMs: 200,
   });
   t.teardown(async () => {
     await ingest.close();
-    db.close();
+    db.closeNow();
   });
   await ingest.ready;
 
@@ -269,14 +269,18 @@ test('nats permission matrix — attack: a captured cabinet listening on every i
   // The attacker answers deliveries it would have seen, and forges one on the durable's subject.
   attacker.publish('$JS.ACK.CALLE_TELEMETRY.ingest.1.1.1.1.0', '-NAK');
   await attacker.flush();
-  await waitFor(() => db.ingestStats('edge-a')?.readingsReceived === 15, 10_000, 'ingest of 15 readings');
+  await waitFor(
+    async () => (await db.telemetry.stats('edge-a'))?.readingsReceived === 15,
+    10_000,
+    'ingest of 15 readings',
+  );
   await sleep(300);
 
   t.deepEqual(stolen, [], 'nothing delivered to the attacker');
   t.true(refused.includes('subscription _INBOX.>'), refused.join('; '));
   t.true(refused.includes('subscription _INBOX.coordinator.>'), refused.join('; '));
   t.true(refused.includes('publish $JS.ACK.CALLE_TELEMETRY.ingest.1.1.1.1.0'), refused.join('; '));
-  t.like(db.ingestStats('edge-a'), {
+  t.like(await db.telemetry.stats('edge-a'), {
     readingsReceived: 15,
     duplicates: 0,
     gaps: 0,

@@ -8,7 +8,7 @@ import test from 'ava';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runFleetCommand } from '../../bin/fleet-command.js';
-import { CoordinatorDb } from '../../cloud/store/coordinator-db.js';
+import { SqliteStore } from '../../cloud/store/sqlite/sqlite-store.js';
 import { LocalNatsServer } from '../../deploy/nats/local-server.js';
 import { telemetrySubject } from '../../proto/nats-subjects.js';
 import { tempDir, testLogger } from '../test-support/temp-dir.js';
@@ -19,7 +19,7 @@ const PASSWORD = 'coordinator-test-password';
 test('nats nkeys — an edge publishes its own telemetry with its seed and cannot publish another edge’s', async (t) => {
   const dir = tempDir(t);
   const dbPath = join(dir, 'coordinator.db');
-  new CoordinatorDb(dbPath).close();
+  new SqliteStore(dbPath).closeNow();
   const fleet = (...args: string[]): string[] => {
     const out: string[] = [];
     const code = runFleetCommand([...args, '--db', dbPath], {

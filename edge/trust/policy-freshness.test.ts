@@ -24,10 +24,14 @@ import { tempDir, testLogger } from '../test-support/temp-dir.js';
 const SITE = loadEdgeConfig(new URL('../examples/madrid-street.json', import.meta.url).pathname);
 const DAY = 86_400_000;
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
@@ -108,7 +112,7 @@ async function startPair(t: ExecutionContext) {
 
 test('policy freshness — expiry passes: the edge keeps the policy, raises POLICY_STALE, shows it and asks again; a re-signed bundle clears it', async (t) => {
   const { coordinator, edge, offsets, watches, lines } = await startPair(t);
-  const published = coordinator.publishPolicy({
+  const published = await coordinator.publish({
     target: { districts: ['centro'] },
     lighting: { steps: [{ at: 'sunset', levelPct: 60 }], presenceLevelPct: 60 },
   });
@@ -161,7 +165,7 @@ test('policy freshness — expiry passes: the edge keeps the policy, raises POLI
     },
   );
   t.true(
-    coordinator.policyAcks(1).every((a) => a.applied),
+    (await coordinator.policyAcks(1)).every((a) => a.applied),
     'the refresh is acked as applied, as v1 is',
   );
   t.is(events(edge, 'POLICY_UNTRUSTED').length, 0);
@@ -170,11 +174,11 @@ test('policy freshness — expiry passes: the edge keeps the policy, raises POLI
 
   // A bundle that has expired by the time it arrives is refused, and the edge keeps its policy.
   offsets.coordinator = -20 * DAY; // signed 20 days ago by the edge's clock (+8 d): expired
-  coordinator.publishPolicy({
+  await coordinator.publish({
     target: { districts: ['centro'] },
     lighting: { steps: [{ at: 'sunset', levelPct: 10 }] },
   });
-  const refusal = await until('v2 refused', () => coordinator.policyAcks(2)[0]);
+  const refusal = await until('v2 refused', async () => (await coordinator.policyAcks(2))[0]);
   t.false(refusal.applied);
   t.regex(
     refusal.reason,

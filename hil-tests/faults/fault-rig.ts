@@ -38,7 +38,7 @@ export interface FaultRig {
   admin(): Promise<JetStreamManager>;
   streamMessages(): Promise<number>;
   /** Publishes a policy for the edge; returns its version. */
-  publishPolicy(level: number): number;
+  publishPolicy(level: number): Promise<number>;
   /** Waits for the outbox to drain and checks exactly-once storage; returns the edge's row. */
   expectExactlyOnce(t: ExecutionContext, timeoutMs?: number): Promise<EdgeStatusJson>;
   /** Waits for the edge to apply `version` and the coordinator to record the ack. */
@@ -146,10 +146,12 @@ export async function faultRig(t: ExecutionContext): Promise<FaultRig> {
     async streamMessages() {
       return (await (await admin()).streams.info(TELEMETRY_STREAM)).state.messages;
     },
-    publishPolicy(level) {
-      return Number(
-        rig.coordinator.publishPolicy({ target: { edgeIds: [EDGE_ID] }, lighting: lighting(level) }).version,
-      );
+    async publishPolicy(level) {
+      const bundle = await rig.coordinator.publish({
+        target: { edgeIds: [EDGE_ID] },
+        lighting: lighting(level),
+      });
+      return Number(bundle.version);
     },
     async expectExactlyOnce(t2, timeoutMs = 12_000) {
       const produced = outbox.stats().highestSeq;
@@ -173,7 +175,8 @@ export async function faultRig(t: ExecutionContext): Promise<FaultRig> {
     async expectPolicy(t2, version, timeoutMs = 10_000) {
       await waitFor(() => policyEdge.applied === version, timeoutMs, `the edge to apply policy ${version}`);
       await waitFor(
-        () => rig.coordinator.policyAcks(version).some((a) => a.edgeId === EDGE_ID && a.applied),
+        async () =>
+          (await rig.coordinator.policyAcks(version)).some((a) => a.edgeId === EDGE_ID && a.applied),
         timeoutMs,
         `the coordinator to record the ack of ${version}`,
       );

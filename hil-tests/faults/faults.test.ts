@@ -17,7 +17,7 @@ test.serial(
     await rig.nats.stop('SIGKILL');
     await sleep(800); // rows keep coming; the outbox holds them
     t.true(rig.outbox.stats().pending > 0, 'rows queue while the broker is down');
-    const v1 = rig.publishPolicy(40); // the control plane does not depend on NATS
+    const v1 = await rig.publishPolicy(40); // the control plane does not depend on NATS
     await rig.nats.start();
     await sleep(500);
     stop();
@@ -29,13 +29,13 @@ test.serial(
 test.serial('faults — coordinator restarted while the edge publishes and a policy is pending', async (t) => {
   const rig = await faultRig(t);
   const stop = rig.produceEvery(20);
-  const v1 = rig.publishPolicy(40);
+  const v1 = await rig.publishPolicy(40);
   await rig.expectPolicy(t, v1);
   await waitFor(() => rig.outbox.stats().ackedSinceStart >= 10, 8_000, 'publishing under way');
   // While the coordinator is down the edge keeps publishing: JetStream holds the messages for the
   // durable consumer, which resumes where its acks stopped.
   await rig.restartCoordinator(700);
-  const v2 = rig.publishPolicy(60);
+  const v2 = await rig.publishPolicy(60);
   await sleep(300);
   stop();
   await rig.expectExactlyOnce(t);
@@ -49,7 +49,7 @@ test.serial('faults — the edge link cut, then black-holed, through the TCP pro
 
   rig.natsProxy.set('cut');
   rig.grpcProxy.set('cut');
-  const v1 = rig.publishPolicy(30); // cannot reach the edge now
+  const v1 = await rig.publishPolicy(30); // cannot reach the edge now
   await sleep(800);
   t.true(rig.outbox.stats().pending > 0, 'rows queue while the link is cut');
   rig.natsProxy.set('pass');
@@ -61,7 +61,7 @@ test.serial('faults — the edge link cut, then black-holed, through the TCP pro
   // their rows stay in the outbox; the modem notices eventually (here: a reset after 1.2 s).
   rig.natsProxy.set('blackhole');
   rig.grpcProxy.set('blackhole');
-  const v2 = rig.publishPolicy(70);
+  const v2 = await rig.publishPolicy(70);
   await sleep(1_200);
   t.true(rig.outbox.stats().pending > 0, 'rows queue while the link is black-holed');
   t.not(rig.policyEdge.applied, v2, 'a black-holed edge cannot have the new policy');
@@ -97,7 +97,7 @@ test.serial(
     const row = await rig.expectExactlyOnce(t);
     t.true((await rig.streamMessages()) >= before + 10, 'the stream took the re-sends as new messages');
     t.true(row.duplicates >= 5, 'the coordinator saw the re-sends and stored none of them again');
-    const v1 = rig.publishPolicy(55);
+    const v1 = await rig.publishPolicy(55);
     await rig.expectPolicy(t, v1);
   },
 );

@@ -78,7 +78,7 @@ async function fleet(t: import('ava').ExecutionContext) {
   );
   t.teardown(() => edges.forEach((e) => e.close()));
   // Version 1 for the whole fleet: what the rollout's rollback will restore.
-  coordinator.publishPolicy({
+  await coordinator.publish({
     target: { allEdges: true },
     lighting: {
       steps: [
@@ -204,7 +204,7 @@ test.serial(
     await page.locator('#confirm-ok').click();
 
     // Stage by stage, as the page polls: 1 edge, then 50 %, then everyone.
-    const rollout = page.locator('article.rollout[data-rollout="1"]');
+    const rollout = page.locator('article.rollout[data-rollout="2"]');
     await rollout.waitFor({ timeout: 5000 });
     const released = (n: number) => rollout.locator(`li[data-stage="${n}"][data-released="true"]`);
     await rollout.locator('li[data-stage="2"][data-released="false"]').waitFor({ timeout: 5000 });
@@ -215,7 +215,7 @@ test.serial(
     await screenshot(t, page, 'dashboard-laptop-rollouts-stage2');
     await released(3).waitFor({ timeout: 8000 });
     await page
-      .locator('article.rollout[data-rollout="1"][data-state="completed"]')
+      .locator('article.rollout[data-rollout="2"][data-state="completed"]')
       .waitFor({ timeout: 10_000 });
     t.true(
       edges.every((e) => e.applied === 2),
@@ -229,10 +229,10 @@ test.serial(
     // Roll it back: version 3 carries version 1's content to every edge.
     await rollout.locator('button[data-action="rollback"]').click();
     await page.locator('dialog#confirm').waitFor({ state: 'visible' });
-    t.regex(await page.locator('#confirm-title').innerText(), /Revertir el despliegue 1/);
+    t.regex(await page.locator('#confirm-title').innerText(), /Revertir el despliegue 2/);
     await page.locator('#confirm-ok').click();
     await page
-      .locator('article.rollout[data-rollout="1"][data-state="rolled_back"]')
+      .locator('article.rollout[data-rollout="2"][data-state="rolled_back"]')
       .waitFor({ timeout: 5000 });
     t.regex(await rollout.innerText(), /Revertido con la versión 3 \(contenido de la 1\)/);
     await waitFor(() => edges.every((e) => e.applied === 3), 10_000, 'the rollback applied everywhere');
@@ -290,7 +290,7 @@ test.serial(
       await phone.goto(`${url}#${view}`);
       await phone.locator(`#view[data-view="${view}"]`).waitFor();
       if (view === 'rollouts') {
-        await phone.locator('article.rollout[data-rollout="1"]').waitFor();
+        await phone.locator('article.rollout[data-rollout="2"]').waitFor();
         t.true(
           await phone.locator('button[data-action="rollback"]').isDisabled(),
           'a viewer cannot roll back',

@@ -6,12 +6,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { Role } from '../../../edge/users/roles.js';
 import { EnrolmentStore } from '../../enrolment/enrolment-store.js';
-import { PolicyHistory } from '../../policies/policy-history.js';
-import { PolicyPublisher } from '../../policies/policy-publisher.js';
-import { RolloutManager } from '../../rollouts/rollout-manager.js';
-import { RolloutStore } from '../../rollouts/rollout-store.js';
-import { CoordinatorDb } from '../../store/coordinator-db.js';
+import type { RolloutManager } from '../../rollouts/rollout-manager.js';
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { tempDir, testLogger } from '../../testing/harness.js';
+import { localState } from '../../testing/local-state.js';
 import type { ErrorJson } from '../dashboard-api.js';
 import { DASHBOARD_COOKIE } from '../dashboard-auth.js';
 import { registerDashboard, type Dashboard } from '../dashboard.js';
@@ -26,7 +24,7 @@ export interface SignedIn {
 
 export interface DashboardFixture {
   readonly app: FastifyInstance;
-  readonly db: CoordinatorDb;
+  readonly db: SqliteStore;
   readonly rollouts: RolloutManager;
   readonly dashboard: Dashboard;
   /** The enrolment tables on the coordinator's connection, as coordinator.ts gives them. */
@@ -43,7 +41,7 @@ export interface DashboardFixture {
     body?: unknown,
   ): Promise<{ status: number; json: T }>;
   /** Registers edges (district, heartbeat now) in the coordinator database. */
-  registerEdges(edges: readonly { id: string; district: string; outboxPending?: number }[]): void;
+  registerEdges(edges: readonly { id: string; district: string; outboxPending?: number }[]): Promise<void>;
 }
 
 export async function dashboardFixture(
@@ -53,23 +51,14 @@ export async function dashboardFixture(
   const dir = tempDir(t);
   const dbPath = join(dir, 'coordinator.db');
   const { log, lines } = testLogger(t);
-  const db = new CoordinatorDb(dbPath);
-  t.teardown(() => db.close());
+  const db = new SqliteStore(dbPath);
+  t.teardown(() => db.closeNow());
   const fixture = { clock: start } as DashboardFixture;
   const now = (): number => fixture.clock;
-  const publisher = new PolicyPublisher(db, log, { now });
-  const history = new PolicyHistory(db);
-  const rolloutStore = new RolloutStore(dbPath);
-  t.teardown(() => rolloutStore.close());
   // The gate is ticked by the test (tick()), never by the timer.
-  const rollouts = new RolloutManager({
-    store: rolloutStore,
-    publisher,
-    history,
-    log,
-    tickMs: 3_600_000,
-    now,
-  });
+  const state = await localState(db, log, { now, rollouts: { tickMs: 3_600_000 } });
+  const { publisher, history } = state;
+  const rollouts = state.rollouts!;
   t.teardown(() => rollouts.close());
   const enrolment = new EnrolmentStore(db.sqlite);
   const app = Fastify();
@@ -77,7 +66,7 @@ export async function dashboardFixture(
     dbPath: join(dir, 'dashboard.db'),
     coordinatorDbPath: dbPath,
     rollouts,
-    rolloutStore,
+    store: db,
     publisher,
     history,
     enrolment: localDecisions(enrolment),
@@ -125,10 +114,16 @@ export async function dashboardFixture(
       const cookie = /calle_dashboard=([^;]+)/.exec(String(res.headers['set-cookie']))?.[1] ?? '';
       return { cookie, csrf: (JSON.parse(res.body) as { csrf: string }).csrf };
     },
-    registerEdges(edges: readonly { id: string; district: string; outboxPending?: number }[]) {
+    async registerEdges(edges: readonly { id: string; district: string; outboxPending?: number }[]) {
       for (const e of edges) {
-        db.upsertEdge({ id: e.id, district: e.district, tags: [], softwareVersion: 'test', nowMs: now() });
-        db.recordHeartbeat({
+        await db.registry.register({
+          id: e.id,
+          district: e.district,
+          tags: [],
+          softwareVersion: 'test',
+          nowMs: now(),
+        });
+        await db.registry.heartbeat({
           id: e.id,
           nowMs: now(),
           highestSeq: 0,

@@ -2,7 +2,9 @@
 // its site inventory: two lighting groups of four luminaires (one with an active lamp alarm), four
 // loop detectors, three containers with five days of hourly fill (one emptied, one nearly full),
 // and a second edge with detectors only and no inventory entry.
-import { CoordinatorDb, type ReadingRow } from '../../store/coordinator-db.js';
+import type { ReadingRow } from '../../store/coordinator-store.js';
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { ingestEvent, ingestReadings } from '../../testing/store-helpers.js';
 import { parseInventory, type SiteInventory } from '../site-inventory.js';
 
 export const EDGE = 'centro-atocha-01';
@@ -30,11 +32,23 @@ export function streetInventory(): SiteInventory {
 }
 
 /** Writes the data set; `nowMs` is the time of the latest readings. */
-export function writeStreetData(dbPath: string, nowMs: number): void {
-  const db = new CoordinatorDb(dbPath);
+export async function writeStreetData(dbPath: string, nowMs: number): Promise<void> {
+  const db = new SqliteStore(dbPath);
   try {
-    db.upsertEdge({ id: EDGE, district: 'centro', tags: ['atocha'], softwareVersion: '0.1.0', nowMs });
-    db.upsertEdge({ id: BARE_EDGE, district: 'centro', tags: [], softwareVersion: '0.1.0', nowMs });
+    await db.registry.register({
+      id: EDGE,
+      district: 'centro',
+      tags: ['atocha'],
+      softwareVersion: '0.1.0',
+      nowMs,
+    });
+    await db.registry.register({
+      id: BARE_EDGE,
+      district: 'centro',
+      tags: [],
+      softwareVersion: '0.1.0',
+      nowMs,
+    });
     const rows: ReadingRow[] = [];
     let seq = 0;
     const add = (deviceId: string, metric: string, value: number, timeMs: number): void =>
@@ -72,8 +86,8 @@ export function writeStreetData(dbPath: string, nowMs: number): void {
       add(det, 'count.veh', b, nowMs);
       add(det, 'occupancy.pct', det === 'det-w' ? 35 : 8, nowMs);
     }
-    db.ingestReadings(EDGE, rows);
-    db.ingestEvent({
+    await ingestReadings(db, EDGE, rows);
+    await ingestEvent(db, {
       edgeId: EDGE,
       seq: ++seq,
       code: 'LAMP_FAULT',
@@ -83,12 +97,12 @@ export function writeStreetData(dbPath: string, nowMs: number): void {
       timeMs: nowMs,
       active: true,
     });
-    db.ingestReadings(BARE_EDGE, [
+    await ingestReadings(db, BARE_EDGE, [
       { seq: 1, deviceId: 'det-1', metric: 'count.veh', value: 50, timeMs: nowMs - 60_000 },
       { seq: 2, deviceId: 'det-1', metric: 'count.veh', value: 58, timeMs: nowMs },
       { seq: 3, deviceId: 'det-1', metric: 'occupancy.pct', value: 12.5, timeMs: nowMs },
     ]);
   } finally {
-    db.close();
+    db.closeNow();
   }
 }
