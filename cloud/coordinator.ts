@@ -290,17 +290,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     registerMetricsRoute(http, metrics.registry, async () => metrics.refresh());
     const ngsi = new EntitySource({
       store,
-      dbPath: options.dbPath,
       inventory: options.ngsiInventory ?? new Map(),
       ...(options.ngsiSnapshotTtlMs !== undefined ? { ttlMs: options.ngsiSnapshotTtlMs } : {}),
     });
-    cleanups.push(() => ngsi.close());
     registerNgsiApi(http, { entities: async () => ngsi.entities() });
     // Commands and the dashboard's enrolment decisions use ingest's NATS connection (started below).
     const ingestRef: { current?: TelemetryIngest } = {};
     const dashboard = registerDashboard(http, {
       dbPath: options.dashboardDbPath ?? join(dirname(options.dbPath), 'dashboard.db'),
-      coordinatorDbPath: options.dbPath,
       rollouts,
       store,
       publisher,

@@ -29,12 +29,11 @@ import { StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';
 import type { RolloutRecord } from '../rollouts/rollout-store.js';
 import type { AlarmRow, CoordinatorStore, FleetEdge } from '../store/coordinator-store.js';
 import type { calle } from '../../proto/index.js';
-import { buildKpis, type FleetKpis } from './fleet-kpis.js';
-import type { FleetReader } from './fleet-reader.js';
+import { QUARTER_MS } from '../store/series-rollup.js';
+import { buildKpis, KPI_METRICS, samplesOf, type FleetKpis } from './fleet-kpis.js';
 import { diffLines, policyYaml, type DiffLine } from './policy-diff.js';
 
 export interface DashboardApiOptions {
-  readonly reader: FleetReader;
   readonly rollouts: RolloutManager;
   readonly store: CoordinatorStore;
   readonly publisher: PolicyPublisher;
@@ -189,7 +188,15 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
         atMs: t,
         kpis: buildKpis({
           edges,
-          readings: o.reader.readingsSince(t - windowMs),
+          // From the 15-minute rollups (fleet-kpis.ts): the bucket holding the window's start too.
+          readings: samplesOf(
+            await o.store.series.rollups({
+              resolution: '15m',
+              fromMs: t - windowMs - QUARTER_MS,
+              toMs: t + 1,
+              metrics: KPI_METRICS,
+            }),
+          ).filter((r) => r.timeMs >= t - windowMs),
           fromMs: t - windowMs,
           toMs: t,
           buckets: 24,

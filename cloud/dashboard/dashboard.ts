@@ -15,7 +15,6 @@ import { registerDashboardAuth } from './dashboard-auth.js';
 import { registerEnrolmentApi } from './enrolment-api.js';
 import type { EnrolmentDecisions } from './enrolment-decisions.js';
 import { openDashboardAccess, type DashboardAccess } from './dashboard-store.js';
-import { FleetReader } from './fleet-reader.js';
 
 export const DASHBOARD_PREFIX = '/dashboard';
 
@@ -31,8 +30,6 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export interface DashboardOptions {
   /** The dashboard's own SQLite file (users, sessions, audit; dashboard-store.ts). */
   readonly dbPath: string;
-  /** The coordinator's database file, read over a read-only connection. */
-  readonly coordinatorDbPath: string;
   readonly rollouts: RolloutManager;
   readonly store: CoordinatorStore;
   readonly publisher: PolicyPublisher;
@@ -57,13 +54,6 @@ export interface Dashboard {
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): Dashboard {
   const clock = options.now ? { now: options.now } : {};
   const access = openDashboardAccess({ file: options.dbPath, log: options.log, ...clock });
-  let reader: FleetReader;
-  try {
-    reader = new FleetReader(options.coordinatorDbPath);
-  } catch (err) {
-    access.close();
-    throw err;
-  }
   void app.register(
     (scope, _opts, done) => {
       scope.addHook('onSend', async (_request, reply, payload) => {
@@ -77,7 +67,6 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
       registerDashboardAuth(scope, access, DASHBOARD_PREFIX);
       registerDashboardAssets(scope, new URL('./public/', import.meta.url));
       registerDashboardApi(scope, {
-        reader,
         rollouts: options.rollouts,
         store: options.store,
         publisher: options.publisher,
@@ -95,7 +84,6 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   return {
     access,
     close: () => {
-      reader.close();
       access.close();
     },
   };

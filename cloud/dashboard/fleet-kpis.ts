@@ -1,4 +1,8 @@
-// KPIs per district from the readings the coordinator holds, with the series the page charts.
+// KPIs per district from the readings the coordinator holds, with the series the page charts. They
+// are read from the 15-minute rollups (cloud/store/series-rollup.ts), never from raw readings:
+// each bucket gives two samples, its first and its last reading, the last carrying the bucket's
+// counter increase (restarts included), so energy and flows are those of the raw readings, and a
+// six-hour window costs ~48 rows per series at any fleet size (samplesOf()).
 // Only what the edges actually publish (edge/site/edge-site.ts, edge/devices/pieces.ts):
 //   energy.wh     per lighting group, a counter of Wh since the edge started (drops to a small value
 //                 when it restarts, so a fall counts as a restart, not as negative energy);
@@ -12,7 +16,36 @@
 // with C the district's policy cycle (or 90 s), an assumed green ratio λ = 0.45 and saturation flow
 // s = 1800 veh/h per lane (one detector = one lane). It ignores overflow delay, so it reads low
 // near saturation; it is a trend to watch, not a measurement.
-import type { FleetEdge, MetricRow } from './fleet-reader.js';
+import { counterStep, type RollupRow } from '../store/series-rollup.js';
+import type { FleetEdge } from '../store/store-types.js';
+
+/** The metrics the KPIs are built from (names as the edge publishes them, edge/devices/pieces.ts). */
+export const KPI_METRICS = ['energy.wh', 'count.veh', 'occupancy.pct', 'fill.pct'] as const;
+
+/** One reading (or a rollup's first or last), as the KPIs consume them. */
+export interface MetricRow {
+  readonly edgeId: string;
+  readonly deviceId: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly timeMs: number;
+  /** From a rollup: the counter's increase since the previous sample, restarts included. */
+  readonly rise?: number;
+}
+
+/**
+ * Rollup rows (ordered by edge, device, metric and bucket) as samples in the same order: the first
+ * and the last reading of each bucket (one, when the bucket holds one reading).
+ */
+export function samplesOf(rows: readonly RollupRow[]): MetricRow[] {
+  const out: MetricRow[] = [];
+  for (const r of rows) {
+    const base = { edgeId: r.edgeId, deviceId: r.deviceId, metric: r.metric };
+    out.push({ ...base, value: r.first, timeMs: r.firstMs });
+    if (r.n > 1) out.push({ ...base, value: r.last, timeMs: r.lastMs, rise: r.increase });
+  }
+  return out;
+}
 
 export const GREEN_RATIO = 0.45;
 export const SATURATION_VEH_H = 1800;
@@ -109,7 +142,7 @@ export function buildKpis(input: KpiInputs): FleetKpis {
     const d = district(districtOf.get(r.edgeId) ?? '—');
     const key = `${r.edgeId}/${r.deviceId}`;
     if (r.metric === 'energy.wh' && same) {
-      const wh = r.value >= prev!.value ? r.value - prev!.value : r.value;
+      const wh = r.rise ?? counterStep(prev!.value, r.value);
       d.energyBuckets[bucketOf(r.timeMs)]! += wh / 1000;
     } else if (r.metric === 'count.veh') {
       let det = d.detectors.get(key);

@@ -136,8 +136,10 @@ test('ingest batch — a message whose rows fail to store is retried alone; the 
   const db = new SqliteStore(file);
   t.teardown(() => db.closeNow());
   // A storage failure on one row only, as a constraint or a corrupt page would give.
+  // The readings (time_ms = seq) go to the day table of 1970-01-01, made here as the store makes it.
+  await ingestBatch(db.telemetry, 'telemetry', [telemetry('edge-z', 1)]);
   const admin = new Database(file);
-  admin.exec(`CREATE TRIGGER refuse_13 BEFORE INSERT ON readings WHEN NEW.seq = 13
+  admin.exec(`CREATE TRIGGER refuse_13 BEFORE INSERT ON readings_d19700101 WHEN NEW.seq = 13
     BEGIN SELECT RAISE(ABORT, 'seq 13 refused'); END`);
   admin.close();
   const outcomes = await ingestBatch(db.telemetry, 'telemetry', [

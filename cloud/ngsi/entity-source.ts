@@ -1,9 +1,9 @@
-// One snapshot of every entity, rebuilt at most every `ttlMs`: the queries behind it scan the
-// readings table (live-readings.ts), and a context broker polling several entity types a second
-// must not turn into several scans a second. The snapshot is as fresh as the ingest plus ttlMs.
+// One snapshot of every entity, rebuilt at most every `ttlMs`: a context broker polling several
+// entity types a second must not turn into several reads of the whole fleet's latest values a
+// second (live-readings.ts). The snapshot is as fresh as the ingest plus ttlMs.
 import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { buildEntities, type Entity } from './entity-builder.js';
-import { LiveReadings } from './live-readings.js';
+import { activeAlarms, deviceReadings, fillHistory } from './live-readings.js';
 import type { SiteInventory } from './site-inventory.js';
 
 /** How far back fill history is read for emptying detection and the full-time prediction. */
@@ -12,8 +12,6 @@ export const DEFAULT_SNAPSHOT_TTL_MS = 5_000;
 
 export interface EntitySourceOptions {
   readonly store: CoordinatorStore;
-  /** The same database file, opened again read-only. */
-  readonly dbPath: string;
   readonly inventory: SiteInventory;
   readonly ttlMs?: number;
   readonly now?: () => number;
@@ -21,12 +19,10 @@ export interface EntitySourceOptions {
 
 export class EntitySource {
   readonly #o: EntitySourceOptions;
-  readonly #readings: LiveReadings;
   #snapshot: { atMs: number; entities: readonly Entity[] } | undefined;
 
   constructor(options: EntitySourceOptions) {
     this.#o = options;
-    this.#readings = new LiveReadings(options.dbPath);
   }
 
   async entities(): Promise<readonly Entity[]> {
@@ -35,16 +31,12 @@ export class EntitySource {
     if (this.#snapshot && now - this.#snapshot.atMs < ttl) return this.#snapshot.entities;
     const entities = buildEntities({
       edges: await this.#o.store.registry.listStatus(),
-      devices: this.#readings.devices(),
-      fill: this.#readings.fillHistory(now - FILL_HISTORY_MS),
-      alarms: this.#readings.activeAlarms(),
+      devices: await deviceReadings(this.#o.store),
+      fill: await fillHistory(this.#o.store, now - FILL_HISTORY_MS, now),
+      alarms: await activeAlarms(this.#o.store),
       inventory: this.#o.inventory,
     });
     this.#snapshot = { atMs: now, entities };
     return entities;
-  }
-
-  close(): void {
-    this.#readings.close();
   }
 }

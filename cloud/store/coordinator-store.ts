@@ -7,10 +7,11 @@
 // group committer, group-committer.ts). Every write is one transaction and a promise settles only
 // after its commit, so a caller may ack a NATS message or answer an rpc once it resolves.
 //
-// The interface is cut by concept (registry, telemetry, policies, rollouts); each backend
+// The interface is cut by concept (registry, telemetry, policies, rollouts, series); each backend
 // implements each part in a file of its own, and one conformance suite (store-conformance.ts) runs
 // against both.
 import type { RolloutRecord, RolloutRecordStore } from '../rollouts/rollout-store.js';
+import type { SeriesStore } from './series-types.js';
 import type {
   AckOutcome,
   AlarmRow,
@@ -56,7 +57,7 @@ export interface TelemetryStore {
    */
   ingestMany(items: readonly IngestItem[]): Promise<IngestItemResult[]>;
   stats(edgeId: string): Promise<IngestStats | undefined>;
-  /** Raw reading rows held for the edge (every day bucket still kept): tests and tools. */
+  /** Raw reading rows held for the edge (every day table still kept; a scan): tests and tools. */
   countReadings(edgeId: string): Promise<number>;
   listEvents(edgeId: string): Promise<EventRow[]>;
   /** Critical events raised active since `sinceMs` (the rollout gate), oldest first. */
@@ -105,6 +106,7 @@ export interface CoordinatorStore {
   readonly telemetry: TelemetryStore;
   readonly policies: PolicyStore;
   readonly rollouts: RolloutRecordStore;
+  readonly series: SeriesStore;
   /** Waits for writes in flight, then closes. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -126,6 +126,29 @@ export const MIGRATIONS: readonly string[] = [
   -- The rollout a version rolls back (coordinators sharing a database learn it with the version).
   ALTER TABLE policies ADD COLUMN rollback_of INTEGER;
   `,
+  // 5: a year of readings (cloud/store/series-types.ts). Readings move to day tables with no key
+  // (bucket-tables.ts; the rows of the old table are moved by sqlite-legacy-readings.ts); which
+  // seqs an edge has delivered is kept in ingest_stats (edge-seqs.ts) instead of being asked of the
+  // readings' (edge, seq) key.
+  `
+  -- Held seqs above highest_contiguous_seq, as JSON [[first, last], …] ranges (usually []).
+  ALTER TABLE ingest_stats ADD COLUMN seq_ranges TEXT NOT NULL DEFAULT '[]';
+
+  -- Each series' newest reading and the one before it (the NGSI-LD entities' current values).
+  CREATE TABLE latest_values (
+    edge_id   TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    metric    TEXT NOT NULL,
+    last_ms   INTEGER NOT NULL,
+    last      REAL NOT NULL,
+    prev_ms   INTEGER,
+    prev      REAL,
+    PRIMARY KEY (edge_id, device_id, metric)
+  ) STRICT, WITHOUT ROWID;
+
+  -- Retention deletes events by age; rollout gates read them by time.
+  CREATE INDEX events_by_time ON events (time_ms);
+  `,
 ];
 
 /** The schema version this code writes and understands. */

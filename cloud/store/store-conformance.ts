@@ -52,6 +52,22 @@ const record = (version: number): RolloutRecord => ({
   updatedMs: 0,
 });
 
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 2, 2);
+const at = (
+  seq: number,
+  timeMs: number,
+  value: number,
+  metric = 'energy.wh',
+  deviceId = 'grp-1',
+): ReadingRow => ({
+  seq,
+  deviceId,
+  metric,
+  value,
+  timeMs,
+});
+
 export function storeConformance(backend: string, open: OpenStore): void {
   const name = (what: string): string => `store (${backend}) — ${what}`;
 
@@ -84,7 +100,8 @@ export function storeConformance(backend: string, open: OpenStore): void {
       duplicates: 1,
       readingsReceived: 5,
     });
-    // An event re-sent is a duplicate too.
+    // An event re-sent is a duplicate too, and a reading may not reuse an event's seq (one counter
+    // per edge): before day tables, the readings' own key let it in and `gaps` went wrong.
     t.deepEqual(
       await ingestEvent(db, {
         edgeId: 'edge-a',
@@ -98,6 +115,7 @@ export function storeConformance(backend: string, open: OpenStore): void {
       }),
       { stored: 0, duplicates: 1 },
     );
+    t.deepEqual(await ingestReadings(db, 'edge-a', rows(3)), { stored: 0, duplicates: 1 });
     t.is(await db.telemetry.countReadings('edge-a'), 5);
     // Another edge's counters are its own.
     t.is(await db.telemetry.stats('edge-b'), undefined);
@@ -314,6 +332,125 @@ export function storeConformance(backend: string, open: OpenStore): void {
         (await db.telemetry.listEvents('edge-a')).map((e) => e.seq),
         [1, 2, 3],
       );
+    },
+  );
+
+  test(
+    name('readings roll up into 15-minute and hourly buckets as they are stored; duplicates do not count'),
+    async (t) => {
+      const db = await open(t);
+      // Two batches and a re-send, across a 15-minute boundary and midnight.
+      await ingestReadings(db, 'edge-a', [
+        at(1, T0 + 60_000, 100),
+        at(2, T0 + 14 * 60_000, 110),
+        at(3, T0 + 16 * 60_000, 130),
+      ]);
+      await ingestReadings(db, 'edge-a', [at(4, T0 + 5 * 60_000, 105), at(2, T0 + 14 * 60_000, 110)]);
+      await ingestReadings(db, 'edge-a', [at(5, T0 - 60_000, 90)]);
+      const quarter = await db.series.rollups({ resolution: '15m', fromMs: T0 - DAY, toMs: T0 + DAY });
+      t.deepEqual(
+        quarter.map((r) => [
+          r.bucketMs - T0,
+          r.n,
+          r.sum,
+          r.min,
+          r.max,
+          r.firstMs - T0,
+          r.first,
+          r.lastMs - T0,
+          r.last,
+        ]),
+        [
+          [-15 * 60_000, 1, 90, 90, 90, -60_000, 90, -60_000, 90],
+          [0, 3, 315, 100, 110, 60_000, 100, 14 * 60_000, 110],
+          [15 * 60_000, 1, 130, 130, 130, 16 * 60_000, 130, 16 * 60_000, 130],
+        ],
+      );
+      const hourly = await db.series.rollups({
+        resolution: '1h',
+        fromMs: T0,
+        toMs: T0 + DAY,
+        metrics: ['energy.wh'],
+      });
+      t.like(hourly, [
+        { edgeId: 'edge-a', deviceId: 'grp-1', metric: 'energy.wh', bucketMs: T0, n: 4, sum: 445 },
+      ]);
+      t.deepEqual(
+        await db.series.rollups({ resolution: '1h', fromMs: T0, toMs: T0 + DAY, metrics: ['power.w'] }),
+        [],
+      );
+      t.deepEqual(
+        await db.series.rollups({ resolution: '1h', fromMs: T0, toMs: T0 + DAY, edgeId: 'edge-b' }),
+        [],
+      );
+      // A counter that restarts inside a bucket (an edge reboot), in batches of its own: the bucket's
+      // increase is 2000 Wh before and 500 Wh after, not the 500 its first and last would say.
+      await ingestReadings(db, 'edge-b', [at(1, T0 + DAY, 1000), at(2, T0 + DAY + 20_000, 3000)]);
+      await ingestReadings(db, 'edge-b', [at(3, T0 + DAY + 40_000, 500)]);
+      t.like(await db.series.rollups({ resolution: '15m', fromMs: T0 + DAY, toMs: T0 + 2 * DAY }), [
+        { edgeId: 'edge-b', first: 1000, last: 500, increase: 2500 },
+      ]);
+      t.like(
+        (await db.series.latest()).filter((r) => r.edgeId === 'edge-a'),
+        [{ edgeId: 'edge-a', lastMs: T0 + 16 * 60_000, last: 130, prevMs: T0 + 14 * 60_000, prev: 110 }],
+      );
+    },
+  );
+
+  test(
+    name('retention drops whole day and month tables past each class window, and old events'),
+    async (t) => {
+      const db = await open(t);
+      const old = T0 - 40 * DAY;
+      await ingestReadings(db, 'edge-a', [at(1, old, 1), at(2, T0 - 3 * DAY, 2), at(3, T0, 3)]);
+      await ingestEvent(db, {
+        edgeId: 'edge-a',
+        seq: 4,
+        code: 'X',
+        severity: 2,
+        deviceId: '',
+        message: '',
+        timeMs: old,
+        active: false,
+      });
+      await ingestEvent(db, {
+        edgeId: 'edge-a',
+        seq: 5,
+        code: 'Y',
+        severity: 2,
+        deviceId: '',
+        message: '',
+        timeMs: T0,
+        active: true,
+      });
+      const report = await db.series.prune(T0 + 60_000, {
+        rawMs: 2 * DAY,
+        rollup15mMs: 30 * DAY,
+        rollup1hMs: 400 * DAY,
+        eventsMs: 10 * DAY,
+      });
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
+      t.deepEqual(
+        report.dropped,
+        [`readings_d${day(old)}`, `readings_d${day(T0 - 3 * DAY)}`, `rollup_15m_d${day(old)}`].sort(),
+      );
+      t.is(report.eventsDeleted, 1);
+      t.is(await db.telemetry.countReadings('edge-a'), 1, 'today stays');
+      t.deepEqual(
+        (await db.telemetry.listEvents('edge-a')).map((e) => e.code),
+        ['Y'],
+      );
+      // The hourly rollup of the old day is still there; its 15-minute one is not.
+      t.is((await db.series.rollups({ resolution: '1h', fromMs: old, toMs: old + DAY })).length, 1);
+      t.is((await db.series.rollups({ resolution: '15m', fromMs: old, toMs: old + DAY })).length, 0);
+      // The counters are not data of a class: what was delivered stays known.
+      t.like(await db.telemetry.stats('edge-a'), {
+        readingsReceived: 3,
+        eventsReceived: 2,
+        highestContiguousSeq: 5,
+      });
+      // Storing again into a day whose table was dropped makes it anew.
+      t.deepEqual(await ingestReadings(db, 'edge-a', [at(6, T0 - 3 * DAY, 6)]), { stored: 1, duplicates: 0 });
     },
   );
 }

@@ -64,7 +64,6 @@ export async function dashboardFixture(
   const app = Fastify();
   const dashboard = registerDashboard(app, {
     dbPath: join(dir, 'dashboard.db'),
-    coordinatorDbPath: dbPath,
     rollouts,
     store: db,
     publisher,

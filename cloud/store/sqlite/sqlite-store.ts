@@ -8,9 +8,11 @@ import type { CoordinatorStore } from '../coordinator-store.js';
 import { GroupCommitter } from '../group-committer.js';
 import { migrate } from '../migrations.js';
 import type { RegistryChange } from '../store-types.js';
+import { moveLegacyReadings } from './sqlite-legacy-readings.js';
 import { SqlitePolicies } from './sqlite-policies.js';
 import { SqliteRegistry } from './sqlite-registry.js';
 import { SqliteRollouts } from './sqlite-rollouts.js';
+import { SqliteSeries } from './sqlite-series.js';
 import { SqliteTelemetry } from './sqlite-telemetry.js';
 
 export class SqliteStore implements CoordinatorStore {
@@ -25,6 +27,7 @@ export class SqliteStore implements CoordinatorStore {
   readonly telemetry: SqliteTelemetry;
   readonly policies: SqlitePolicies;
   readonly rollouts: SqliteRollouts;
+  readonly series: SqliteSeries;
   #onChange: ((change: RegistryChange) => void) | undefined;
 
   /** Opens (creating if needed) and migrates the database file. Throws on a newer schema. */
@@ -45,6 +48,8 @@ export class SqliteStore implements CoordinatorStore {
       // Readers on other connections (the fleet CLI) may hold the file briefly.
       db.pragma('busy_timeout = 5000');
       migrate(db, file);
+      this.series = new SqliteSeries(db);
+      moveLegacyReadings(db, this.series);
     } catch (err) {
       db.close();
       throw err;
@@ -53,7 +58,7 @@ export class SqliteStore implements CoordinatorStore {
     this.grouped = new GroupCommitter(this);
     const changed = (change: RegistryChange): void => this.#onChange?.(change);
     this.registry = new SqliteRegistry(db, this.grouped, changed);
-    this.telemetry = new SqliteTelemetry(db);
+    this.telemetry = new SqliteTelemetry(db, this.series);
     this.rollouts = new SqliteRollouts(db);
     this.policies = new SqlitePolicies(db, this.grouped, changed, (r) => this.rollouts.insertNow(r));
   }
