@@ -41,6 +41,7 @@ import {
   parseBudgetHours,
   type OutageBudget,
 } from '../cloud/ingest/stream-sizing.js';
+import { parseRetention, type RetentionPolicy } from '../cloud/store/retention.js';
 
 const USAGE = `calle ${SOFTWARE_VERSION} — intelligent urban spaces: lighting, signals, waste
 
@@ -57,6 +58,7 @@ Usage:
               [--signing-key FILE] [--ngsi-inventory FILE] [--dashboard-db FILE]
               [--replica-id ID [--kv-replicas N]] [--api-allow CIDR]... [--policy-validity 7d]
               [--outage-budget 24h] [--fleet-cabinets 1000]
+              [--retention raw=14d,rollup15m=90d,rollup1h=400d,events=365d]
       Runs the coordinator: gRPC control plane, JetStream ingest, status, policy and command
       APIs, the fleet dashboard at /dashboard/ (users in --dashboard-db, default dashboard.db
       beside --db). --replica-id: one of several replicas on one NATS, state in JetStream KV
@@ -68,6 +70,8 @@ Usage:
       policies are re-signed once a day old, and an edge whose policy expires raises POLICY_STALE.
       --outage-budget and --fleet-cabinets size the ingest streams in bytes: how long the
       coordinator may be away with every reading kept in the hub (see hub.conf max_file_store).
+      --retention: days each class of data is kept (classes left out keep these defaults);
+      enforced hourly by dropping whole day/month tables; GET /data-inventory lists them.
       Defaults: --db ./calle-cloud.db --nats nats://127.0.0.1:4222 --grpc 127.0.0.1:50051
                 --http 127.0.0.1:8090
                 --signing-key ./policy-signing.key (create it with calle keys init)
@@ -219,6 +223,7 @@ async function cloud(args: string[]): Promise<void> {
       'policy-validity': { type: 'string' },
       'outage-budget': { type: 'string' },
       'fleet-cabinets': { type: 'string' },
+      retention: { type: 'string' },
     },
   });
   // Read now: a missing or unprotected secret stops the start with the flag's name.
@@ -235,6 +240,12 @@ async function cloud(args: string[]): Promise<void> {
     throw new UsageError(`calle cloud: --kv-replicas '${values['kv-replicas']}': expected 1 to 5`);
   if (kvReplicas !== undefined && values['replica-id'] === undefined)
     throw new UsageError('calle cloud: --kv-replicas needs --replica-id (replication)');
+  let retention: RetentionPolicy | undefined;
+  try {
+    retention = values.retention === undefined ? undefined : parseRetention('--retention', values.retention);
+  } catch (err) {
+    throw new UsageError(`calle cloud: ${(err as Error).message}`);
+  }
   let policyValidityMs: number | undefined;
   try {
     const validity = values['policy-validity'];
@@ -288,6 +299,7 @@ async function cloud(args: string[]): Promise<void> {
     ...(values['api-allow'].length > 0 ? { apiAllow: values['api-allow'] } : {}),
     ...(policyValidityMs !== undefined ? { policyValidityMs } : {}),
     ...(outageBudget ? { outageBudget } : {}),
+    ...(retention ? { retention } : {}),
     ...(grpcTls ? { grpcTls } : {}),
     ...(ngsiInventory ? { ngsiInventory } : {}),
     log,

@@ -31,6 +31,10 @@ import { instrumentHandlers } from './metrics/grpc-call-metrics.js';
 import { registerMetricsRoute } from './metrics/metrics-route.js';
 import { EntitySource } from './ngsi/entity-source.js';
 import { registerNgsiApi } from './ngsi/ngsi-api.js';
+import { registerTemporalApi } from './ngsi/temporal-api.js';
+import { registerDataInventoryRoute } from './http/data-inventory-route.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './store/retention.js';
+import { RetentionKeeper } from './store/retention-keeper.js';
 import type { SiteInventory } from './ngsi/site-inventory.js';
 import { PolicyHistory } from './policies/policy-history.js';
 import { PolicyPublisher, type PolicyDraft, type PublishedPolicy } from './policies/policy-publisher.js';
@@ -118,6 +122,8 @@ export interface CoordinatorOptions {
    * the ingest streams in bytes (cloud/ingest/stream-sizing.ts). Default: 1,000 cabinets, 24 h.
    */
   readonly outageBudget?: OutageBudget;
+  /** How long each class of data is kept (`--retention`; cloud/store/retention.ts). */
+  readonly retention?: RetentionPolicy;
 }
 
 export interface Coordinator {
@@ -294,6 +300,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       ...(options.ngsiSnapshotTtlMs !== undefined ? { ttlMs: options.ngsiSnapshotTtlMs } : {}),
     });
     registerNgsiApi(http, { entities: async () => ngsi.entities() });
+    registerTemporalApi(http, { series: store.series, entities: async () => ngsi.entities() });
+    const retention = options.retention ?? DEFAULT_RETENTION;
+    registerDataInventoryRoute(http, retention);
+    const keeper = new RetentionKeeper({
+      series: store.series,
+      policy: retention,
+      log: log.child({ module: 'retention' }),
+    });
+    keeper.start();
+    cleanups.push(async () => keeper.stop());
     // Commands and the dashboard's enrolment decisions use ingest's NATS connection (started below).
     const ingestRef: { current?: TelemetryIngest } = {};
     const dashboard = registerDashboard(http, {

@@ -28,7 +28,7 @@ const ERRORS = {
   NotAcceptable: { status: 406, title: 'Not acceptable' },
 } as const;
 
-class NgsiError extends Error {
+export class NgsiError extends Error {
   constructor(
     readonly kind: keyof typeof ERRORS,
     detail: string,
@@ -55,7 +55,7 @@ interface QueryParams {
   readonly format?: string;
 }
 
-const list = (s: string | undefined): string[] | undefined =>
+export const list = (s: string | undefined): string[] | undefined =>
   s === undefined
     ? undefined
     : s
@@ -64,9 +64,9 @@ const list = (s: string | undefined): string[] | undefined =>
         .filter((x) => x !== '');
 
 /** "https://smartdatamodels.org/dataModel.Streetlighting/Streetlight" → "Streetlight". */
-const shortType = (t: string): string => (/^[a-z][a-z0-9+.-]*:/i.test(t) ? t.split(/[/#]/).pop()! : t);
+export const shortType = (t: string): string => (/^[a-z][a-z0-9+.-]*:/i.test(t) ? t.split(/[/#]/).pop()! : t);
 
-function integer(v: string | undefined, name: string, fallback: number, max: number): number {
+export function integer(v: string | undefined, name: string, fallback: number, max: number): number {
   if (v === undefined) return fallback;
   if (!/^\d+$/.test(v))
     throw new NgsiError(
@@ -123,7 +123,7 @@ function baseUrl(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
 
-function send(
+export function send(
   request: FastifyRequest,
   reply: FastifyReply,
   body: Record<string, unknown> | Record<string, unknown>[],
@@ -147,22 +147,23 @@ function send(
   return reply.header('link', links.join(', ')).type('application/json').send(JSON.stringify(body));
 }
 
-export function registerNgsiApi(app: FastifyInstance, options: NgsiApiOptions): void {
-  const fail = (reply: FastifyReply, err: unknown): FastifyReply => {
-    const e =
-      err instanceof NgsiError
-        ? err
-        : err instanceof NgsiQueryError
-          ? new NgsiError('BadRequestData', err.message)
-          : undefined;
-    if (!e) throw err;
-    const def = ERRORS[e.kind];
-    return reply
-      .code(def.status)
-      .type('application/json')
-      .send({ type: `https://uri.etsi.org/ngsi-ld/errors/${e.kind}`, title: def.title, detail: e.message });
-  };
+/** Answers an NGSI error as ProblemDetails (§5.5.2); anything else is rethrown (a 500). */
+export function fail(reply: FastifyReply, err: unknown): FastifyReply {
+  const e =
+    err instanceof NgsiError
+      ? err
+      : err instanceof NgsiQueryError
+        ? new NgsiError('BadRequestData', err.message)
+        : undefined;
+  if (!e) throw err;
+  const def = ERRORS[e.kind];
+  return reply
+    .code(def.status)
+    .type('application/json')
+    .send({ type: `https://uri.etsi.org/ngsi-ld/errors/${e.kind}`, title: def.title, detail: e.message });
+}
 
+export function registerNgsiApi(app: FastifyInstance, options: NgsiApiOptions): void {
   app.get(CALLE_CONTEXT_PATH, async (_request, reply) =>
     reply
       .type('application/ld+json')
