@@ -16,6 +16,9 @@ needs=(
   "sumo:sumo:test"                    # SUMO traffic simulator: hardware-in-the-loop traffic tests (TraCI)
   "chromium:chromium:test"            # headless browser for the console's end-to-end tests
   "ip:iproute2:test"                  # network namespaces: the HTTP route-guard test's outside client
+  # PostgreSQL 15 for the coordinator's shared store (--db postgres://…): tests start a private
+  # server from Debian's binaries, which are not on PATH (/usr/lib/postgresql/15/bin).
+  "/usr/lib/postgresql/15/bin/initdb:postgresql-15:test"
   # An independent Modbus TCP server for the driver's interoperability test; serial-asyncio is
   # only a Recommends of python3-pymodbus, but pymodbus.server does not import without it.
   "py.pymodbus.server:python3-pymodbus python3-serial-asyncio:test"
@@ -38,6 +41,10 @@ for entry in "${needs[@]}"; do
   if [[ "$cmd" == py.* ]]; then
     # A Python module of Debian's interpreter (a pyenv python3 on PATH would not see it).
     /usr/bin/python3 -c "import ${cmd#py.}" >/dev/null 2>&1 || missing+=($pkg)
+    continue
+  fi
+  if [[ "$cmd" == /* ]]; then
+    [ -x "$cmd" ] || missing+=("$pkg")
     continue
   fi
   # Daemons live in /usr/sbin, which is not on every user's PATH.
