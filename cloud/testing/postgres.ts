@@ -104,7 +104,7 @@ export class LocalPostgres {
     ]);
     const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
-    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const server = new LocalPostgres(port, dir, child);
     const deadline = Date.now() + 20_000;
     for (;;) {

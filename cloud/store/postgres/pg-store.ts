@@ -14,11 +14,10 @@ import { PgSeries } from './pg-series.js';
 import { PgTelemetry } from './pg-telemetry.js';
 
 /** BIGINT (oid 20) as a JavaScript number: seqs, times and counters stay far below 2^53. */
+const parseDefault = pg.types.getTypeParser.bind(pg.types) as (oid: number, format?: string) => unknown;
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20
-      ? (v: string) => Number(v)
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: string): unknown =>
+    oid === 20 ? (v: string) => Number(v) : parseDefault(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** Whether `location` (a --db value) names a PostgreSQL database rather than a SQLite file. */
