@@ -1,5 +1,6 @@
-// `calle cloud`: the coordinator process wired together. One SQLite file is the record; JetStream
-// ingest fills it; gRPC serves the fleet's control plane; HTTP serves the operators' overview.
+// `calle cloud`: the coordinator process wired together. The store (a SQLite file, or PostgreSQL
+// shared by several coordinators) is the record; JetStream ingest fills it; gRPC serves the
+// fleet's control plane; HTTP serves the operators' overview.
 // Startup order puts the store first (everything depends on it) and ingest last among the
 // background parts; shutdown runs in reverse so that nothing writes to a closed database.
 import type { Logger } from 'pino';
@@ -29,27 +30,20 @@ import { loadSigningKey } from './keys/signing-key.js';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import { instrumentHandlers } from './metrics/grpc-call-metrics.js';
 import { registerMetricsRoute } from './metrics/metrics-route.js';
-import { EntitySource } from './ngsi/entity-source.js';
-import { registerNgsiApi } from './ngsi/ngsi-api.js';
-import { registerTemporalApi } from './ngsi/temporal-api.js';
-import { registerDataInventoryRoute } from './http/data-inventory-route.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './store/retention.js';
-import { RetentionKeeper } from './store/retention-keeper.js';
 import type { SiteInventory } from './ngsi/site-inventory.js';
 import { PolicyHistory } from './policies/policy-history.js';
 import { PolicyPublisher, type PolicyDraft, type PublishedPolicy } from './policies/policy-publisher.js';
 import { PolicyRefresher } from './policies/policy-refresher.js';
 import { EnrolmentBucket } from './replication/enrolment-bucket.js';
-import {
-  CoordinatorReplica,
-  type ReplicaStatus,
-  type ReplicationOptions,
-} from './replication/coordinator-replica.js';
-import { StoreWrites, type SharedWrites } from './replication/store-writes.js';
+import type { ReplicaStatus, ReplicationOptions } from './replication/coordinator-replica.js';
 import { RolloutManager } from './rollouts/rollout-manager.js';
 import type { RolloutRecord } from './rollouts/rollout-store.js';
 import type { PolicyAckRow } from './store/coordinator-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
+import { openSharedState } from './replication/shared-state.js';
+import { registerTelemetryApis } from './http/telemetry-apis.js';
 
 export type { PolicyDraft };
 
@@ -159,8 +153,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const signer =
     options.signer ??
     (options.signingKeyFile ? ed25519Signer(loadSigningKey(options.signingKeyFile)) : undefined);
-  const db = new SqliteStore(options.dbPath);
-  const store = db;
+  const store = await openStore(options.dbPath, options.enrolment ?? 'required');
   // Everything after the database is started inside this try: a failure half-way (a port in use)
   // closes what was already opened instead of leaking it, then rethrows.
   const cleanups: (() => Promise<void> | void)[] = [async () => store.close()];
@@ -176,25 +169,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 
   try {
     const tickMs = options.rolloutTickMs ?? 1_000;
-    const enrolmentStore = new EnrolmentStore(db.sqlite);
-    const replica = options.replication
-      ? await CoordinatorReplica.connect({
-          servers: options.natsServers,
-          auth: options.natsAuth,
-          options: options.replication,
-          db,
-          enrolment: enrolmentStore,
-          tickMs,
-          log: log.child({ module: 'replication', replica: options.replication.replicaId }),
-        })
-      : undefined;
+    // Enrolment records live beside the SQLite store; on PostgreSQL only open enrolment runs for
+    // now (openStore refuses `required`), over an empty in-memory table set.
+    const enrolmentStore = new EnrolmentStore(
+      (store instanceof SqliteStore ? store : new SqliteStore(':memory:')).sqlite,
+    );
+    const state = await openSharedState({
+      store,
+      url: options.dbPath,
+      replication: options.replication,
+      natsServers: options.natsServers,
+      natsAuth: options.natsAuth,
+      enrolment: enrolmentStore,
+      tickMs,
+      log,
+    });
+    const replica = state.replica;
     // Closed after gRPC and HTTP (cleanups run in reverse), so their last writes are still copied.
-    if (replica) cleanups.push(async () => replica.close());
-    // The replication interface: JetStream KV for SQLite replicas, else the store itself.
-    const local = replica
-      ? undefined
-      : new StoreWrites({ store, log: log.child({ module: 'shared-state' }) });
-    const shared: SharedWrites = replica?.shared ?? local!;
+    cleanups.push(async () => state.close());
+    const shared = state.writes;
     // One signer for policies and commands; a throwaway key when none is configured (tests).
     const policySigner = signer ?? ephemeralSigner();
     const publisher = new PolicyPublisher(store.policies, log.child({ module: 'policies' }), {
@@ -222,8 +215,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     };
     // Before anything serves: the gates must be known, and on a replica an edge registered on
     // another replica must be known here.
-    if (replica) await replica.start(sink, tickMs);
-    else await local!.start(sink);
+    await state.start(sink);
     // Re-signs live policies before they expire (the lease holder only, when replicated).
     const refresher = new PolicyRefresher({
       store,
@@ -294,43 +286,41 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     registerPolicyApi(http, { publisher, history });
     registerRolloutApi(http, { rollouts, store, gateTickMs: tickMs });
     registerMetricsRoute(http, metrics.registry, async () => metrics.refresh());
-    const ngsi = new EntitySource({
+    const telemetryApis = registerTelemetryApis(http, {
       store,
       inventory: options.ngsiInventory ?? new Map(),
-      ...(options.ngsiSnapshotTtlMs !== undefined ? { ttlMs: options.ngsiSnapshotTtlMs } : {}),
-    });
-    registerNgsiApi(http, { entities: async () => ngsi.entities() });
-    registerTemporalApi(http, { series: store.series, entities: async () => ngsi.entities() });
-    const retention = options.retention ?? DEFAULT_RETENTION;
-    registerDataInventoryRoute(http, retention);
-    const keeper = new RetentionKeeper({
-      series: store.series,
-      policy: retention,
+      snapshotTtlMs: options.ngsiSnapshotTtlMs,
+      retention: options.retention ?? DEFAULT_RETENTION,
       log: log.child({ module: 'retention' }),
     });
-    keeper.start();
-    cleanups.push(async () => keeper.stop());
+    cleanups.push(async () => telemetryApis.stop());
     // Commands and the dashboard's enrolment decisions use ingest's NATS connection (started below).
     const ingestRef: { current?: TelemetryIngest } = {};
     const dashboard = registerDashboard(http, {
-      dbPath: options.dashboardDbPath ?? join(dirname(options.dbPath), 'dashboard.db'),
+      dbPath:
+        options.dashboardDbPath ??
+        (store instanceof SqliteStore
+          ? join(dirname(options.dbPath), 'dashboard.db')
+          : './calle-dashboard.db'),
       rollouts,
       store,
       publisher,
       history,
       // The same paths as `calle fleet approve|revoke`: the store on this database, or on a replica
       // the KV record by compare-and-set (bound lazily on ingest's connection; bucket made at start).
-      enrolment: replica
-        ? replicatedDecisions({
-            store: enrolmentStore,
-            bucket: async () => {
-              const nc = ingestRef.current?.connection;
-              if (!nc) throw new Error('NATS is not connected');
-              return EnrolmentBucket.bind(nc);
-            },
-            applied: async (revision) => replica.mirror.applied('enrolment', revision),
-          })
-        : localDecisions(enrolmentStore),
+      enrolment: !(store instanceof SqliteStore)
+        ? undefined
+        : replica
+          ? replicatedDecisions({
+              store: enrolmentStore,
+              bucket: async () => {
+                const nc = ingestRef.current?.connection;
+                if (!nc) throw new Error('NATS is not connected');
+                return EnrolmentBucket.bind(nc);
+              },
+              applied: async (revision) => replica.mirror.applied('enrolment', revision),
+            })
+          : localDecisions(enrolmentStore),
       log: log.child({ module: 'dashboard' }),
       ...(options.dashboardStaleAfterMs !== undefined ? { staleAfterMs: options.dashboardStaleAfterMs } : {}),
     });
@@ -359,7 +349,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       auth: options.natsAuth,
       store: store.telemetry,
       log: log.child({ module: 'ingest' }),
-      ...(options.replication ? { replicaId: options.replication.replicaId } : {}),
+      // SQLite replicas each read everything into their copy; coordinators sharing PostgreSQL
+      // share the durable consumers, so JetStream divides the stream between them.
+      ...(replica && options.replication ? { replicaId: options.replication.replicaId } : {}),
       ...(options.outageBudget ? { outageBudget: options.outageBudget } : {}),
     });
     ingestRef.current = ingest;
@@ -383,7 +375,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       commands,
       audit: dashboard.access.audit,
       publish: async (draft) => publisher.publish(draft),
-      replica: replica?.status,
+      replica: state.status,
       policyAcks: async (version) => store.policies.acks(version),
       rollouts,
       async close() {
