@@ -38,10 +38,11 @@ async function freePort(): Promise<number> {
 export class LocalPostgres {
   #databases = 0;
 
+  #process: ChildProcess | undefined;
+
   private constructor(
     readonly port: number,
     readonly dir: string,
-    readonly process: ChildProcess,
   ) {}
 
   /** postgres://… of a new, empty database on this server. */
@@ -86,50 +87,68 @@ export class LocalPostgres {
       '--no-sync',
     ]);
     await run(initdb, initArgs);
-    const port = await freePort();
+    const server = new LocalPostgres(await freePort(), dir);
+    await server.#run();
+    return server;
+  }
+
+  /** Starts postgres on this server's port and files; resolves once it accepts connections. */
+  async #run(): Promise<void> {
     // fsync stays on (the durability under test is the default one); small buffers: many run at once.
     const [postgres, args] = asOwner('postgres', [
       '-D',
-      data,
+      join(this.dir, 'data'),
       '-p',
-      String(port),
+      String(this.port),
       '-c',
       'listen_addresses=127.0.0.1',
       '-c',
-      `unix_socket_directories=${dir}`,
+      `unix_socket_directories=${this.dir}`,
       '-c',
       'shared_buffers=32MB',
       '-c',
       'max_connections=100',
     ]);
     const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#process = child;
     let log = '';
     child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const server = new LocalPostgres(port, dir, child);
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const probe = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+      const probe = new pg.Client({
+        host: '127.0.0.1',
+        port: this.port,
+        user: 'postgres',
+        database: 'postgres',
+      });
       try {
         await probe.connect();
         await probe.end();
-        return server;
+        return;
       } catch {
         await probe.end().catch(() => undefined);
         if (child.exitCode !== null || Date.now() > deadline) {
-          await server.stop();
-          throw new Error(`postgres did not start on port ${port}: ${log.slice(-2000)}`);
+          await this.stop();
+          throw new Error(`postgres did not start on port ${this.port}: ${log.slice(-2000)}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
   }
 
+  /** Crashes the server (kill) and starts it again on the same port and files (crash recovery). */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.#run();
+  }
+
   /** Stops the server (immediate shutdown: a crash, as far as the data is concerned) and keeps its files. */
   async kill(): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.process.once('exit', resolve));
+    const child = this.#process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     // The postmaster's own pid (runuser, our child when root, does not pass SIGQUIT on).
-    let pid = this.process.pid!;
+    let pid = child.pid!;
     try {
       pid = Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) || pid;
     } catch {
