@@ -19,9 +19,14 @@ import { signInWithSetupToken } from '../console/testing/console-fixture.js';
 import { startEdgeNode, type EdgeNodeHandle } from '../edge-node.js';
 import { openDatabase } from '../store/edge-db.js';
 import { PolicyStore } from '../store/policy-store.js';
+import { withDesignLighting } from '../test-support/design-lighting.js';
 import { tempDir, testLogger } from '../test-support/temp-dir.js';
 
-const SITE = loadEdgeConfig(new URL('../examples/madrid-street.json', import.meta.url).pathname);
+// At design class all night: the reasons asserted below are the schedule's alone (no constant
+// light output, no adaptive class in the example's groups).
+const SITE = withDesignLighting(
+  loadEdgeConfig(new URL('../examples/madrid-street.json', import.meta.url).pathname),
+);
 const DAY = 86_400_000;
 
 async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
