@@ -15,26 +15,7 @@ import {
   type ModbusRequest,
   type ModbusResult,
 } from './modbus-pdu.js';
-
-export interface ModbusConnectionOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly log: Logger;
-  /**
-   * Outstanding transactions. The guide allows many, but many servers answer one at a time (an
-   * independent server, pymodbus 3, drops the connection when pipelined to). Default 1.
-   */
-  readonly maxInFlight?: number;
-  /** First and largest reconnect delay; default 250 ms and 30 s. */
-  readonly backoffMs?: { readonly initial: number; readonly max: number };
-  /** Default 3000 ms. */
-  readonly connectTimeoutMs?: number;
-  /**
-   * Timeouts in a row, with no response of any kind in between, after which the socket is taken
-   * for half-open and replaced. A timeout of one unit while others answer never trips it.
-   */
-  readonly deadAfterTimeouts?: number;
-}
+import type { ConnectionListener, ModbusTransport, ModbusTransportOptions } from './modbus-transport.js';
 
 interface Pending {
   readonly tid: number;
@@ -52,10 +33,8 @@ const MBAP_BYTES = 7;
 /** Largest PDU is 253 bytes (V1.1b3 §4.1), so the length field is at most 254. */
 const MAX_LENGTH_FIELD = 254;
 
-export type ConnectionListener = (up: boolean, error?: string) => void;
-
-export class ModbusConnection {
-  readonly #opts: Required<Omit<ModbusConnectionOptions, 'log' | 'maxInFlight'>>;
+export class ModbusConnection implements ModbusTransport {
+  readonly #opts: Required<Omit<ModbusTransportOptions, 'log' | 'maxInFlight'>>;
   #maxInFlight: number;
   readonly #log: Logger;
   readonly #listeners = new Set<ConnectionListener>();
@@ -72,7 +51,7 @@ export class ModbusConnection {
   #retryTimer: NodeJS.Timeout | undefined;
   #socketClosed: Promise<void> = Promise.resolve();
 
-  constructor(opts: ModbusConnectionOptions) {
+  constructor(opts: ModbusTransportOptions) {
     this.#log = opts.log;
     this.#maxInFlight = opts.maxInFlight ?? 1;
     this.#opts = {

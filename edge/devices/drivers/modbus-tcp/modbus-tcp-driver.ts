@@ -8,10 +8,11 @@ import { pointValueProblem } from '../../definition.js';
 import type { PointValue } from '../../device-view.js';
 import type { DeviceDriver, DriverDevice, DriverListener, DriverUpdate } from '../../driver.js';
 import { parseOrThrow } from '../param-reader.js';
-import { ModbusConnection, type ModbusConnectionOptions } from './modbus-connection.js';
+import { ModbusConnection } from './modbus-connection.js';
 import { ModbusError } from './modbus-errors.js';
 import { parseModbusParams, type ModbusTcpParams } from './modbus-params.js';
 import type { ModbusRequest } from './modbus-pdu.js';
+import type { ModbusTransport, ModbusTransportFactory, ModbusTransportOptions } from './modbus-transport.js';
 import {
   decodePoint,
   encodePoint,
@@ -24,11 +25,15 @@ import {
 export interface ModbusTcpDriverOptions {
   log: Logger;
   /** Connection tuning shared by every endpoint (tests shorten the backoff). */
-  connection?: Pick<ModbusConnectionOptions, 'backoffMs' | 'connectTimeoutMs' | 'deadAfterTimeouts'>;
+  connection?: Pick<ModbusTransportOptions, 'backoffMs' | 'connectTimeoutMs' | 'deadAfterTimeouts'>;
+  /** The Modbus TCP client; default calle's ModbusConnection. */
+  transport?: ModbusTransportFactory;
 }
 
+const ownTransport: ModbusTransportFactory = (opts) => new ModbusConnection(opts);
+
 interface Endpoint {
-  readonly conn: ModbusConnection;
+  readonly conn: ModbusTransport;
   readonly devices: ModbusDevice[];
   timer?: NodeJS.Timeout;
 }
@@ -57,6 +62,7 @@ export class ModbusTcpDriver implements DeviceDriver {
   readonly name = 'modbus-tcp';
   readonly #log: Logger;
   readonly #connOpts: ModbusTcpDriverOptions['connection'];
+  readonly #transport: ModbusTransportFactory;
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #devices = new Map<string, ModbusDevice>();
   readonly #listeners = new Set<DriverListener>();
@@ -68,6 +74,7 @@ export class ModbusTcpDriver implements DeviceDriver {
   constructor(opts: ModbusTcpDriverOptions) {
     this.#log = opts.log;
     this.#connOpts = opts.connection;
+    this.#transport = opts.transport ?? ownTransport;
   }
 
   // Connections open in the background; start() never waits on the network.
@@ -143,7 +150,7 @@ export class ModbusTcpDriver implements DeviceDriver {
     const key = `${params.host}:${params.port}`;
     let endpoint = this.#endpoints.get(key);
     if (!endpoint) {
-      const conn = new ModbusConnection({
+      const conn = this.#transport({
         ...this.#connOpts,
         host: params.host,
         port: params.port,
