@@ -208,3 +208,25 @@ test('modbus connection — a link silent for several requests in a row is taken
   server.setFaults(1, { mute: false });
   t.deepEqual(await read(), [0]);
 });
+
+test('modbus connection — a late answer to a timed-out request is dropped; the next request gets its own', async (t) => {
+  const bank = new RegisterBank({ holding: 1 });
+  bank.holding[0] = 7;
+  const server = new ModbusServer(new Map([[1, bank]]));
+  const port = await server.listen(0);
+  const conn = connectionUnderTest({ host: '127.0.0.1', port, log: testLogger() });
+  t.teardown(async () => {
+    await conn.close();
+    await server.close();
+  });
+  conn.open();
+  await until('connected', () => conn.up);
+  const read = async (timeoutMs: number) => conn.request(1, { fc: 0x03, address: 0, quantity: 1 }, timeoutMs);
+  // A busy gateway: the first answer comes at 300 ms, after its 150 ms timeout, while the second
+  // request (answered at 150 + 200 ms) is on the wire.
+  server.setFaults(1, { delayMs: 300 });
+  await t.throwsAsync(read(150), { message: /no response within 150 ms/ });
+  server.setFaults(1, { delayMs: 200 });
+  t.deepEqual(await read(1000), [7]);
+  t.true(conn.up);
+});

@@ -11,7 +11,7 @@ import { parseOrThrow } from '../param-reader.js';
 import { ModbusConnection } from './modbus-connection.js';
 import { ModbusError } from './modbus-errors.js';
 import { parseModbusParams, type ModbusTcpParams } from './modbus-params.js';
-import type { ModbusRequest } from './modbus-pdu.js';
+import type { ModbusRequest } from './modbus-request.js';
 import type { ModbusTransport, ModbusTransportFactory, ModbusTransportOptions } from './modbus-transport.js';
 import {
   decodePoint,

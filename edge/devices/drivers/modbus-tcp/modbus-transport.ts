@@ -3,7 +3,7 @@
 // news of the link going up and down. ModbusConnection is calle's; a library client can stand in
 // behind the same door (see evaluation/, where the maintained npm clients were measured on it).
 import type { Logger } from 'pino';
-import type { ModbusRequest, ModbusResult } from './modbus-pdu.js';
+import type { ModbusRequest, ModbusResult } from './modbus-request.js';
 
 export type ConnectionListener = (up: boolean, error?: string) => void;
 

@@ -9,7 +9,7 @@
 import Modbus from 'jsmodbus';
 import { Socket } from 'node:net';
 import { exceptionName, ModbusError } from '../modbus-errors.js';
-import { describeRequest, encodeRequest, type ModbusRequest, type ModbusResult } from '../modbus-pdu.js';
+import { describeRequest, checkRequest, type ModbusRequest, type ModbusResult } from '../modbus-request.js';
 import type { ConnectionListener, ModbusTransport, ModbusTransportOptions } from '../modbus-transport.js';
 
 type Client = InstanceType<typeof Modbus.client.TCP>;
@@ -94,7 +94,7 @@ export class JsModbusTransport implements ModbusTransport {
   async request(unitId: number, req: ModbusRequest, timeoutMs: number): Promise<ModbusResult> {
     if (!this.#up)
       throw new ModbusError('MODBUS_NOT_CONNECTED', `${describeRequest(req)}: ${this.#lastError}`);
-    encodeRequest(req); // calle's range checks
+    checkRequest(req); // calle's range checks
     return new Promise<ModbusResult>((resolve, reject) => {
       const job: Job = {
         unitId,
