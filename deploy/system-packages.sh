@@ -16,6 +16,7 @@ needs=(
   "sumo:sumo:test"                    # SUMO traffic simulator: hardware-in-the-loop traffic tests (TraCI)
   "chromium:chromium:test"            # headless browser for the console's end-to-end tests
   "ip:iproute2:test"                  # network namespaces: the HTTP route-guard test's outside client
+  "promtool:prometheus:test"          # promtool check metrics lints /metrics (Debian 12 ships it only in prometheus)
   # An independent Modbus TCP server for the driver's interoperability test; serial-asyncio is
   # only a Recommends of python3-pymodbus, but pymodbus.server does not import without it.
   "py.pymodbus.server:python3-pymodbus python3-serial-asyncio:test"
