@@ -10,6 +10,7 @@ import { BUILT_IN_TYPES } from '../../catalogue.js';
 import type { DriverDevice, DriverUpdate } from '../../driver.js';
 import { connectionUnderTest, transportUnderTest } from './evaluation/transport-under-test.js';
 import { ModbusTcpDriver } from './modbus-tcp-driver.js';
+import type { ModbusTransportFactory } from './modbus-transport.js';
 
 const def = (name: string) => BUILT_IN_TYPES.find((d) => d.name === name)!;
 
@@ -229,4 +230,33 @@ test('modbus connection — a late answer to a timed-out request is dropped; the
   server.setFaults(1, { delayMs: 200 });
   t.deepEqual(await read(1000), [7]);
   t.true(conn.up);
+});
+
+test('modbus-tcp driver — a device is not reported unavailable while its connection’s first attempt is under way', async (t) => {
+  const { port } = await equipment(t);
+  // A first connect that takes 400 ms (a client library loading on a busy cabinet, a slow network).
+  const slowToOpen: ModbusTransportFactory = (o) => {
+    const conn = transportUnderTest()(o);
+    const open = conn.open.bind(conn);
+    let timer: NodeJS.Timeout | undefined;
+    conn.open = () => void (timer = setTimeout(open, 400));
+    t.teardown(() => clearTimeout(timer));
+    return conn;
+  };
+  const driver = new ModbusTcpDriver({ log: testLogger(), transport: slowToOpen });
+  const updates: DriverUpdate[] = [];
+  driver.subscribe((u) => updates.push(u));
+  t.teardown(async () => driver.stop());
+  await driver.start([
+    {
+      id: 'lum',
+      definition: def('modbus-led-luminaire'),
+      params: { host: '127.0.0.1', port, unitId: 2, pollMs: 50 },
+    },
+  ]);
+  await until('first values', () => updates.some((u) => 'values' in u));
+  t.deepEqual(
+    updates.filter((u) => 'error' in u),
+    [],
+  );
 });

@@ -36,6 +36,8 @@ interface Endpoint {
   readonly conn: ModbusTransport;
   readonly devices: ModbusDevice[];
   timer?: NodeJS.Timeout;
+  /** The connection has said up or down once: until then a device is not yet unavailable. */
+  heard: boolean;
 }
 
 interface ModbusDevice {
@@ -157,9 +159,10 @@ export class ModbusTcpDriver implements DeviceDriver {
         maxInFlight: params.maxInFlight,
         log: this.#log.child({ endpoint: key }),
       });
-      endpoint = { conn, devices: [] };
+      endpoint = { conn, devices: [], heard: false };
       const ep = endpoint;
       conn.onState((up, error) => {
+        ep.heard = true;
         // A lost link is every device's news at once, not at each device's next poll.
         if (!up) for (const d of ep.devices) this.#fail(d, error ?? 'connection down');
         else for (const d of ep.devices) d.lastPollMs = 0;
@@ -196,6 +199,9 @@ export class ModbusTcpDriver implements DeviceDriver {
     for (const d of ep.devices) {
       if (d.polling || now - d.lastPollMs < d.params.pollMs) continue;
       if (!ep.conn.up) {
+        // The first attempt has not ended (the client library loading, a slow connect, bounded by
+        // connectTimeoutMs): "not connected yet" is no reason to alarm a device.
+        if (!ep.heard) continue;
         // Nothing to ask; restate the connection's reason (the site ignores repeats).
         d.lastPollMs = now;
         this.#fail(d, ep.conn.lastError);
