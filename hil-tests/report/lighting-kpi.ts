@@ -181,7 +181,7 @@ export function runLightingKpi(o: LightingKpiOptions = {}): LightingKpi {
           )
           .join('; ') +
         ' (below full / below midnight / under-lit minutes).',
-      'Hourly profile: a typical urban weekday shape with busier Friday and Saturday nights (no licensed Madrid hourly counts in ../shared/data); Poisson arrivals per minute, spread evenly over the minute by the replay.',
+      'Hourly profile: a typical urban weekday shape with busier Friday and Saturday nights (no licensed Madrid hourly counts in hil-tests/data); Poisson arrivals per minute, spread evenly over the minute by the replay.',
       'Required light: the class of the traffic counted in the trailing window (CEN/TR 13201-1 with the site’s weights, period weights and bands), as a share of the design’s maintained light; delivered light: level × the datasheet lumen maintenance at the luminaires’ burning hours × dirt factor / MF. A group-minute counts when any tick in it delivered more than 0.5 % below. Every strategy is scored against the same requirement.',
       'Baselines run without constant light output or adaptive classes (as the schedules cities run today); their energy does not depend on age. Energy is metered at the luminaire (standby + level × rated).',
       `Site settings: ${groups.map((g) => `${g.id} weights ${g.adaptive?.otherWeights}${g.adaptive?.periods ? ` (${g.adaptive.periods.map((p) => `${p.otherWeights} ${p.from}–${p.to}`).join(', ')})` : ''}, capacity ${g.adaptive?.capacityVehPerHour}/h, MF ${g.maintenance?.factor}${g.presence ? `, presence boost to ${g.presence.boostClass ?? g.lightingClass} for ${g.presence.holdS} s` : ''}`).join('; ')}.`,
