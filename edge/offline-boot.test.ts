@@ -14,7 +14,7 @@ import { loadEdgeConfig } from './config/load-config.js';
 import { startEdgeNode, type EdgeNodeHandle } from './edge-node.js';
 import { openDatabase } from './store/edge-db.js';
 import { PolicyStore } from './store/policy-store.js';
-import { tempDir, testLogger } from './test-support/temp-dir.js';
+import { tempDir, testLogger } from '../common/testing/temp-dir.js';
 import { signBundle } from './trust/policy-signature.js';
 import { withDesignLighting } from './test-support/design-lighting.js';
 

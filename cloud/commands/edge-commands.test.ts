@@ -16,7 +16,7 @@ import { loadEdgeConfig } from '../../edge/config/load-config.js';
 import { SimulatedDriver } from '../../edge/devices/simulated-driver.js';
 import { EdgeSite } from '../../edge/site/edge-site.js';
 import { openDatabase } from '../../edge/store/edge-db.js';
-import { tempDir, testLogger } from '../../edge/test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { signCommand } from '../../edge/trust/command-signature.js';
 import { keyIdOf } from '../../edge/trust/policy-signature.js';
 import { ed25519Signer } from '../keys/policy-signer.js';

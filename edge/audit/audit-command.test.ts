@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openDatabase } from '../store/edge-db.js';
 import { EDGE_MIGRATIONS } from '../store/migrations.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { runAuditCommand } from './audit-command.js';
 import { AuditLog } from './audit-log.js';
 

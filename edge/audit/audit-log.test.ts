@@ -6,7 +6,7 @@ import { COMMAND_OUTCOMES } from '../../cloud/commands/command-sender.js';
 import { COMMAND_TYPES } from '../commands/command-types.js';
 import { SUPPRESSED_ACTION } from '../commands/refusal-limiter.js';
 import { openDatabase } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { auditRowHash, GENESIS_HASH, verifyAuditChain } from './audit-chain.js';
 import { AuditEntryError, AuditLog } from './audit-log.js';
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { openDatabase } from '../store/edge-db.js';
 import { Outbox } from '../store/outbox.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { AuditLog } from './audit-log.js';
 import { auditedSink } from './audited-sink.js';
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { v1 } from '../../proto/index.js';
 import { AuditLog, type AuditEntry } from '../audit/audit-log.js';
 import { openDatabase } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { signCommand } from '../trust/command-signature.js';
 import { keyIdOf } from '../trust/policy-signature.js';
 import { CommandReceiver } from './command-receiver.js';

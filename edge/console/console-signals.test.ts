@@ -7,7 +7,7 @@ import { loadEdgeConfig } from '../config/load-config.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
 import { EdgeSite } from '../site/edge-site.js';
 import { openDatabase } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { openConsoleAccess } from '../users/console-access.js';
 import { createConsole } from './console-server.js';
 import { COLLECTION, consoleFixture, PASSWORD, signIn, STATUS } from './testing/console-fixture.js';

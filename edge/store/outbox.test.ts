@@ -2,7 +2,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { v1 } from '../../proto/index.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { openDatabase, SchemaTooNewError } from './edge-db.js';
 import { EDGE_MIGRATIONS } from './migrations.js';
 import { Outbox, PRIORITY_ALARM, PRIORITY_EVENT, PRIORITY_TELEMETRY } from './outbox.js';

@@ -6,7 +6,7 @@ import { LocalNatsServer } from '../../deploy/nats/local-server.js';
 import { TELEMETRY_STREAM } from '../../proto/nats-subjects.js';
 import { openDatabase } from '../store/edge-db.js';
 import { Outbox } from '../store/outbox.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { NatsLink } from './nats-link.js';
 import { ByteBudget, wireBytes } from './byte-budget.js';
 import { OutboxPublisher } from './outbox-publisher.js';

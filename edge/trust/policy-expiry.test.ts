@@ -6,7 +6,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { v1, type calle } from '../../proto/index.js';
 import { openDatabase, type Db } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import type { PinnedKey } from './pinned-key.js';
 import { contentDigest, expiryOf, LEGACY_VALIDITY_MS } from './policy-expiry.js';
 import { keyIdOf, signBundle, signingPayload } from './policy-signature.js';

@@ -19,7 +19,7 @@ import { signInWithSetupToken } from '../console/testing/console-fixture.js';
 import { startEdgeNode, type EdgeNodeHandle } from '../edge-node.js';
 import { openDatabase } from '../store/edge-db.js';
 import { PolicyStore } from '../store/policy-store.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 
 const SITE = loadEdgeConfig(new URL('../examples/madrid-street.json', import.meta.url).pathname);
 const DAY = 86_400_000;

@@ -7,7 +7,7 @@ import { v1, type calle } from '../../proto/index.js';
 import { ConfigError } from '../config/config-error.js';
 import { checkEdgeConfig, loadEdgeConfig } from '../config/load-config.js';
 import { openDatabase, type Db } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { loadPinnedKey, type PinnedKey } from './pinned-key.js';
 import { keyIdOf, signBundle } from './policy-signature.js';
 import { PolicyTrust } from './policy-trust.js';

@@ -11,7 +11,7 @@ import { loadEdgeConfig } from '../config/load-config.js';
 import { startEdgeNode } from '../edge-node.js';
 import { openDatabase } from '../store/edge-db.js';
 import { PolicyStore } from '../store/policy-store.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { signBundle } from './policy-signature.js';
 
 const SITE = fileURLToPath(new URL('../examples/madrid-street.json', import.meta.url));

@@ -2,7 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { AuditLog } from '../audit/audit-log.js';
 import { openDatabase } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
 import { can } from './roles.js';
 import { SessionStore } from './session-store.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AuditLog } from '../../audit/audit-log.js';
 import type { DeviceView } from '../../devices/device-view.js';
 import { openDatabase } from '../../store/edge-db.js';
-import { tempDir, testLogger } from '../../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../../common/testing/temp-dir.js';
 import { openConsoleAccess, type ConsoleAccess } from '../../users/console-access.js';
 import type { Role } from '../../users/roles.js';
 import type {
