@@ -15,10 +15,10 @@
 // - Logins: LoginGuard's lockout after 5 failures in 15 minutes, and its per-address rate.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isActivity, POLL_HEADER, readCookie } from '../../edge/console/console-auth.js';
-import { MAX_PASSWORD_LENGTH } from '../../edge/users/password-hash.js';
-import { IDLE_MS, sameToken, type Session } from '../../edge/users/session-store.js';
-import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../../edge/users/sign-in.js';
-import { UserError } from '../../edge/users/user-error.js';
+import { MAX_PASSWORD_LENGTH } from '../../common/access/password-hash.js';
+import { IDLE_MS, sameToken, type Session } from '../../common/access/session-store.js';
+import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../../common/access/sign-in.js';
+import { UserError } from '../../common/access/user-error.js';
 import type { DashboardAccess } from './dashboard-store.js';
 import { fleetCan, fleetPermissionsOf, type FleetPermission } from './fleet-roles.js';
 

@@ -26,7 +26,7 @@ const ROLLOUT_STATES: readonly RolloutState[] = [
 export interface CoordinatorMetricsSource {
   readonly edgeStatus: () => readonly EdgeStatusRow[];
   readonly rolloutStates: () => readonly RolloutState[];
-  /** Rows the dashboard's audit log failed to write since start (edge/audit/audit-log.ts). */
+  /** Rows the dashboard's audit log failed to write since start (common/audit/audit-log.ts). */
   readonly auditWriteFailures?: () => number;
   readonly now?: () => number;
   readonly onlineWindowMs?: number;

@@ -2,7 +2,7 @@
 //
 // Sessions: an HttpOnly, SameSite=Strict cookie (JavaScript cannot read it, and no other site's
 // page can make the browser send it). Routes declare what they need in `config.permission`
-// (edge/users/roles.ts); an /api route that declares nothing is refused — fail closed.
+// (common/access/roles.ts); an /api route that declares nothing is refused — fail closed.
 //
 // Idle lock (IEC 62443-4-2 CR 2.5): only what the user does counts as activity. The page's own
 // background requests send `x-calle-poll: 1` and the event stream is declared `activity: false`:
@@ -20,11 +20,11 @@
 // SameSite=Strict alone would do on current browsers; the token keeps us safe on older ones.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAccess } from '../users/console-access.js';
-import { MAX_PASSWORD_LENGTH } from '../users/password-hash.js';
-import { can, permissionsOf, type Permission } from '../users/roles.js';
-import { IDLE_MS, sameToken, type Session } from '../users/session-store.js';
-import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../users/sign-in.js';
-import { UserError } from '../users/user-error.js';
+import { MAX_PASSWORD_LENGTH } from '../../common/access/password-hash.js';
+import { can, permissionsOf, type Permission } from '../../common/access/roles.js';
+import { IDLE_MS, sameToken, type Session } from '../../common/access/session-store.js';
+import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../../common/access/sign-in.js';
+import { UserError } from '../../common/access/user-error.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

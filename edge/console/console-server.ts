@@ -2,7 +2,7 @@
 // node in the street cabinet. It must work with no internet at all, so every asset ships in
 // `public/` and nothing is fetched from a CDN.
 //
-// Access: local users, roles and sessions (edge/users, console-auth.ts); every /api route names
+// Access: local users, roles and sessions (common/access, console-auth.ts); every /api route names
 // the permission it needs. The routes' schemas are also the API's documentation (openapi.ts).
 
 import Fastify, {

@@ -12,7 +12,7 @@ import {
   samplePath,
   type RouteEntry,
 } from '../../common/testing/route-probe.js';
-import { can, type Permission } from '../users/roles.js';
+import { can, type Permission } from '../../common/access/roles.js';
 import { consoleFixture, signIn } from './testing/console-fixture.js';
 
 /** Routes behind a session: every /api/ route not marked public, and any route naming a permission. */

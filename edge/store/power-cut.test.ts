@@ -20,7 +20,7 @@ import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { verifyAuditChain } from '../audit/audit-chain.js';
+import { verifyAuditChain } from '../../common/audit/audit-chain.js';
 import { tempDir } from '../../common/testing/temp-dir.js';
 import { plainNodeScript, type NodeScript } from './testing/plain-node-script.js';
 import { mulberry32 as random } from '../../common/random/seeded-random.js';

@@ -6,7 +6,7 @@
 // One place decides what a bundle does; edge-node wires it to the coordinator link and the console.
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { EdgeSite } from '../site/edge-site.js';
 import type { Outbox } from '../store/outbox.js';
 import type { PolicyStore } from '../store/policy-store.js';

@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 import { pickPinnedKey, type PinnedKey } from './pinned-key.js';
 import { contentDigest, describeExpiry, expiryOf } from './policy-expiry.js';
 import { signingPayload, verifyBundleSignature } from './policy-signature.js';

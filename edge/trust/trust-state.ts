@@ -18,7 +18,7 @@
 // of the whole signed payload; it is carried over as such (digest_of 'payload') and compared that
 // way until a bundle matches it, when the row learns the content digest. trust_state_v1 is left in
 // place: software rolled back to a v1 release then finds the floor it had, not none.
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 
 export interface TrustedVersion {
   /** Highest version authenticated by the pinned key (0: none yet). */
@@ -43,7 +43,7 @@ export class TrustState {
   readonly #learn;
 
   constructor(db: Db) {
-    // synchronous=FULL is set on the connection by openDatabase (edge/store/edge-db.ts): a
+    // synchronous=FULL is set on the connection by openDatabase (common/sqlite/open-database.ts): a
     // recorded version survives a power cut the moment record() returns.
     db.transaction(() => {
       db.exec(`
