@@ -14,7 +14,7 @@ import { initKeyPair, loadSigningKey } from '../cloud/keys/signing-key.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode, type EdgeNodeHandle } from '../edge/edge-node.js';
 import { tempDir, testLogger } from '../common/testing/temp-dir.js';
-import { canonicalBundle } from '../edge/trust/policy-signature.js';
+import { canonicalBundle } from '../common/signing/policy-signature.js';
 import { v1, type calle } from '../proto/index.js';
 import { eventSubject } from '../proto/nats-subjects.js';
 import { DEMO_SITE } from './demo.js';

@@ -15,7 +15,7 @@ import { startEdgeNode, type EdgeNodeHandle } from './edge-node.js';
 import { openDatabase } from '../common/sqlite/open-database.js';
 import { PolicyStore } from './store/policy-store.js';
 import { tempDir, testLogger } from '../common/testing/temp-dir.js';
-import { signBundle } from './trust/policy-signature.js';
+import { signBundle } from '../common/signing/policy-signature.js';
 import { withDesignLighting } from './test-support/design-lighting.js';
 import { EDGE_MIGRATIONS } from './store/migrations.js';
 

@@ -11,14 +11,14 @@ import { commandSubject } from '../../proto/nats-subjects.js';
 import { AuditLog } from '../../common/audit/audit-log.js';
 import { CommandIds } from '../../edge/commands/command-ids.js';
 import { CommandReceiver } from '../../edge/commands/command-receiver.js';
-import { DEFAULT_ALLOWED_COMMANDS } from '../../edge/commands/command-types.js';
+import { DEFAULT_ALLOWED_COMMANDS } from '../../common/commands/command-types.js';
 import { loadEdgeConfig } from '../../edge/config/load-config.js';
 import { SimulatedDriver } from '../../edge/devices/simulated-driver.js';
 import { EdgeSite } from '../../edge/site/edge-site.js';
 import { openDatabase } from '../../common/sqlite/open-database.js';
 import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
-import { signCommand } from '../../edge/trust/command-signature.js';
-import { keyIdOf } from '../../edge/trust/policy-signature.js';
+import { signCommand } from '../../common/signing/command-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
 import { ed25519Signer } from '../keys/policy-signer.js';
 import {
   CommandSender,

@@ -7,7 +7,7 @@ import { COMMAND_OUTCOMES } from '../../cloud/commands/command-sender.js';
 import { AuditLog } from '../../common/audit/audit-log.js';
 import { openDatabase } from '../../common/sqlite/open-database.js';
 import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
-import { COMMAND_TYPES } from '../commands/command-types.js';
+import { COMMAND_TYPES } from '../../common/commands/command-types.js';
 import { SUPPRESSED_ACTION } from '../commands/refusal-limiter.js';
 import { EDGE_MIGRATIONS } from '../store/migrations.js';
 

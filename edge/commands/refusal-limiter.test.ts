@@ -8,8 +8,8 @@ import { v1 } from '../../proto/index.js';
 import { AuditLog, type AuditEntry } from '../../common/audit/audit-log.js';
 import { openDatabase } from '../../common/sqlite/open-database.js';
 import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
-import { signCommand } from '../trust/command-signature.js';
-import { keyIdOf } from '../trust/policy-signature.js';
+import { signCommand } from '../../common/signing/command-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
 import { CommandReceiver } from './command-receiver.js';
 import {
   REFUSAL_WINDOW_MS,

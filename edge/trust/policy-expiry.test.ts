@@ -8,8 +8,8 @@ import { v1, type calle } from '../../proto/index.js';
 import { openDatabase, type Db } from '../../common/sqlite/open-database.js';
 import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import type { PinnedKey } from './pinned-key.js';
-import { contentDigest, expiryOf, LEGACY_VALIDITY_MS } from './policy-expiry.js';
-import { keyIdOf, signBundle, signingPayload } from './policy-signature.js';
+import { contentDigest, expiryOf, LEGACY_VALIDITY_MS } from '../../common/signing/policy-expiry.js';
+import { keyIdOf, signBundle, signingPayload } from '../../common/signing/policy-signature.js';
 import { PolicyTrust } from './policy-trust.js';
 import { EDGE_MIGRATIONS } from '../store/migrations.js';
 

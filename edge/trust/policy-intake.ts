@@ -10,7 +10,7 @@ import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { EdgeSite } from '../site/edge-site.js';
 import type { Outbox } from '../store/outbox.js';
 import type { PolicyStore } from '../store/policy-store.js';
-import { expiryOf } from './policy-expiry.js';
+import { expiryOf } from '../../common/signing/policy-expiry.js';
 import type { PolicyFreshness } from './policy-freshness.js';
 import type { PolicyTrust } from './policy-trust.js';
 

@@ -9,7 +9,7 @@ import { checkEdgeConfig, loadEdgeConfig } from '../config/load-config.js';
 import { openDatabase, type Db } from '../../common/sqlite/open-database.js';
 import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { loadPinnedKey, type PinnedKey } from './pinned-key.js';
-import { keyIdOf, signBundle } from './policy-signature.js';
+import { keyIdOf, signBundle } from '../../common/signing/policy-signature.js';
 import { PolicyTrust } from './policy-trust.js';
 import { EDGE_MIGRATIONS } from '../store/migrations.js';
 

@@ -12,7 +12,7 @@
 // migration in edge/store: it belongs to trust, and a single row with a fixed key needs no
 // migration history. Version the name (trust_state_vN) if its shape ever changes.
 //
-// v2 (policy expiry): the digest names a version's content (edge/trust/policy-expiry.ts
+// v2 (policy expiry): the digest names a version's content (common/signing/policy-expiry.ts
 // contentDigest: everything but signature, key and expiry), so that the coordinator's re-signed
 // copy of a version with a later expiry is recognised as the same policy. A v1 row held the digest
 // of the whole signed payload; it is carried over as such (digest_of 'payload') and compared that

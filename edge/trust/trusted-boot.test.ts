@@ -12,7 +12,7 @@ import { startEdgeNode } from '../edge-node.js';
 import { openDatabase } from '../../common/sqlite/open-database.js';
 import { PolicyStore } from '../store/policy-store.js';
 import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
-import { signBundle } from './policy-signature.js';
+import { signBundle } from '../../common/signing/policy-signature.js';
 import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 const SITE = fileURLToPath(new URL('../examples/madrid-street.json', import.meta.url));

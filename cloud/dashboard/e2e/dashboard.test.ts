@@ -7,7 +7,7 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { keyIdOfRaw, loadOrCreateEdgeKey } from '../../../edge/identity/edge-identity.js';
+import { keyIdOfRaw, loadOrCreateEdgeKey } from '../../../common/signing/edge-identity.js';
 import { LAPTOP, openPage, PHONE, screenshot, signInPage } from '../../../common/testing/browser.js';
 import { encodeMessage, v1 } from '../../../proto/index.js';
 import { eventSubject, messageId, telemetrySubject } from '../../../proto/nats-subjects.js';
