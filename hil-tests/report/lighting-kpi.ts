@@ -23,6 +23,7 @@ import type { EdgeConfig } from '../../edge/config/edge-config.js';
 import { loadEdgeConfig } from '../../edge/config/load-config.js';
 import { replayLighting, type ReplayCounts, type ReplayResult } from '../../edge/site/lighting-replay.js';
 import { LIGHTING_TARGETS, type LightingKpi, type LightingStrategyResult } from './report-writer.js';
+import { mulberry32 } from '../../common/random/seeded-random.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../edge/examples/madrid-street.json', import.meta.url));
 
@@ -55,17 +56,6 @@ export function profileShare(ms: number): number {
   const frac = h - h0;
   // Crossing midnight uses the same day's name: close enough for one half-hour.
   return at((h0 + 24) % 24, day) * (1 - frac) + at((h0 + 25) % 24, day) * frac;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function poisson(rand: () => number, mean: number): number {
