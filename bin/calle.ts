@@ -18,7 +18,7 @@ import { runUserCommand } from '../edge/users/user-command.js';
 import { SOFTWARE_VERSION } from '../edge/version.js';
 import { ENROLMENT_MODES, type EnrolmentMode } from '../cloud/enrolment/edge-admission.js';
 import { watchCertificates, type WatchedCertificate } from '../edge/identity/certificate-expiry.js';
-import { EdgeIdentityError, loadOrCreateEdgeKey } from '../edge/identity/edge-identity.js';
+import { EdgeIdentityError, loadOrCreateEdgeKey } from '../common/signing/edge-identity.js';
 import { dirname } from 'node:path';
 import { runDemo } from './demo.js';
 import { runFleetCommandAsync } from './fleet-command.js';

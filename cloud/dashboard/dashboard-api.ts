@@ -12,7 +12,7 @@
 // transactions; the row is written right after the change succeeds, so a crash in between (the
 // same synchronous turn) loses the row, never invents one for a change that did not happen.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditLog } from '../../edge/audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import { rolloutJson, type RolloutJson } from '../http/rollout-api.js';
 import {
   checkPolicyDocument,

@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import test from 'ava';
 import { join } from 'node:path';
-import { promtoolCheckMetrics } from '../../edge/metrics/testing/promtool.js';
+import { promtoolCheckMetrics } from '../../common/metrics/testing/promtool.js';
 import { FleetClient, type calle } from '../../proto/index.js';
 import { startCoordinator } from '../coordinator.js';
 import { closeClientAfter, startNats, tempDir, testLogger, unary } from '../testing/harness.js';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ENTITY_TYPES } from './entity-builder.js';
 import { SdmValidator } from './sdm-schema-validator.js';
 
-const SDM_DIR = fileURLToPath(new URL('./sdm/', import.meta.url));
+const SDM_DIR = fileURLToPath(new URL('./sdm', import.meta.url));
 const example = (type: string, file: string): unknown =>
   JSON.parse(readFileSync(`${SDM_DIR}${type}/${file}`, 'utf8')) as unknown;
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../test-support/temp-dir.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { ConfigError } from './config-error.js';
 import { CONFIG_DEFAULTS } from './edge-config.js';
 import { loadEdgeConfig } from './load-config.js';

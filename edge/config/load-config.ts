@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
-import { COMMAND_TYPES } from '../commands/command-types.js';
+import { COMMAND_TYPES } from '../../common/commands/command-types.js';
 import { resolveDeviceTypes } from '../devices/catalogue.js';
 import { checkDeviceForDriver, DRIVER_NAMES, type DriverName } from '../devices/drivers/driver-params.js';
 import { DEVICE_KINDS, type DeviceTypeSpec, type PointDefinition } from '../devices/definition.js';

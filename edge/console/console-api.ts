@@ -3,7 +3,7 @@
 // in console-signals.ts, containers in console-waste.ts. Every route declares the permission it
 // needs (console-auth.ts) and its schemas, which also make /api/openapi.json.
 import type { FastifyInstance } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { ConsoleSource } from './console-server.js';
 import { registerLightingRoutes, type LightingGroupView } from './console-lighting.js';
 import { registerSignalRoutes, type SignalStateView } from './console-signals.js';

@@ -6,7 +6,7 @@ import { loadEdgeConfig } from '../config/load-config.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
 import { EdgeSite } from '../site/edge-site.js';
 import type { TelemetrySink } from '../telemetry-sink.js';
-import { testLogger } from '../test-support/temp-dir.js';
+import { testLogger } from '../../common/testing/temp-dir.js';
 import { fullyCoded, reasonCodes } from './reason-codes.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

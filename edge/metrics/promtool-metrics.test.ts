@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { EdgeConfig } from '../config/edge-config.js';
 import { loadEdgeConfig } from '../config/load-config.js';
 import { startEdgeNode } from '../edge-node.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
-import { promtoolCheckMetrics } from './testing/promtool.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import { promtoolCheckMetrics } from '../../common/metrics/testing/promtool.js';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/madrid-street.json', import.meta.url));
 

@@ -5,7 +5,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
-import { keyIdOf } from './policy-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
 
 export interface PinnedKey {
   readonly key: KeyObject;

@@ -6,11 +6,11 @@
 // One place decides what a bundle does; edge-node wires it to the coordinator link and the console.
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { EdgeSite } from '../site/edge-site.js';
 import type { Outbox } from '../store/outbox.js';
 import type { PolicyStore } from '../store/policy-store.js';
-import { expiryOf } from './policy-expiry.js';
+import { expiryOf } from '../../common/signing/policy-expiry.js';
 import type { PolicyFreshness } from './policy-freshness.js';
 import type { PolicyTrust } from './policy-trust.js';
 

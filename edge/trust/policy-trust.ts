@@ -24,10 +24,10 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 import { pickPinnedKey, type PinnedKey } from './pinned-key.js';
-import { contentDigest, describeExpiry, expiryOf } from './policy-expiry.js';
-import { signingPayload, verifyBundleSignature } from './policy-signature.js';
+import { contentDigest, describeExpiry, expiryOf } from '../../common/signing/policy-expiry.js';
+import { signingPayload, verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { TrustState, type TrustedVersion } from './trust-state.js';
 
 export type TrustVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };

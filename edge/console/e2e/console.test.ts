@@ -2,7 +2,7 @@
 // street the test drives. Serial: one browser at a time on a small CI machine.
 import test, { type ExecutionContext } from 'ava';
 import { consoleFixture, PASSWORD } from '../testing/console-fixture.js';
-import { LAPTOP, openPage, PHONE, screenshot, signInPage } from './browser.js';
+import { LAPTOP, openPage, PHONE, screenshot, signInPage } from '../../../common/testing/browser.js';
 
 const VIEWS = [
   'overview',

@@ -12,7 +12,7 @@ import { ConfigError } from '../../config/config-error.js';
 import { checkEdgeConfig, loadEdgeConfig } from '../../config/load-config.js';
 import { EdgeSite, SITE_EVENTS } from '../../site/edge-site.js';
 import type { EdgeEvent } from '../../telemetry-sink.js';
-import { testLogger } from '../../test-support/temp-dir.js';
+import { testLogger } from '../../../common/testing/temp-dir.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/field-street.json', import.meta.url));
 type Raw = { devices: { id: string; type: string; driver: string; params: Record<string, unknown> }[] };

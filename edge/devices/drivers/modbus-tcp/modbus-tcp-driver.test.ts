@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { IoModule } from '../../../../hil-tests/equipment/io-module.js';
 import { LightingController } from '../../../../hil-tests/equipment/lighting-controller.js';
 import { ModbusServer, RegisterBank } from '../../../../hil-tests/equipment/modbus-server.js';
-import { testLogger } from '../../../test-support/temp-dir.js';
+import { testLogger } from '../../../../common/testing/temp-dir.js';
 import { BUILT_IN_TYPES } from '../../catalogue.js';
 import type { DriverDevice, DriverUpdate } from '../../driver.js';
 import { connectionUnderTest, transportUnderTest } from './evaluation/transport-under-test.js';

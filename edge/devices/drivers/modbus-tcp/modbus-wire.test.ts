@@ -3,7 +3,7 @@
 // does not fit its request, or a request outside the protocol's limits, must be refused.
 import test, { type ExecutionContext } from 'ava';
 import { createServer, type Socket } from 'node:net';
-import { testLogger } from '../../../test-support/temp-dir.js';
+import { testLogger } from '../../../../common/testing/temp-dir.js';
 import { connectionUnderTest } from './evaluation/transport-under-test.js';
 import { ModbusError } from './modbus-errors.js';
 import { checkRequest, type ModbusRequest } from './modbus-request.js';

@@ -13,7 +13,7 @@
 // is length-prefixed, so no choice of values can make two different requests sign the same bytes
 // (joined strings could: tags ["a,b"] and ["a","b"]). The context prefix keeps a signature made by
 // this key for any other purpose from passing as a Register proof (as policy signatures carry
-// one, edge/trust/policy-signature.ts); "/2" keeps a version-1 proof (id, key, time only) from
+// one, common/signing/policy-signature.ts); "/2" keeps a version-1 proof (id, key, time only) from
 // verifying, so an old edge is refused with a reason rather than half-checked.
 //
 // Replay: a recorded request stays valid for MAX_SKEW_MS; replaying it re-registers the real edge

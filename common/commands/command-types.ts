@@ -5,7 +5,20 @@
 // who can see the junction (the console's flash action needs the engineer role on site).
 //
 // Every parameter check names the field and the reason; a command with a bad parameter does
-// nothing.
+// nothing. Shared below both parts: the coordinator refuses to send what the edge would refuse
+// (cloud/commands/command-sender.ts), the edge checks and runs (edge/commands/).
+
+/**
+ * The longest a command may stay valid: long enough for a slow link, short enough to be stale. The
+ * coordinator never issues a longer one; the edge refuses it (edge/commands/command-guard.ts).
+ */
+export const COMMAND_MAX_LIFETIME_MS = 10 * 60_000;
+/**
+ * Longest operator name a command may carry. The edge's audit row names "coordinator:<actor>" and
+ * the audit log takes at most 200 characters there; a longer name would cost the row, so the
+ * command is refused instead of carried out unaudited.
+ */
+export const COMMAND_MAX_ACTOR = 100;
 
 /** What the commands act on: EdgeSite satisfies it. */
 export interface CommandActions {

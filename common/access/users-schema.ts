@@ -1,17 +1,15 @@
-// The console's own tables in the edge database, with their own numbered migrations tracked in
-// their own table (`users_schema`), so that this module evolves without touching the store's
-// migration list (edge/store/migrations.ts) and the store's user_version. Append only: a
-// migration that has shipped is never edited.
-import type { Db } from '../store/edge-db.js';
+// The users tables (the console's in the edge database, the dashboard's in dashboard.db), with
+// their own numbered migrations tracked in their own table (`users_schema`), so that this module
+// evolves without touching the host store's migration list (edge/store/migrations.ts,
+// cloud/dashboard/dashboard-store.ts) and its user_version. Append only: a migration that has
+// shipped is never edited.
+import { migrate, type Migration } from '../sqlite/migrations.js';
+import type { Db } from '../sqlite/open-database.js';
 
-interface UsersMigration {
-  readonly version: number;
-  readonly sql: string;
-}
-
-const MIGRATIONS: readonly UsersMigration[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
+    description: 'users, sessions and failed logins',
     sql: `
       -- One row per person (IEC 62443-4-2 CR 1.1: unique identification of human users).
       CREATE TABLE console_user (
@@ -43,18 +41,7 @@ const MIGRATIONS: readonly UsersMigration[] = [
   },
 ];
 
-/** Brings the console tables up to date; each migration commits with its version or not at all. */
+/** Brings the users tables up to date (common/sqlite/migrations.ts: same rules, same error). */
 export function migrateUsers(db: Db): void {
-  db.exec('CREATE TABLE IF NOT EXISTS users_schema (version INTEGER NOT NULL) STRICT');
-  const row = db.prepare<[], { version: number }>('SELECT max(version) AS version FROM users_schema').get();
-  const current = row?.version ?? 0;
-  const known = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
-  if (current > known)
-    throw new Error(`users_schema: version ${current} is newer than this calle knows (${known})`);
-  for (const m of MIGRATIONS.filter((x) => x.version > current)) {
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO users_schema (version) VALUES (?)').run(m.version);
-    })();
-  }
+  migrate(db, db.name, MIGRATIONS, { table: 'users_schema' });
 }

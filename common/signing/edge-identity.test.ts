@@ -1,7 +1,7 @@
 import test from 'ava';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../test-support/temp-dir.js';
+import { tempDir } from '../testing/temp-dir.js';
 import { EdgeIdentityError, IDENTITY_KEY_FILE, keyIdOfRaw, loadOrCreateEdgeKey } from './edge-identity.js';
 import { checkRegisterProof, MAX_SKEW_MS, signRegister } from './register-proof.js';
 

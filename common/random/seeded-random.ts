@@ -1,5 +1,7 @@
-// Reproducible randomness for the equipment simulators: a run with the same seed replays the same
-// street, so a failing hardware-in-the-loop run can be repeated.
+// Reproducible randomness for simulation, tests and benches: a run with the same seed replays the
+// same street (the equipment simulators, the simulated driver), the same fuzz case or the same
+// bench data, so a failure can be repeated. One copy for the whole repository (issue 15: it was
+// copied five times).
 
 /** Mulberry32: small and fast; for simulation, not for anything secret. */
 export function mulberry32(seed: number): () => number {

@@ -9,7 +9,7 @@
 // Hazard: a lockout by name lets anyone lock a technician out for 15 minutes by guessing wrong on
 // purpose; CR 1.11 accepts that trade, and the cabinet's network is not the open internet.
 import type Database from 'better-sqlite3';
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../sqlite/open-database.js';
 import { migrateUsers } from './users-schema.js';
 
 export const MAX_FAILURES = 5;

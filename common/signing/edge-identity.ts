@@ -10,7 +10,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { keyIdOf } from '../trust/policy-signature.js';
+import { keyIdOf } from './policy-signature.js';
 
 export const IDENTITY_KEY_FILE = 'edge-identity.key';
 

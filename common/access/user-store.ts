@@ -5,7 +5,7 @@
 // that a password changed.
 import type Database from 'better-sqlite3';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../sqlite/open-database.js';
 import {
   decoyHash,
   hashParams,

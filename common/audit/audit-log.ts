@@ -8,7 +8,7 @@
 // local latch clears, logins) and the signal supervisor (flash latches).
 import type { Logger } from 'pino';
 import type Database from 'better-sqlite3';
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../sqlite/open-database.js';
 import {
   AUDIT_COLUMNS,
   auditRowHash,

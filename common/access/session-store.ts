@@ -4,7 +4,7 @@
 // in again. Each session has its own CSRF token (see console-auth.ts).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../sqlite/open-database.js';
 import type { Role } from './roles.js';
 import { migrateUsers } from './users-schema.js';
 
