@@ -8,12 +8,16 @@
 # `npm start` calls it with `--ensure demo`, `npm test` and CI with `--ensure test`.
 set -euo pipefail
 
-# command on PATH : Debian package : needed by (demo = start and tests, test = tests only)
+# command on PATH, or an absolute file path : Debian package : needed by (demo = start and tests,
+# test = tests only)
 needs=(
   "nats-server:nats-server:demo"      # JetStream broker for the data plane (demo, tests, a hub)
   "mosquitto:mosquitto:test"          # MQTT broker: LoRaWAN sensors arrive through one (driver tests, HIL)
   "systemd-analyze:systemd:test"      # verifies the systemd units in deploy/ (tests)
   "sumo:sumo:test"                    # SUMO traffic simulator: hardware-in-the-loop traffic tests (TraCI)
+  # SUMO's XSD files and Python tools (/usr/share/sumo = SUMO_HOME): Debian's `sumo`
+  # lacks them, and route files naming an XSD then fail with "invalid document structure".
+  "/usr/share/sumo/data/xsd/routes_file.xsd:sumo-tools:test"
   "chromium:chromium:test"            # headless browser for the console's end-to-end tests
 )
 
@@ -31,6 +35,10 @@ missing=()
 for entry in "${needs[@]}"; do
   IFS=: read -r cmd pkg purpose <<<"$entry"
   [ "$scope" = test ] || [ "$purpose" = demo ] || continue
+  if [[ "$cmd" == /* ]]; then
+    [ -e "$cmd" ] || missing+=("$pkg")
+    continue
+  fi
   # Daemons live in /usr/sbin, which is not on every user's PATH.
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done

@@ -238,7 +238,7 @@ export async function runTraffic(o: TrafficRunOptions): Promise<TrafficResult> {
     const pendingIds = (await client.get(DOMAIN.simulation.get, SIM_PENDING_IDS, '')) as string[];
     const pending = pendingIds.map((id) => ({ depart: loadedAt.get(id) ?? begin }));
     const code = await sumo.close();
-    if (code !== 0) throw new Error(`sumo exited with code ${code}: ${sumo.stderr().trim().slice(-500)}`);
+    if (code !== 0) throw await sumo.failure(`sumo exited with code ${code}`);
     const m = tripMetrics(tripinfo, begin + o.seconds, pending);
     return {
       controller: o.controller,
@@ -253,12 +253,8 @@ export async function runTraffic(o: TrafficRunOptions): Promise<TrafficResult> {
     };
   } catch (err) {
     // SUMO accepts the TraCI connection before it loads the routes: a bad input shows up as a
-    // reset connection, and the reason is on its stderr.
-    await new Promise((r) => setTimeout(r, 200));
-    const why = sumo.stderr().trim();
-    throw new Error(`${(err as Error).message}${why ? `; sumo said: ${why.slice(-500)}` : ''}`, {
-      cause: err,
-    });
+    // reset connection, and the reason is on its stderr (sumo-process.ts waits for it).
+    throw await sumo.failure((err as Error).message, err, 2000);
   } finally {
     if (sumo.child.exitCode === null) sumo.child.kill('SIGKILL');
   }
