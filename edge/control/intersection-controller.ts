@@ -6,7 +6,7 @@ import type { DetectorReadings } from './detector-calls.js';
 import { modelFromConfig, modelProblems, type IntersectionModel } from './intersection-model.js';
 import { retime, type PlanTiming } from './signal-plan.js';
 import { SignalSupervisor, type Latch, type SignalAspect } from './signal-supervisor.js';
-import { StagePlanner, type PlannerSettings } from './stage-planner.js';
+import { StagePlanner, type PlannerOptions, type PlannerSettings } from './stage-planner.js';
 
 /** Actuation settings when the site file gives none. */
 export const CONTROL_DEFAULTS: PlannerSettings = { mode: 'fixed-time', passageS: 3, adaptEveryCycles: 3 };
@@ -45,13 +45,16 @@ export class IntersectionController {
   #lastLabel = 'start-up all-red';
   #manual: ManualFlashRequest | undefined;
 
-  /** Throws a RangeError when the configuration makes an unusable model or plan. */
-  constructor(cfg: IntersectionConfig, nowMs: number) {
+  /**
+   * Throws a RangeError when the configuration makes an unusable model or plan. `opts` tells the
+   * planner what the site file does not (which compatible pairs run permissive).
+   */
+  constructor(cfg: IntersectionConfig, nowMs: number, opts: PlannerOptions = {}) {
     this.id = cfg.id;
     this.#cfg = cfg;
     this.#settings = { ...CONTROL_DEFAULTS, ...cfg.control };
     const model = modelFromConfig(cfg);
-    this.#planner = new StagePlanner(model, cfg.plan, this.#settings, nowMs);
+    this.#planner = new StagePlanner(model, cfg.plan, this.#settings, nowMs, opts);
     this.#supervisor = new SignalSupervisor(model, nowMs);
   }
 

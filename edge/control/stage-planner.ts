@@ -27,6 +27,15 @@ export interface PlannerSettings {
   readonly adaptEveryCycles: number;
 }
 
+/** What the model does not say but the decisions use. */
+export interface PlannerOptions {
+  /**
+   * [yielding, priority] pairs the model treats as compatible: the yielding group runs permissive
+   * (minor green) while the other is green (sumo-net-model.ts `permissive`).
+   */
+  readonly permissive?: readonly (readonly [string, string])[];
+}
+
 type Phase =
   | { kind: 'startup' }
   | { kind: 'green'; stage: number; startMs: number }
@@ -51,8 +60,18 @@ export class StagePlanner {
   readonly #sinceMs = new Map<string, number>();
   readonly #greenStartMs = new Map<string, number>();
   readonly #greenEndMs = new Map<string, number>();
+  /** Group → the groups it yields to when both are green. */
+  readonly #yieldsTo = new Map<string, Set<string>>();
 
-  constructor(model: IntersectionModel, timing: PlanTiming, settings: PlannerSettings, nowMs: number) {
+  constructor(
+    model: IntersectionModel,
+    timing: PlanTiming,
+    settings: PlannerSettings,
+    nowMs: number,
+    opts: PlannerOptions = {},
+  ) {
+    for (const [y, p] of opts.permissive ?? [])
+      (this.#yieldsTo.get(y) ?? this.#yieldsTo.set(y, new Set()).get(y)!).add(p);
     this.#index = checkedPlan(model, timing);
     this.#timing = timing;
     this.#settings = settings;
@@ -290,6 +309,18 @@ export class StagePlanner {
         return dets.some((d) => (this.#calls.lastSeenMs(d) ?? -Infinity) > since || this.#calls.failed(d));
       },
       earliestEndMs: (to) => this.#earliestEndMs(stage, to),
+      demand: (g) => {
+        let n = 0;
+        for (const d of this.#index.group(g).detectors) {
+          if (this.#calls.failed(d)) n += 1;
+          else n += Math.max(this.#calls.queue(d) ?? 0, this.#calls.occupied(d) ? 1 : 0);
+        }
+        return n;
+      },
+      yieldsIn: (g, s) => {
+        const to = this.#yieldsTo.get(g);
+        return to !== undefined && this.#timing.stages[s]!.groups.some((h) => to.has(h));
+      },
       nominalEndMs: (to, greenS) =>
         stageStartMs + sToMs(greenS + this.#index.model.yellowS) - lead(stage, to),
       maxEndMs: (to) => {

@@ -12,7 +12,7 @@
 // each. Under-lit minutes are judged by the replay against the traffic that actually passed
 // (edge/site/lighting-requirement.ts).
 //
-// Traffic: no licensed hourly counts for Madrid are in ../shared/data, so the hourly profile is
+// Traffic: no licensed hourly counts for Madrid are in hil-tests/data, so the hourly profile is
 // a typical urban one (weekday morning and evening peaks, Friday and Saturday nights busier, as
 // Madrid's night life makes them), scaled to each street's capacity; arrivals are Poisson per
 // minute. Seed 1 is the week the site's settings were written against; seeds 2–6 are held out:
