@@ -23,7 +23,7 @@ import {
 import type { PolicyHistory } from '../policies/policy-history.js';
 import type { PolicyDraft, PolicyPublisher } from '../policies/policy-publisher.js';
 import { targetMatches } from '../policies/policy-target.js';
-import type { FieldProblem } from '../policies/schema-validator.js';
+import type { FieldProblem } from '../../common/schema/json-schema.js';
 import { RolloutError, RolloutErrors, type RolloutManager } from '../rollouts/rollout-manager.js';
 import { rolloutTimingOf } from '../rollouts/rollout-bounds.js';
 import { StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';

@@ -11,7 +11,7 @@ import { CALLE_CONTEXT_PATH, CORE_CONTEXT } from './ngsi-context.js';
 import { SdmValidator } from './sdm-schema-validator.js';
 import { BARE_EDGE, EDGE, streetInventory, writeStreetData } from './testing/street-fixture.js';
 
-const SDM_DIR = fileURLToPath(new URL('./sdm', import.meta.url));
+const SDM_DIR = fileURLToPath(new URL('./sdm/', import.meta.url));
 const NOW = Date.now();
 
 async function start(t: ExecutionContext): Promise<Coordinator> {

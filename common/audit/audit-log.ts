@@ -1,11 +1,13 @@
-// The node's audit trail: who changed what, when, and the state before and after (IEC 62443-4-2
-// CR 2.8, auditable events with fixed fields). Rows are hash-chained (audit-chain.ts) and live in
-// the edge database, opened with synchronous=FULL, so a row that was written survives a power cut
+// The audit trail of the node and of the dashboard: who changed what, when, and the state before
+// and after (IEC 62443-4-2 CR 2.8, auditable events with fixed fields). Rows are hash-chained
+// (audit-chain.ts) and live in the edge database (or the dashboard's file, cloud/dashboard/
+// dashboard-store.ts), opened with synchronous=FULL, so a row that was written survives a power cut
 // and the change it records can commit in the same transaction (`appendWith`): there is never an
 // applied policy without its audit row, or an audit row for a change that rolled back.
 //
-// Users: edge-node (policies applied, refused, restored at boot); later the console (overrides,
-// local latch clears, logins) and the signal supervisor (flash latches).
+// Users: edge-node (policies applied, refused, restored at boot), the console (overrides, local
+// latch clears, logins), the signal supervisor (flash latches) and the dashboard (logins,
+// enrolment, policies, rollouts).
 import type { Logger } from 'pino';
 import type Database from 'better-sqlite3';
 import type { Db } from '../sqlite/open-database.js';

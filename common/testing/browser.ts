@@ -1,4 +1,4 @@
-// Headless Chromium for the console's end-to-end tests: Debian's /usr/bin/chromium driven by
+// Headless Chromium for the console's and the dashboard's end-to-end tests: Debian's /usr/bin/chromium driven by
 // playwright-core (no browser download), a fresh profile per test, closed in t.teardown.
 // Screenshots go to CALLE_SCREENSHOTS when set (CI keeps them as artifacts), else to a temp dir
 // that is left in place and named in the test log.

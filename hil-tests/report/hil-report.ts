@@ -13,7 +13,7 @@ import { writeReport, type ReportInput } from './report-writer.js';
 import { findScenarios, runTrafficMatrix } from './traffic-kpi.js';
 import { runWasteKpi } from './waste-kpi.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 const { values } = parseArgs({
   options: {
