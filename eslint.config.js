@@ -15,6 +15,14 @@ const under = (dir) => (path) => path === dir || path.startsWith(`${dir}/`);
 const isTestSupport = (path) => path.endsWith('.test.ts') || /(^|\/)(testing|test-support)\//.test(path);
 const LAWS = [
   {
+    // sim/ (SUMO through TraCI) runs the node's controller against a simulator; the node, the
+    // coordinator and common/ never need it. Only `calle hil` (bin/) and the tests reach it.
+    from: (path) =>
+      (under('edge')(path) || under('cloud')(path) || under('common')(path)) && !isTestSupport(path),
+    to: under('sim'),
+    why: 'sim/ sits on top of the node: it drives the edge controller in a simulator, never the reverse',
+  },
+  {
     from: (path) => under('cloud')(path) || under('common')(path),
     to: under('edge'),
     why: 'the coordinator and common/ never depend on the node; move what both use to common/',
@@ -41,10 +49,6 @@ const LAWS = [
     to: under('hil-tests'),
     why: 'the product never imports the test harness (tests, testing/ and test-support/ may)',
     except: [
-      // until sim/sumo (issue 15): the traffic engineer is changing hil-tests/sumo
-      'edge/devices/drivers/traci/traci-driver.ts',
-      // until sim/sumo (issue 15): the traffic engineer is changing hil-tests/sumo
-      'bin/hil-command.ts',
       // Benches measure the product against the equipment simulators and the recorded data sets;
       // they run from source (npm run bench:*) and are not part of what calle runs.
       'edge/bench/waste-bench.ts',

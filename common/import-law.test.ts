@@ -59,7 +59,7 @@ test('import law — common/ never imports cloud/', async (t) => {
   t.deepEqual(await problems('common/a/b.ts', "import { x } from '../../proto/index.js';"), []);
 });
 
-test('import law — only tests and test support import hil-tests/, and the two sumo files until sim/sumo', async (t) => {
+test('import law — only tests and test support import hil-tests/; sim/ is product and may not', async (t) => {
   t.is(
     (await problems('edge/devices/x.ts', "import { x } from '../../hil-tests/equipment/io-module.js';"))
       .length,
@@ -77,15 +77,26 @@ test('import law — only tests and test support import hil-tests/, and the two 
       [],
       file,
     );
-  t.deepEqual(
-    await problems(
-      'edge/devices/drivers/traci/traci-driver.ts',
-      "import { x } from '../../../../hil-tests/sumo/traci-client.js';",
-    ),
-    [],
+  t.is(
+    (await problems('sim/sumo/traci-driver.ts', "import { x } from '../../hil-tests/sumo/scenario-data.js';"))
+      .length,
+    1,
+    'sim/ is part of the product',
   );
-  t.deepEqual(
-    await problems('bin/hil-command.ts', "import { x } from '../hil-tests/sumo/traffic-run.js';"),
-    [],
+  t.deepEqual(await problems('bin/hil-command.ts', "import { x } from '../sim/sumo/traffic-run.js';"), []);
+});
+
+test('import law — the node, the coordinator and common/ never import sim/', async (t) => {
+  t.regex(
+    (await problems('edge/control/x.ts', "import { x } from '../../sim/sumo/sumo-net-model.js';"))[0] ?? '',
+    /sim\/ sits on top of the node/,
   );
+  t.is((await problems('cloud/x.ts', "import { x } from '../sim/sumo/x.js';")).length, 1);
+  t.is((await problems('common/x/y.ts', "import { x } from '../../sim/sumo/x.js';")).length, 1);
+  t.deepEqual(
+    await problems('edge/control/x.test.ts', "import { x } from '../../sim/sumo/sumo-net-model.js';"),
+    [],
+    'tests may',
+  );
+  t.deepEqual(await problems('sim/sumo/x.ts', "import { x } from '../../edge/control/x.js';"), []);
 });

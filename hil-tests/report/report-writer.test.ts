@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../common/testing/temp-dir.js';
-import type { TrafficResult } from '../sumo/traffic-run.js';
+import type { TrafficResult } from '../../sim/sumo/traffic-run.js';
 import { runLightingKpi } from './lighting-kpi.js';
 import { renderReport, writeReport, type ReportInput } from './report-writer.js';
 import { barChartSvg } from './svg-bars.js';

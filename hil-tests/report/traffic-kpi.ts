@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { fairScenario, stockActuatedScenario } from '../sumo/baseline-nets.js';
 import { SUMO_DATA } from '../sumo/scenario-data.js';
-import { runTraffic, type TrafficController, type TrafficResult } from '../sumo/traffic-run.js';
-import { scenarioFromSumocfg, type TrafficScenario } from '../sumo/traffic-scenario.js';
+import { runTraffic, type TrafficController, type TrafficResult } from '../../sim/sumo/traffic-run.js';
+import { scenarioFromSumocfg, type TrafficScenario } from '../../sim/sumo/traffic-scenario.js';
 
 /** Row names of the traffic table, in order. */
 export const TRAFFIC_ROWS = [

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fairBaselineNetXml } from './fair-baseline.js';
-import type { TrafficScenario } from './traffic-scenario.js';
+import type { TrafficScenario } from '../../sim/sumo/traffic-scenario.js';
 
 /** Minimum and maximum green of the stock actuated copy (s): x1's actuated net and netconvert's defaults. */
 const ACT_MIN_S = 5;

@@ -19,7 +19,7 @@ import { findScenarios } from '../report/traffic-kpi.js';
 import { HELD_OUT_SEEDS, generatedScenario } from './generated-scenario.js';
 import { sumoScenarioDir } from './scenario-data.js';
 import { compareScenario, type CompareRow, type RowSummary } from './traffic-compare.js';
-import { scenarioFromSumocfg, type TrafficScenario } from './traffic-scenario.js';
+import { scenarioFromSumocfg, type TrafficScenario } from '../../sim/sumo/traffic-scenario.js';
 
 const { values } = parseArgs({
   options: {

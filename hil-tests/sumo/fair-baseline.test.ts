@@ -6,8 +6,8 @@ import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { fairScenario } from './baseline-nets.js';
 import { fairBaselineNetXml, fairChange, fairChanges } from './fair-baseline.js';
 import { sumoScenarioDir } from './scenario-data.js';
-import { runTraffic } from './traffic-run.js';
-import { scenarioFromSumocfg } from './traffic-scenario.js';
+import { runTraffic } from '../../sim/sumo/traffic-run.js';
+import { scenarioFromSumocfg } from '../../sim/sumo/traffic-scenario.js';
 
 /**
  * Two approaches into J: from the north at 13.89 m/s straight over a 20 m internal lane (link 0),
@@ -98,7 +98,7 @@ test('fair baseline — refuses what it cannot rewrite safely', (t) => {
 test('fair baseline — shares no code with calle’s clearance or signal model', (t) => {
   const src = readFileSync(new URL('./fair-baseline.ts', import.meta.url), 'utf8');
   const imports = [...src.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-  t.deepEqual(imports, ['../../edge/control/sumo-net-model.js']);
+  t.deepEqual(imports, ['../../sim/sumo/sumo-net-model.js']);
   t.regex(src, /^import \{ scanXmlTags \} from/m, 'only the XML tag scanner');
 });
 

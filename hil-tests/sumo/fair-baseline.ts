@@ -17,7 +17,7 @@
 // signal model (sumo-net-model.ts): it reads the net's lanes and connections itself, so a mistake
 // in calle's geometry cannot make the baseline look worse by the same amount. Only the generic
 // XML tag scanner is shared.
-import { scanXmlTags } from '../../edge/control/sumo-net-model.js';
+import { scanXmlTags } from '../../sim/sumo/sumo-net-model.js';
 
 /** The fair baseline's constants (issue 14; ITE change interval, REFERENCE §2). */
 export const FAIR = {

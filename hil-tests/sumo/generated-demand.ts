@@ -10,9 +10,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scanXmlTags } from '../../edge/control/sumo-net-model.js';
+import { scanXmlTags } from '../../sim/sumo/sumo-net-model.js';
 import { rng } from './generated-net.js';
-import { SUMO_HOME } from './sumo-process.js';
+import { SUMO_HOME } from '../../sim/sumo/sumo-process.js';
 
 export interface DemandParams {
   /** Vehicles per hour per lane of a fringe approach at the normal level. */

@@ -12,8 +12,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scanXmlTags, sumoSignalModel } from '../../edge/control/sumo-net-model.js';
-import { SUMO_HOME } from './sumo-process.js';
+import { scanXmlTags, sumoSignalModel } from '../../sim/sumo/sumo-net-model.js';
+import { SUMO_HOME } from '../../sim/sumo/sumo-process.js';
 
 export const NET_KINDS = ['grid', 'spider', 'random'] as const;
 export type NetKind = (typeof NET_KINDS)[number];

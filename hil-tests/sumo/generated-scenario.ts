@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDemand, type DemandParams } from './generated-demand.js';
 import { buildNet, netParams, UnsafeNetError, type GeneratedNetParams } from './generated-net.js';
-import type { TrafficScenario } from './traffic-scenario.js';
+import type { TrafficScenario } from '../../sim/sumo/traffic-scenario.js';
 
 /** Seeds for tuning the controller: nothing is reported on these. */
 export const TUNING_SEEDS = { first: 1, count: 20 } as const;

@@ -2,8 +2,8 @@
 // baselines: what `npm run bench:traffic` prints, for a shipped scenario or a generated one.
 import type { Logger } from 'pino';
 import { fairScenario, stockActuatedScenario } from './baseline-nets.js';
-import { runTraffic, type TrafficController, type TrafficResult } from './traffic-run.js';
-import type { TrafficScenario } from './traffic-scenario.js';
+import { runTraffic, type TrafficController, type TrafficResult } from '../../sim/sumo/traffic-run.js';
+import type { TrafficScenario } from '../../sim/sumo/traffic-scenario.js';
 
 /** A row: SUMO's program as the net has it, the stock or fair baseline, or a calle controller. */
 export type CompareRow =

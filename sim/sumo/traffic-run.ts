@@ -14,10 +14,10 @@ import {
   sumoSignalModel,
   sumoTrafficLights,
   type SumoSignalModel,
-} from '../../edge/control/sumo-net-model.js';
+} from './sumo-net-model.js';
 import { BUILT_IN_TYPES } from '../../edge/devices/catalogue.js';
 import type { DriverDevice } from '../../edge/devices/driver.js';
-import { TraciDriver } from '../../edge/devices/drivers/traci/traci-driver.js';
+import { TraciDriver } from './traci-driver.js';
 import { startSumo } from './sumo-process.js';
 import { foeChecker, type FoeChecker } from './foe-check.js';
 import { getRequest, type TraciRequest } from './traci-client.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { foeChecker } from './foe-check.js';
-import { sumoScenarioDir } from './scenario-data.js';
+import { sumoScenarioDir } from '../../hil-tests/sumo/scenario-data.js';
 import { startSumo } from './sumo-process.js';
 import { TraciClient } from './traci-client.js';
 import { DET_VAR } from './traci-constants.js';

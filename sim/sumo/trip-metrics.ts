@@ -3,7 +3,7 @@
 // `--tripinfo-output.write-unfinished`, plus, for vehicles that never departed, end time minus
 // their scheduled departure. Run with `--time-to-teleport -1` so stuck vehicles stay.
 import { readFileSync } from 'node:fs';
-import { scanXmlTags } from '../../edge/control/sumo-net-model.js';
+import { scanXmlTags } from './sumo-net-model.js';
 
 export interface TripMetrics {
   /** Vehicles counted: every tripinfo row plus the never-departed. */

@@ -1,12 +1,12 @@
 // The TraCI driver against a real `sumo` on x1 (data/sumo/x1).
 import test from 'ava';
 import { join } from 'node:path';
-import { sumoScenarioDir } from '../../../../hil-tests/sumo/scenario-data.js';
-import { startSumo } from '../../../../hil-tests/sumo/sumo-process.js';
-import { scenarioFromSumocfg } from '../../../../hil-tests/sumo/traffic-scenario.js';
-import { testLogger } from '../../../../common/testing/temp-dir.js';
-import { BUILT_IN_TYPES } from '../../catalogue.js';
-import type { DriverDevice, DriverUpdate } from '../../driver.js';
+import { sumoScenarioDir } from '../../hil-tests/sumo/scenario-data.js';
+import { startSumo } from './sumo-process.js';
+import { scenarioFromSumocfg } from './traffic-scenario.js';
+import { testLogger } from '../../common/testing/temp-dir.js';
+import { BUILT_IN_TYPES } from '../../edge/devices/catalogue.js';
+import type { DriverDevice, DriverUpdate } from '../../edge/devices/driver.js';
 import { aspectOf, sumoChar } from './traci-aspects.js';
 import { TraciDriver } from './traci-driver.js';
 

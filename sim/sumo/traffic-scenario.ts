@@ -9,7 +9,7 @@ import {
   sumoDetectors,
   type SumoDetector,
   type SumoSignalModel,
-} from '../../edge/control/sumo-net-model.js';
+} from './sumo-net-model.js';
 
 export interface TrafficScenario {
   readonly net: string;

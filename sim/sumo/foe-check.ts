@@ -11,7 +11,7 @@
 // one stream, not a conflict. Request bitstrings are read right to left (bit j = character
 // n − 1 − j), and a via lane that is not in the junction's intLanes is followed through the
 // internal connections until it is (left turns cross an internal junction).
-import { scanXmlTags } from '../../edge/control/sumo-net-model.js';
+import { scanXmlTags } from './sumo-net-model.js';
 
 const GO = /[GgyYu]/;
 

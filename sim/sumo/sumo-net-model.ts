@@ -25,7 +25,7 @@
 // general parser: SUMO's net files are machine-written (no CDATA, no DTD, attributes quoted), and
 // this keeps the edge free of an XML dependency. Comments are stripped first.
 import { readFileSync } from 'node:fs';
-import type { IntersectionConfig } from '../config/edge-config.js';
+import type { IntersectionConfig } from '../../edge/config/edge-config.js';
 import { iteClearance } from './sumo-clearance.js';
 
 export interface XmlTag {

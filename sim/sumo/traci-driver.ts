@@ -24,11 +24,11 @@ import {
   type TraciClient,
   type TraciReply,
   type TraciRequest,
-} from '../../../../hil-tests/sumo/traci-client.js';
-import { CMD, DET_VAR, DOMAIN, TL_VAR } from '../../../../hil-tests/sumo/traci-constants.js';
-import { ByteWriter } from '../../../../hil-tests/sumo/traci-values.js';
-import type { PointValue } from '../../device-view.js';
-import type { DeviceDriver, DriverDevice, DriverListener } from '../../driver.js';
+} from './traci-client.js';
+import { CMD, DET_VAR, DOMAIN, TL_VAR } from './traci-constants.js';
+import { ByteWriter } from './traci-values.js';
+import type { PointValue } from '../../edge/devices/device-view.js';
+import type { DeviceDriver, DriverDevice, DriverListener } from '../../edge/devices/driver.js';
 import { aspectOf, sumoChar } from './traci-aspects.js';
 
 interface Head {

@@ -5,7 +5,7 @@
 // turn filtering through opposing traffic, sumo-net-model.ts `permissive`). SUMO then applies
 // the junction's right-of-way to it, as a driver facing a green ball (not an arrow) must. Flash is `o` (blinking amber, vehicles yield: SUMO's "off, blinking"), the
 // fail-safe a latched supervisor commands; dark is `O` (off, no signal).
-import type { PointValue } from '../../device-view.js';
+import type { PointValue } from '../../edge/devices/device-view.js';
 
 const CHAR: Readonly<Record<string, string>> = {
   red: 'r',

@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import type { IntersectionConfig } from '../config/edge-config.js';
-import type { DetectorReading } from './detector-calls.js';
-import { IntersectionController } from './intersection-controller.js';
-import { modelFromConfig, modelProblems } from './intersection-model.js';
+import type { IntersectionConfig } from '../../edge/config/edge-config.js';
+import type { DetectorReading } from '../../edge/control/detector-calls.js';
+import { IntersectionController } from '../../edge/control/intersection-controller.js';
+import { modelFromConfig, modelProblems } from '../../edge/control/intersection-model.js';
 import {
   scanXmlTags,
   SUMO_GO,
