@@ -1,5 +1,5 @@
 // npm run bench:edge [-- --seconds 60] [--warmup 15] [--json FILE] [--engine wasm|twin]
-//                    [--no-baseline] [--cpu-prof DIR] [--node-flags="--max-semi-space-size=4"]
+//                    [--no-baseline] [--cpu-prof DIR] [--node-flags="--max-semi-space-size=2"]
 //
 // The edge's budget (issue #4): the synthetic site of ./synthetic-site.ts — 2,000 luminaires,
 // 4 intersections (32 signal groups, 64 detectors at 10 Hz), 500 containers — on simulated drivers
