@@ -54,6 +54,7 @@ export class SiteLighting {
           id,
           ratedW: typeof rated === 'number' ? rated : (def.limits.ratedW ?? 60),
           standbyW: def.limits.standbyW ?? 0,
+          ...(def.limits.minLevelPct !== undefined ? { minLevelPct: def.limits.minLevelPct } : {}),
           ...(luxPoint !== undefined ? { luxPoint } : {}),
         };
       },
@@ -80,12 +81,9 @@ export class SiteLighting {
   step(now: number): void {
     this.#controller.step(now, this.#readings);
     const { registry } = this.#o;
-    this.#controller.forEachLevel((id, levelPct, reason) => {
-      const rec = registry.get(id);
-      // A DALI driver cannot hold less than its minimum level; 0 stays off.
-      const min = rec.def.limits.minLevelPct ?? 0;
-      registry.command(rec, 'level', levelPct > 0 ? Math.max(min, levelPct) : 0, reason, now);
-    });
+    this.#controller.forEachLevel((id, levelPct, reason) =>
+      registry.command(registry.get(id), 'level', levelPct, reason, now),
+    );
   }
 
   /** Fresh values of a device: a detector's counter is presence and traffic for its groups. */
