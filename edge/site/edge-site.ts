@@ -15,7 +15,8 @@ import { createBuiltInDrivers } from '../devices/drivers/built-in-drivers.js';
 import type { TelemetrySink } from '../telemetry-sink.js';
 import type { Engine } from '../../wasm/core.js';
 import { DeviceRegistry } from './device-registry.js';
-import { checkPolicy } from './policy-check.js';
+import { checkPolicyBounds, type BoundsVerdict, type CheckedPolicy } from '../policy/policy-bounds.js';
+import { invalidVersion, notNewerVersion, versionStanding } from '../policy/policy-version.js';
 import { fencedRaise } from './site-alarms.js';
 import { SiteLighting, type OverrideAnswer } from './site-lighting.js';
 import { SiteSignals, type SignalState, type StagedPolicy } from './site-signals.js';
@@ -131,22 +132,48 @@ export class EdgeSite {
     return this.#registry.onChange(listener);
   }
 
-  applyPolicy(bundle: calle.v1.IPolicyBundle): { applied: true } | { applied: false; reason: string } {
-    const checked = checkPolicy(bundle, this.#policyVersion, this.#signals.controllers);
-    if (!checked.ok) {
-      const reason = checked.problems.join('; ');
-      this.#log.warn({ version: bundle.version, reason }, 'policy rejected');
-      return { applied: false, reason };
-    }
-    const p = checked.policy;
+  /** A bundle's bounds against this site (its intersections' plans); the version is not judged. */
+  checkPolicy(bundle: calle.v1.IPolicyBundle): BoundsVerdict {
+    return checkPolicyBounds(bundle, this.#signals.controllers);
+  }
+
+  /**
+   * Applies a policy that passed the pipeline (edge/policy/policy-pipeline.ts): trust, version and
+   * bounds were judged there. Signal timing waits for each intersection's next cycle boundary.
+   */
+  apply(p: CheckedPolicy): void {
     if (p.lighting) this.#lighting.setSettings(p.lighting);
     if (p.traffic) this.#signals.setTiming(p.version, p.traffic);
     if (p.waste) this.#waste.setCollectAtFill(p.waste.collectAtFill);
     this.#policyVersion = p.version;
     const sections = ['lighting', 'traffic', 'waste'].filter((s) => s in p);
-    // The POLICY_APPLIED event is the node's to raise (edge-node.ts): it alone knows whether the
+    // The POLICY_APPLIED event is the node's to raise (the pipeline): it alone knows whether the
     // policy was also verified, stored and audited. Raising it here too sent it twice.
     this.#log.info({ version: p.version, sections }, 'policy applied; signal timing from the next cycle');
+  }
+
+  /**
+   * Version, bounds and apply in one call, for a site run without the node's pipeline (tests, the
+   * lighting replay, the bench): versions must grow past the applied one, as the trust floor
+   * makes them on the node. All of it or none of it.
+   */
+  applyPolicy(bundle: calle.v1.IPolicyBundle): { applied: true } | { applied: false; reason: string } {
+    const version = Number(bundle.version ?? 0);
+    const standing = versionStanding(version, this.#policyVersion, undefined);
+    const problems =
+      standing === 'invalid'
+        ? [invalidVersion(version)]
+        : standing === 'newer'
+          ? []
+          : [notNewerVersion(version, this.#policyVersion)];
+    const checked = this.checkPolicy(bundle);
+    if (!checked.ok) problems.push(...checked.problems);
+    if (!checked.ok || problems.length > 0) {
+      const reason = problems.join('; ');
+      this.#log.warn({ version, reason }, 'policy rejected');
+      return { applied: false, reason };
+    }
+    this.apply(checked.policy);
     return { applied: true };
   }
 

@@ -3,7 +3,8 @@
 //   1. a key is pinned at all (fail closed: an edge without one applies no remote policy);
 //   2. the bundle is signed, with Ed25519, by the pinned key, over exactly this content;
 //   3. its version is newer than the newest this edge has authenticated before (persisted, so a
-//      reboot does not reopen the door to a replayed old bundle: TUF's rollback attack);
+//      reboot does not reopen the door to a replayed old bundle: TUF's rollback attack), as
+//      judged by edge/policy/policy-version.ts, the one place versions are compared;
 //   4. it has not expired (TUF's freeze attack: policy-expiry.ts).
 // A bundle with the same content as the newest trusted one (same version) passes again: it is a
 // re-delivery after a lost ack or a reconnect, not a replay, and refusing it would turn a harmless
@@ -29,6 +30,7 @@ import { pickPinnedKey, type PinnedKey } from './pinned-key.js';
 import { contentDigest, describeExpiry, expiryOf } from './policy-expiry.js';
 import { signingPayload, verifyBundleSignature } from './policy-signature.js';
 import { TrustState, type TrustedVersion } from './trust-state.js';
+import { invalidVersion, replayedVersion, versionStanding } from '../policy/policy-version.js';
 
 export type TrustVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
@@ -118,24 +120,26 @@ export class PolicyTrust {
     if (!authentic.ok) return authentic;
     const { version } = authentic;
     const now = this.#now();
-    if (running && version === Number(running.version ?? 0))
-      return this.#again(bundle, authentic, running, now);
     const trusted = this.#state.current();
-    if (version < trusted.version) {
-      return {
-        ok: false,
-        reason:
-          `version: ${version} is older than ${trusted.version}, the newest this edge has trusted; ` +
-          'refused as a replay (a rollback is published as a new, higher version)',
-      };
-    }
-    if (version === trusted.version && !this.#matches(trusted, authentic)) {
-      return {
-        ok: false,
-        reason:
-          `version: ${version} was already trusted with different content; refused ` +
-          "(the coordinator's policy history may have been reset)",
-      };
+    const runningVersion = running ? Number(running.version ?? 0) : undefined;
+    switch (versionStanding(version, trusted.version, runningVersion)) {
+      case 'invalid':
+        return { ok: false, reason: invalidVersion(version) };
+      case 'running':
+        return this.#again(bundle, authentic, running!, now);
+      case 'older':
+        return { ok: false, reason: replayedVersion(version, trusted.version) };
+      case 'floor':
+        if (!this.#matches(trusted, authentic))
+          return {
+            ok: false,
+            reason:
+              `version: ${version} was already trusted with different content; refused ` +
+              "(the coordinator's policy history may have been reset)",
+          };
+        break;
+      case 'newer':
+        break;
     }
     const expired = this.#expired(bundle, now);
     if (expired) return expired;
@@ -200,7 +204,9 @@ export class PolicyTrust {
     if (!authentic.ok) return authentic;
     const { version } = authentic;
     const trusted = this.#state.current();
-    if (version === trusted.version && !this.#matches(trusted, authentic)) {
+    const standing = versionStanding(version, trusted.version, undefined);
+    if (standing === 'invalid') return { ok: false, reason: invalidVersion(version) };
+    if (standing === 'floor' && !this.#matches(trusted, authentic)) {
       return {
         ok: false,
         reason: `version: the stored policy ${version} differs from the bundle trusted under that version`,
@@ -208,8 +214,7 @@ export class PolicyTrust {
     }
     // A stored version above the trusted one: the trust table is new (an upgrade) or was lost. The
     // stored bundle is authentic, so it becomes the floor.
-    if (version > trusted.version)
-      this.#state.record(version, authentic.content, authentic.keyId, this.#now());
+    if (standing === 'newer') this.#state.record(version, authentic.content, authentic.keyId, this.#now());
     return { ok: true };
   }
 
@@ -225,8 +230,6 @@ export class PolicyTrust {
         ? { ok: false, reason: picked.reason }
         : signature;
     const version = Number(bundle.version ?? 0);
-    if (!Number.isSafeInteger(version) || version <= 0)
-      return { ok: false, reason: `version: ${version} must be a positive integer` };
     const payload = createHash('sha256').update(signingPayload(bundle)).digest('hex');
     return { ok: true, version, content: contentDigest(bundle), payload, keyId: pinned.keyId };
   }

@@ -1,5 +1,6 @@
 // Checks a policy bundle's bounds before anything is applied: all of it or none of it. Reasons
-// name the proto field ("traffic.yellow_s") so the coordinator's operator can find it.
+// name the proto field ("traffic.yellow_s") so the coordinator's operator can find it. The version
+// is not judged here: that is policy-version.ts's, once, before the bounds.
 import type { calle } from '../../proto/index.js';
 import { SIGNAL_LIMITS } from '../config/edge-config.js';
 import type { IntersectionController } from '../control/intersection-controller.js';
@@ -17,17 +18,16 @@ export interface CheckedPolicy {
 
 const inRange = (v: number, min: number, max: number): boolean => Number.isFinite(v) && v >= min && v <= max;
 
-export function checkPolicy(
+export type BoundsVerdict = { ok: true; policy: CheckedPolicy } | { ok: false; problems: string[] };
+
+/** Every section's values against its limits; traffic timing also against each intersection. */
+export function checkPolicyBounds(
   bundle: calle.v1.IPolicyBundle,
-  currentVersion: number,
   intersections: readonly IntersectionController[],
-): { ok: true; policy: CheckedPolicy } | { ok: false; problems: string[] } {
+): BoundsVerdict {
   const problems: string[] = [];
   const bad = (field: string, reason: string): void => void problems.push(`${field}: ${reason}`);
-  const version = bundle.version ?? 0;
-  if (!Number.isSafeInteger(version) || version <= 0) bad('version', `${version} must be a positive integer`);
-  else if (version <= currentVersion)
-    bad('version', `${version} is not newer than the applied ${currentVersion}`);
+  const version = Number(bundle.version ?? 0);
 
   let lighting: LightingSettings | undefined;
   if (bundle.lighting) {
