@@ -194,7 +194,12 @@ test('config — a site type may extend a built-in one', (t) => {
 
   raw.deviceTypes = [{ name: 'odd-lamp', extends: 'no-such-type' }];
   const { err } = problemsOf(t, raw);
-  t.is(err.field, 'deviceTypes[0].extends');
+  // In the file's order: this raw object lists deviceTypes last, after the device whose type
+  // ("dali-led-90w") is now gone too.
+  t.deepEqual(
+    err.problems.map((p) => p.field),
+    ['devices[0].type', 'deviceTypes[0].extends'],
+  );
 });
 
 test('config — invalid JSON names the file', (t) => {
