@@ -30,6 +30,7 @@ import type { LightingGroupState, LuminaireEnergy } from './lighting-energy.js';
 import { LightingLoop, type LightingDecision, type LightingSettings } from './lighting-loop.js';
 import { LightingOverrides, type OverrideLease } from './lighting-overrides.js';
 import { lightingReason, round1 } from './lighting-reason.js';
+import { englishOf, part, type Reason } from '../reasons/reason.js';
 import { GroupLuminaires, type LightingReadings, type LuminaireSpec } from './luminaire-level.js';
 import { CloTracker, NightHours, type CloState } from './lumen-maintenance.js';
 import { madridOffsetMs } from './madrid-time.js';
@@ -61,7 +62,8 @@ interface GroupRuntime {
   /** A detector counted a vehicle since the last tick. */
   presence: boolean;
   presenceSource: string;
-  reason: string;
+  /** The deciding rule as coded parts (lighting-reason.ts). */
+  reason: Reason;
   readonly cloTracker: CloTracker | undefined;
   /** Constant light output now (recomputed once a minute). */
   clo: CloState | undefined;
@@ -141,7 +143,7 @@ export class LightingController {
         boostClass: cfg.presence && classSpec(cfg.presence.boostClass ?? cfg.lightingClass).number,
         presence: false,
         presenceSource: '',
-        reason: 'not decided yet',
+        reason: [part('light.undecided')],
         cloTracker: cfg.maintenance ? new CloTracker(cfg.maintenance, this.#nights) : undefined,
         clo: undefined,
         period: undefined,
@@ -319,11 +321,13 @@ export class LightingController {
    * Visits every luminaire with the level to command now (after ramp and its driver's minimum,
    * luminaire-level.ts) and why: the site writes these as they are.
    */
-  forEachLevel(fn: (luminaireId: string, levelPct: number, reason: string) => void): void {
+  forEachLevel(fn: (luminaireId: string, levelPct: number, reason: Reason) => void): void {
     for (const g of this.#groups) {
       const { levels, atMinimum } = g.settled;
       for (let i = 0; i < g.luminaires.length; i++) {
-        const reason = atMinimum[i] ? `${g.reason}; driver minimum → ${levels[i]} %` : g.reason;
+        const reason = atMinimum[i]
+          ? [...g.reason, part('light.driverMin', { level: levels[i]! })]
+          : g.reason;
         fn(g.luminaires[i]!.id, levels[i]!, reason);
       }
     }
@@ -333,7 +337,8 @@ export class LightingController {
   groupStates(): LightingGroupState[] {
     return this.#groups.map((g) => ({
       id: g.cfg.id,
-      reason: g.reason,
+      reason: englishOf(g.reason),
+      reasonCode: g.reason,
       lightingClass: g.cls.adaptable
         ? classLabel(g.cls.series, g.batch.views.lightingClass[0]!)
         : g.cfg.lightingClass,

@@ -21,6 +21,7 @@ import type { PolicyStore } from '../store/policy-store.js';
 import { expiryOf } from '../trust/policy-expiry.js';
 import type { PolicyFreshness } from '../trust/policy-freshness.js';
 import type { PolicyTrust } from '../trust/policy-trust.js';
+import { refusal, type Refusal } from '../reasons/reason.js';
 
 export interface PolicyPipelineOptions {
   readonly trust: PolicyTrust;
@@ -33,8 +34,8 @@ export interface PolicyPipelineOptions {
   readonly now: () => number;
 }
 
-/** What the coordinator is acked: applied (or already running), or refused with a reason. */
-export type PolicyVerdict = { applied: boolean; reason?: string };
+/** What the coordinator is acked: applied (or already running), or refused with a reason (coded too). */
+export type PolicyVerdict = { applied: boolean } & Partial<Refusal>;
 
 export class PolicyPipeline {
   readonly #o: PolicyPipelineOptions;
@@ -63,12 +64,12 @@ export class PolicyPipeline {
     }
     const version = Number(stored.version);
     const trusted = trust.checkStored(stored);
-    const verdict = trusted.ok ? this.#boundAndApply(stored) : this.#refuseUntrusted(version, trusted.reason);
+    const verdict = trusted.ok ? this.#boundAndApply(stored) : this.#refuseUntrusted(version, trusted);
     audit.record({
       actor: 'system',
       action: verdict.applied ? 'policy.restored' : 'policy.refused',
       target: `policy:${version}`,
-      after: verdict.applied ? { version } : { reason: verdict.reason },
+      after: verdict.applied ? { version } : refusalRecord(verdict),
     });
     if (verdict.applied) {
       this.#running = stored;
@@ -92,9 +93,9 @@ export class PolicyPipeline {
         actor: 'coordinator',
         action: 'policy.refused',
         target: `policy:${version}`,
-        after: { reason: trusted.reason },
+        after: refusalRecord(trusted),
       });
-      return this.#refuseUntrusted(version, trusted.reason);
+      return this.#refuseUntrusted(version, trusted);
     }
     if (trusted.kind === 'same') return { applied: true };
     if (trusted.kind === 'refresh') return this.#refresh(bundle);
@@ -105,7 +106,7 @@ export class PolicyPipeline {
       action: verdict.applied ? 'policy.applied' : 'policy.refused',
       target: `policy:${version}`,
       before: { version: before },
-      after: verdict.applied ? bundle.toJSON() : { reason: verdict.reason },
+      after: verdict.applied ? bundle.toJSON() : refusalRecord(verdict),
     };
     // The stored policy and its audit row commit together: a power cut leaves both or neither.
     if (verdict.applied) audit.appendWith(record, () => policies.save(bundle, now()));
@@ -129,9 +130,9 @@ export class PolicyPipeline {
     const { site, log } = this.#o;
     const checked = site.checkPolicy(bundle);
     if (!checked.ok) {
-      const reason = checked.problems.join('; ');
-      log.warn({ version: bundle.version, reason }, 'policy: refused on bounds');
-      return { applied: false, reason };
+      const refused = refusal(...checked.problems);
+      log.warn({ version: bundle.version, reason: refused.reason }, 'policy: refused on bounds');
+      return { applied: false, ...refused };
     }
     site.apply(checked.policy);
     return { applied: true };
@@ -163,8 +164,9 @@ export class PolicyPipeline {
   }
 
   /** An unverifiable bundle is a security event; nothing else is touched. */
-  #refuseUntrusted(version: number, reason: string): { applied: false; reason: string } {
+  #refuseUntrusted(version: number, refused: Refusal): { applied: false } & Refusal {
     const { log, trust, outbox, now } = this.#o;
+    const { reason } = refused;
     log.error({ version, reason, pinnedKeyId: trust.keyId }, 'policy: refused, not trusted');
     outbox.raise({
       code: 'POLICY_UNTRUSTED',
@@ -173,6 +175,11 @@ export class PolicyPipeline {
       timeMs: now(),
       active: false,
     });
-    return { applied: false, reason };
+    return { applied: false, reason, reasonCode: refused.reasonCode };
   }
+}
+
+/** A refusal as its audit row keeps it: the English, and the codes the console translates. */
+function refusalRecord(r: Partial<Refusal>): { reason?: string; reasonCode?: Refusal['reasonCode'] } {
+  return { reason: r.reason ?? '', ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}) };
 }

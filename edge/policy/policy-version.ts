@@ -9,6 +9,7 @@
 //   - newer than the floor.
 // Before, the trust gate, the intake and the site's bounds check each compared versions, with
 // three wordings for one refusal; the pipeline (policy-pipeline.ts) now asks here once.
+import { part, type ReasonPart } from '../reasons/reason.js';
 
 export type VersionStanding = 'invalid' | 'older' | 'running' | 'floor' | 'newer';
 
@@ -25,19 +26,16 @@ export function versionStanding(
 }
 
 /** The refusal of an invalid version (`version: …`, as every policy problem names its field). */
-export function invalidVersion(version: number): string {
-  return `version: ${version} must be a positive integer`;
+export function invalidVersion(version: number): ReasonPart {
+  return part('policy.positive', { field: 'version', value: String(version) });
 }
 
 /** The refusal of a version older than the trust floor: a replay. */
-export function replayedVersion(version: number, floor: number): string {
-  return (
-    `version: ${version} is older than ${floor}, the newest this edge has trusted; ` +
-    'refused as a replay (a rollback is published as a new, higher version)'
-  );
+export function replayedVersion(version: number, floor: number): ReasonPart {
+  return part('policy.replay', { version, trusted: floor });
 }
 
 /** The refusal of a version not above the applied one, for a site run without the trust gate. */
-export function notNewerVersion(version: number, applied: number): string {
-  return `version: ${version} is not newer than the applied ${applied}`;
+export function notNewerVersion(version: number, applied: number): ReasonPart {
+  return part('policy.notNewer', { field: 'version', version, applied });
 }

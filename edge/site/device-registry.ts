@@ -9,6 +9,7 @@ import { resolveDeviceTypes } from '../devices/catalogue.js';
 import { pointValueProblem, type DeviceDefinition } from '../devices/definition.js';
 import type { DeviceView, PointValue } from '../devices/device-view.js';
 import type { DeviceDriver, DeviceParams, DriverUpdate } from '../devices/driver.js';
+import { englishOf, part, type Reason } from '../reasons/reason.js';
 import { SITE_EVENTS, type RaiseEvent } from './site-alarms.js';
 
 export interface DeviceRecord {
@@ -19,11 +20,11 @@ export interface DeviceRecord {
   readonly group?: string;
   readonly log: Logger;
   available: boolean;
-  lastError?: string;
+  lastError?: Reason;
   /** True once DEVICE_UNAVAILABLE was raised, so the clear is raised exactly once. */
   alarmed: boolean;
   state: Record<string, PointValue>;
-  reason?: string;
+  reason?: Reason;
   updatedMs: number;
   /** Last value written per point; cleared when the device drops, so it is re-asserted. */
   commanded: Record<string, PointValue>;
@@ -67,7 +68,7 @@ export class DeviceRegistry {
         ...(group !== undefined ? { group } : {}),
         log: opts.log.child({ deviceId: d.id }),
         available: false,
-        lastError: 'no reading yet',
+        lastError: [part('device.noReading')],
         alarmed: false,
         state: {},
         updatedMs: startMs,
@@ -109,7 +110,11 @@ export class DeviceRegistry {
           .catch((err: unknown) => {
             this.#o.log.error({ err, driver: driver.name }, 'driver failed to start');
             for (const r of recs)
-              this.markUnavailable(r, `driver ${driver.name} failed to start: ${String(err)}`, this.#o.now());
+              this.markUnavailable(
+                r,
+                [part('device.driverStart', { driver: driver.name, detail: String(err) })],
+                this.#o.now(),
+              );
           }),
       );
     }
@@ -139,8 +144,8 @@ export class DeviceRegistry {
    * Sets the reason a device's commanded state has, and writes `value` to `point` unless it was
    * already written. A failed write marks the device unavailable and is re-asserted when it is back.
    */
-  command(rec: DeviceRecord, point: string, value: PointValue, reason: string, now: number): void {
-    if (rec.reason !== reason) {
+  command(rec: DeviceRecord, point: string, value: PointValue, reason: Reason, now: number): void {
+    if (!sameReason(rec.reason, reason)) {
       rec.reason = reason;
       rec.updatedMs = now;
       this.#changed.add(rec.id);
@@ -150,17 +155,18 @@ export class DeviceRegistry {
     rec.driver.write(rec.id, point, value).catch((err: unknown) => {
       delete rec.commanded[point];
       rec.log.warn({ err, point, value }, 'write failed');
+      const detail = err instanceof Error ? err.message : String(err);
       this.markUnavailable(
         rec,
-        `write ${point}=${String(value)} failed: ${err instanceof Error ? err.message : String(err)}`,
+        [part('device.writeFailed', { point, value: String(value), detail })],
         this.#o.now(),
       );
     });
   }
 
-  markUnavailable(rec: DeviceRecord, error: string, timeMs: number): void {
+  markUnavailable(rec: DeviceRecord, error: Reason, timeMs: number): void {
     const wasAvailable = rec.available;
-    if (!wasAvailable && rec.lastError === error && rec.alarmed) return;
+    if (!wasAvailable && sameReason(rec.lastError, error) && rec.alarmed) return;
     rec.available = false;
     rec.lastError = error;
     rec.commanded = {};
@@ -168,12 +174,12 @@ export class DeviceRegistry {
     this.#changed.add(rec.id);
     if (!rec.alarmed) {
       rec.alarmed = true;
-      rec.log.warn({ error }, 'device unavailable');
+      rec.log.warn({ error: englishOf(error) }, 'device unavailable');
       this.#o.raise({
         deviceId: rec.id,
         code: SITE_EVENTS.deviceUnavailable,
         severity: rec.def.kind === 'signal-head' ? 'critical' : 'warning',
-        message: `${rec.id} unavailable: ${error}`,
+        message: `${rec.id} unavailable: ${englishOf(error)}`,
         timeMs,
         active: true,
       });
@@ -198,7 +204,9 @@ export class DeviceRegistry {
     const rec = this.#devices.get(u.deviceId);
     if (!rec) return;
     try {
-      if ('error' in u) return this.markUnavailable(rec, u.error, u.timeMs);
+      // The driver's own words, kept as they are: coded as "what the driver said".
+      if ('error' in u)
+        return this.markUnavailable(rec, [part('device.error', { detail: u.error })], u.timeMs);
       const values: Record<string, PointValue> = {};
       for (const [name, v] of Object.entries(u.values)) {
         const p = rec.def.points.find((q) => q.name === name);
@@ -261,9 +269,28 @@ function toView(rec: DeviceRecord): DeviceView {
     driver: rec.driver.name,
     ...(rec.group !== undefined ? { group: rec.group } : {}),
     available: rec.available,
-    ...(rec.lastError !== undefined ? { lastError: rec.lastError } : {}),
+    ...(rec.lastError !== undefined
+      ? { lastError: englishOf(rec.lastError), lastErrorCode: rec.lastError }
+      : {}),
     state: Object.freeze({ ...rec.state }),
-    ...(rec.reason !== undefined ? { reason: rec.reason } : {}),
+    ...(rec.reason !== undefined ? { reason: englishOf(rec.reason), reasonCode: rec.reason } : {}),
     updatedMs: rec.updatedMs,
+  });
+}
+
+/**
+ * Whether two reasons say the same. Reasons are rebuilt every tick; comparing their content (not
+ * their identity) keeps a view from counting as changed when nothing it says changed.
+ */
+function sameReason(a: Reason | undefined, b: Reason): boolean {
+  if (a === b) return true;
+  if (a?.length !== b.length) return false;
+  return a.every((p, i) => {
+    const q = b[i]!;
+    if (p.code !== q.code) return false;
+    const pk = Object.keys(p.params ?? {});
+    return (
+      pk.length === Object.keys(q.params ?? {}).length && pk.every((k) => p.params![k] === q.params?.[k])
+    );
   });
 }

@@ -101,23 +101,23 @@ test('site lighting — below its driver minimum a luminaire is commanded the mi
 
 test('site lighting — overrides are refused for an unknown group, a bad level, or an unset clock', async (t) => {
   const { site: s } = await site(t, NIGHT);
-  t.deepEqual(s.overrideLighting('nowhere', 50, undefined, 'ana'), {
+  t.like(s.overrideLighting('nowhere', 50, undefined, 'ana'), {
     ok: false,
     reason: 'unknown lighting group "nowhere"',
   });
-  t.deepEqual(s.overrideLighting('atocha-west', -1, undefined, 'ana'), {
+  t.like(s.overrideLighting('atocha-west', -1, undefined, 'ana'), {
     ok: false,
     reason: 'levelPct: -1 is outside 0..100',
   });
-  t.deepEqual(s.clearLightingOverride('atocha-west', 'ana'), {
+  t.like(s.clearLightingOverride('atocha-west', 'ana'), {
     ok: false,
     reason: 'no override on "atocha-west"',
   });
   t.true(s.overrideLighting('atocha-west', 0, undefined, 'ana').ok);
-  t.deepEqual(s.clearLightingOverride('atocha-west', 'luis'), { ok: true });
+  t.like(s.clearLightingOverride('atocha-west', 'luis'), { ok: true });
 
   const { site: unset } = await site(t, 5_000);
-  t.deepEqual(unset.overrideLighting('atocha-west', 50, undefined, 'ana'), {
+  t.like(unset.overrideLighting('atocha-west', 50, undefined, 'ana'), {
     ok: false,
     reason: 'clock not set: an override lease cannot be timed',
   });

@@ -8,10 +8,12 @@
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { EdgeConfig } from '../config/edge-config.js';
+import type { ActionAnswer, ClearAnswer } from '../control/intersection-controller.js';
 import { engineFromEnv } from '../control/lighting-controller.js';
 import type { DeviceView } from '../devices/device-view.js';
 import type { DeviceDriver } from '../devices/driver.js';
 import { createBuiltInDrivers } from '../devices/drivers/built-in-drivers.js';
+import { refusal, type ReasonPart, type Refusal } from '../reasons/reason.js';
 import type { TelemetrySink } from '../telemetry-sink.js';
 import type { Engine } from '../../wasm/core.js';
 import { DeviceRegistry } from './device-registry.js';
@@ -157,10 +159,10 @@ export class EdgeSite {
    * lighting replay, the bench): versions must grow past the applied one, as the trust floor
    * makes them on the node. All of it or none of it.
    */
-  applyPolicy(bundle: calle.v1.IPolicyBundle): { applied: true } | { applied: false; reason: string } {
+  applyPolicy(bundle: calle.v1.IPolicyBundle): { applied: true } | ({ applied: false } & Refusal) {
     const version = Number(bundle.version ?? 0);
     const standing = versionStanding(version, this.#policyVersion, undefined);
-    const problems =
+    const problems: ReasonPart[] =
       standing === 'invalid'
         ? [invalidVersion(version)]
         : standing === 'newer'
@@ -169,29 +171,26 @@ export class EdgeSite {
     const checked = this.checkPolicy(bundle);
     if (!checked.ok) problems.push(...checked.problems);
     if (!checked.ok || problems.length > 0) {
-      const reason = problems.join('; ');
-      this.#log.warn({ version, reason }, 'policy rejected');
-      return { applied: false, reason };
+      const refused = refusal(...problems);
+      this.#log.warn({ version, reason: refused.reason }, 'policy rejected');
+      return { applied: false, ...refused };
     }
     this.apply(checked.policy);
     return { applied: true };
   }
 
   /** Clears a latched flash (site-signals.ts): "remote" is always refused. */
-  clearSignalLatch(
-    intersectionId: string,
-    origin: 'local' | 'remote',
-  ): { cleared: boolean; reason?: string } {
+  clearSignalLatch(intersectionId: string, origin: 'local' | 'remote'): ClearAnswer {
     return this.#signals.clearLatch(intersectionId, origin);
   }
 
   /** Flashing amber at an engineer's request, once the running stage has ended safely. */
-  flashIntersection(intersectionId: string, actor: string): { ok: boolean; reason?: string } {
+  flashIntersection(intersectionId: string, actor: string): ActionAnswer {
     return this.#signals.flash(intersectionId, actor);
   }
 
   /** Ends a manual flash: all red for the full intergreen, then the plan from its first stage. */
-  restoreIntersection(intersectionId: string, actor: string): { ok: boolean; reason?: string } {
+  restoreIntersection(intersectionId: string, actor: string): ActionAnswer {
     return this.#signals.restore(intersectionId, actor);
   }
 
@@ -216,7 +215,7 @@ export class EdgeSite {
   }
 
   /** Ends a group's override now; the schedule decides from the next tick. */
-  clearLightingOverride(groupId: string, actor: string): { ok: boolean; reason?: string } {
+  clearLightingOverride(groupId: string, actor: string): ActionAnswer {
     return this.#lighting.clearOverride(groupId, actor);
   }
 

@@ -10,7 +10,10 @@ import { CLOCK_SANE_AFTER_MS, type LightingSettings } from '../control/lighting-
 import type { PointValue } from '../devices/device-view.js';
 import type { Engine } from '../../wasm/core.js';
 import type { DeviceRecord, DeviceRegistry } from './device-registry.js';
+import { part, refusal, type Refusal } from '../reasons/reason.js';
 import { SITE_EVENTS, type RaiseEvent } from './site-alarms.js';
+
+const unknownGroup = (id: string): Refusal => refusal(part('action.unknownGroup', { id }));
 
 export interface SiteLightingOptions {
   readonly config: EdgeConfig;
@@ -21,7 +24,7 @@ export interface SiteLightingOptions {
   readonly now: () => number;
 }
 
-export type OverrideAnswer = { ok: true; expiresMs: number } | { ok: false; reason: string };
+export type OverrideAnswer = { ok: true; expiresMs: number } | ({ ok: false } & Refusal);
 
 export class SiteLighting {
   readonly #o: SiteLightingOptions;
@@ -98,30 +101,28 @@ export class SiteLighting {
    * schedule on its own. Refused while the clock is unset: the lease could not be timed.
    */
   override(groupId: string, levelPct: number, durationS: number | undefined, actor: string): OverrideAnswer {
-    if (!this.#controller.hasGroup(groupId))
-      return { ok: false, reason: `unknown lighting group "${groupId}"` };
+    if (!this.#controller.hasGroup(groupId)) return { ok: false, ...unknownGroup(groupId) };
     const now = this.#o.now();
-    if (!(now >= CLOCK_SANE_AFTER_MS))
-      return { ok: false, reason: 'clock not set: an override lease cannot be timed' };
+    if (!(now >= CLOCK_SANE_AFTER_MS)) return { ok: false, ...refusal(part('action.noClock')) };
     const result = this.#controller.override(groupId, levelPct, durationS, actor, now);
     this.#o.log.warn({ groupId, levelPct, durationS, actor, ...result }, 'lighting override requested');
-    if (result.ok) {
-      this.#o.raise({
-        code: SITE_EVENTS.lightingOverride,
-        severity: 'info',
-        message: `${groupId}: override by ${actor} → ${levelPct} % until ${new Date(result.expiresMs).toISOString()}`,
-        timeMs: now,
-        active: true,
-      });
-    }
+    // The lease's own bounds check words its refusal ("levelPct: 120 is outside 0..100").
+    if (!result.ok) return { ok: false, ...refusal(part('action.invalid', { detail: result.reason })) };
+    this.#o.raise({
+      code: SITE_EVENTS.lightingOverride,
+      severity: 'info',
+      message: `${groupId}: override by ${actor} → ${levelPct} % until ${new Date(result.expiresMs).toISOString()}`,
+      timeMs: now,
+      active: true,
+    });
     return result;
   }
 
   /** Ends a group's override now; the schedule decides from the next tick. */
-  clearOverride(groupId: string, actor: string): { ok: boolean; reason?: string } {
-    if (!this.#controller.hasGroup(groupId))
-      return { ok: false, reason: `unknown lighting group "${groupId}"` };
-    if (!this.#controller.clearOverride(groupId)) return { ok: false, reason: `no override on "${groupId}"` };
+  clearOverride(groupId: string, actor: string): { ok: boolean } & Partial<Refusal> {
+    if (!this.#controller.hasGroup(groupId)) return { ok: false, ...unknownGroup(groupId) };
+    if (!this.#controller.clearOverride(groupId))
+      return { ok: false, ...refusal(part('action.noOverride', { id: groupId })) };
     const now = this.#o.now();
     this.#o.log.warn({ groupId, actor }, 'lighting override cleared');
     this.#o.raise({

@@ -6,10 +6,18 @@
 import type { Logger } from 'pino';
 import type { IntersectionConfig } from '../config/edge-config.js';
 import type { DetectorReading } from '../control/detector-calls.js';
-import { IntersectionController, type SignalOperation } from '../control/intersection-controller.js';
+import {
+  IntersectionController,
+  type ActionAnswer,
+  type ClearAnswer,
+  type SignalOperation,
+} from '../control/intersection-controller.js';
 import type { PlanTiming } from '../control/signal-plan.js';
 import type { DeviceRegistry } from './device-registry.js';
+import { part, refusal, type Reason, type ReasonPart, type Refusal } from '../reasons/reason.js';
 import { SITE_EVENTS, type RaiseEvent } from './site-alarms.js';
+
+const unknown = (id: string): Refusal => refusal(part('action.unknownIntersection', { id }));
 
 /** One intersection's operation, for the console (EdgeSite.signalStates). */
 export interface SignalState {
@@ -18,7 +26,9 @@ export interface SignalState {
   readonly mode: string;
   /** What the plan does now, or did last before a flash. */
   readonly plan: string;
+  readonly planCode: ReasonPart;
   readonly latchReason?: string;
+  readonly latchCode?: Reason;
   readonly manualFlash?: {
     readonly actor: string;
     readonly requestedMs: number;
@@ -126,19 +136,22 @@ export class SiteSignals {
       });
     }
     for (const sg of cfg.signalGroups)
-      registry.command(registry.get(sg.head), 'aspect', step.aspects[sg.id] ?? 'flash', step.reason, now);
+      registry.command(registry.get(sg.head), 'aspect', step.aspects[sg.id] ?? 'flash', step.reasonCode, now);
   }
 
   /**
    * Clears a latched flash at one intersection. "remote" is always refused; the console calls
    * this with "local" only for a user on the cabinet's own network.
    */
-  clearLatch(intersectionId: string, origin: 'local' | 'remote'): { cleared: boolean; reason?: string } {
+  clearLatch(intersectionId: string, origin: 'local' | 'remote'): ClearAnswer {
     const x = this.#find(intersectionId);
-    if (!x) return { cleared: false, reason: `unknown intersection "${intersectionId}"` };
+    if (!x) return { cleared: false, ...unknown(intersectionId) };
     const now = this.#now();
     const result = x.clearLatch(origin, now);
-    this.#log.warn({ intersectionId, origin, ...result }, 'signal latch clear requested');
+    this.#log.warn(
+      { intersectionId, origin, cleared: result.cleared, reason: result.reason },
+      'signal latch clear requested',
+    );
     if (result.cleared) {
       this.#raise({
         code: SITE_EVENTS.signalFlash,
@@ -156,21 +169,24 @@ export class SiteSignals {
    * role and the confirmation). The running stage ends through its minimum green, yellow and a
    * common red first; the supervisor refuses the flash until all red has been shown.
    */
-  flash(intersectionId: string, actor: string): { ok: boolean; reason?: string } {
+  flash(intersectionId: string, actor: string): ActionAnswer {
     const x = this.#find(intersectionId);
-    if (!x) return { ok: false, reason: `unknown intersection "${intersectionId}"` };
+    if (!x) return { ok: false, ...unknown(intersectionId) };
     const result = x.requestFlash(actor, this.#now());
-    this.#log.warn({ intersectionId, actor, ...result }, 'manual flash requested');
+    this.#log.warn({ intersectionId, actor, ok: result.ok, reason: result.reason }, 'manual flash requested');
     return result;
   }
 
   /** Ends a manual flash: all red for the full intergreen, then the plan from its first stage. */
-  restore(intersectionId: string, actor: string): { ok: boolean; reason?: string } {
+  restore(intersectionId: string, actor: string): ActionAnswer {
     const x = this.#find(intersectionId);
-    if (!x) return { ok: false, reason: `unknown intersection "${intersectionId}"` };
+    if (!x) return { ok: false, ...unknown(intersectionId) };
     const now = this.#now();
     const result = x.restore(now);
-    this.#log.warn({ intersectionId, actor, ...result }, 'restore from manual flash requested');
+    this.#log.warn(
+      { intersectionId, actor, ok: result.ok, reason: result.reason },
+      'restore from manual flash requested',
+    );
     if (result.ok)
       this.#raise({
         code: SITE_EVENTS.signalManualFlash,
@@ -189,7 +205,8 @@ export class SiteSignals {
       operation: x.operation,
       mode: x.mode,
       plan: x.planLabel,
-      ...(x.latch ? { latchReason: x.latch.reason } : {}),
+      planCode: x.planLabelCode,
+      ...(x.latch ? { latchReason: x.latch.reason, latchCode: [x.latch.cause] } : {}),
       ...(x.manualFlash ? { manualFlash: x.manualFlash } : {}),
       timingPending: x.timingPending,
     }));

@@ -27,20 +27,20 @@ import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { Db } from '../store/edge-db.js';
 import { pickPinnedKey, type PinnedKey } from './pinned-key.js';
-import { contentDigest, describeExpiry, expiryOf } from './policy-expiry.js';
+import { contentDigest, expiryAge, expiryOf } from './policy-expiry.js';
 import { signingPayload, verifyBundleSignature } from './policy-signature.js';
 import { TrustState, type TrustedVersion } from './trust-state.js';
+import { part, refusal, type Refusal } from '../reasons/reason.js';
 import { invalidVersion, replayedVersion, versionStanding } from '../policy/policy-version.js';
 
-export type TrustVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+export type TrustVerdict = { readonly ok: true } | ({ readonly ok: false } & Refusal);
 
 /**
  * admit()'s answer. 'new': a version to hand to the site. 'same': the version the edge runs, no
  * later expiry (a re-delivery). 'refresh': the version the edge runs, re-signed with a later expiry.
  */
 export type AdmitVerdict =
-  | { readonly ok: true; readonly kind: 'new' | 'same' | 'refresh' }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly kind: 'new' | 'same' | 'refresh' } | ({ readonly ok: false } & Refusal);
 
 interface Authentic {
   readonly ok: true;
@@ -65,8 +65,8 @@ export interface PolicyTrustOptions {
   readonly now?: () => number;
 }
 
-const NO_KEY =
-  'trust.coordinatorKey: no coordinator key is pinned; this edge applies no policy it cannot verify';
+/** A refusal in this file's words, coded as a policy problem. */
+const problem = (detail: string): Refusal => refusal(part('policy.problem', { detail }));
 
 export class PolicyTrust {
   readonly #pinned: PinnedKey | undefined;
@@ -124,18 +124,19 @@ export class PolicyTrust {
     const runningVersion = running ? Number(running.version ?? 0) : undefined;
     switch (versionStanding(version, trusted.version, runningVersion)) {
       case 'invalid':
-        return { ok: false, reason: invalidVersion(version) };
+        return { ok: false, ...refusal(invalidVersion(version)) };
       case 'running':
         return this.#again(bundle, authentic, running!, now);
       case 'older':
-        return { ok: false, reason: replayedVersion(version, trusted.version) };
+        return { ok: false, ...refusal(replayedVersion(version, trusted.version)) };
       case 'floor':
         if (!this.#matches(trusted, authentic))
           return {
             ok: false,
-            reason:
+            ...problem(
               `version: ${version} was already trusted with different content; refused ` +
-              "(the coordinator's policy history may have been reset)",
+                "(the coordinator's policy history may have been reset)",
+            ),
           };
         break;
       case 'newer':
@@ -158,9 +159,10 @@ export class PolicyTrust {
     if (authentic.content !== contentDigest(running))
       return {
         ok: false,
-        reason:
+        ...problem(
           `version: ${version} is the policy this edge runs, but with different content; refused ` +
-          "(the coordinator's policy history may have been reset)",
+            "(the coordinator's policy history may have been reset)",
+        ),
       };
     if (expiryOf(bundle) <= expiryOf(running)) return { ok: true, kind: 'same' };
     const expired = this.#expired(bundle, now);
@@ -173,15 +175,11 @@ export class PolicyTrust {
     return { ok: true, kind: 'refresh' };
   }
 
-  #expired(bundle: calle.v1.IPolicyBundle, now: number): { ok: false; reason: string } | undefined {
+  #expired(bundle: calle.v1.IPolicyBundle, now: number): ({ ok: false } & Refusal) | undefined {
     const expires = expiryOf(bundle);
     if (expires > now) return undefined;
-    return {
-      ok: false,
-      reason:
-        `expires_ms: expired at ${describeExpiry(expires, now)}; refused, an expired policy may be ` +
-        'one an attacker held back (TUF freeze); this edge keeps the policy it runs',
-    };
+    const at = new Date(expires).toISOString();
+    return { ok: false, ...refusal(part('policy.expired', { at, age: expiryAge(expires, now) })) };
   }
 
   /** Whether an authentic bundle of the trusted version is the one trusted (content digest). */
@@ -205,11 +203,13 @@ export class PolicyTrust {
     const { version } = authentic;
     const trusted = this.#state.current();
     const standing = versionStanding(version, trusted.version, undefined);
-    if (standing === 'invalid') return { ok: false, reason: invalidVersion(version) };
+    if (standing === 'invalid') return { ok: false, ...refusal(invalidVersion(version)) };
     if (standing === 'floor' && !this.#matches(trusted, authentic)) {
       return {
         ok: false,
-        reason: `version: the stored policy ${version} differs from the bundle trusted under that version`,
+        ...problem(
+          `version: the stored policy ${version} differs from the bundle trusted under that version`,
+        ),
       };
     }
     // A stored version above the trusted one: the trust table is new (an upgrade) or was lost. The
@@ -218,17 +218,23 @@ export class PolicyTrust {
     return { ok: true };
   }
 
-  #authenticate(bundle: calle.v1.IPolicyBundle): Authentic | { ok: false; reason: string } {
-    if (this.#keys.length === 0) return { ok: false, reason: NO_KEY };
+  #authenticate(bundle: calle.v1.IPolicyBundle): Authentic | ({ ok: false } & Refusal) {
+    if (this.#keys.length === 0) return { ok: false, ...refusal(part('policy.noKey')) };
     const picked = pickPinnedKey(this.#keys, bundle.keyId);
     // No pinned key claimed: check against the current one, whose refusal says what is wrong first
     // (unsigned, another algorithm), with the key id message naming every trusted key.
     const pinned = 'key' in picked ? picked : this.#keys[0]!;
     const signature = verifyBundleSignature(bundle, pinned.key, pinned.keyId);
-    if (!signature.ok)
-      return !('key' in picked) && signature.reason.startsWith('key_id:')
-        ? { ok: false, reason: picked.reason }
-        : signature;
+    if (!signature.ok) {
+      if (!('key' in picked) && signature.reasonCode?.[0]?.code === 'policy.wrongKey')
+        return { ok: false, ...picked };
+      return {
+        ok: false,
+        ...(signature.reasonCode
+          ? { reason: signature.reason, reasonCode: signature.reasonCode }
+          : problem(signature.reason)),
+      };
+    }
     const version = Number(bundle.version ?? 0);
     const payload = createHash('sha256').update(signingPayload(bundle)).digest('hex');
     return { ok: true, version, content: contentDigest(bundle), payload, keyId: pinned.keyId };
