@@ -8,7 +8,7 @@
 // half-way — a console port in use, a bad file — stops what it had started and rethrows.
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { AuditLog } from './audit/audit-log.js';
+import { AuditLog } from '../common/audit/audit-log.js';
 import { auditAlarms } from './audit/audit-alarms.js';
 import { auditedSink } from './audit/audited-sink.js';
 import type { EdgeConfig } from './config/edge-config.js';
@@ -16,16 +16,16 @@ import { createConsole } from './console/console-server.js';
 import { createEdgeMetrics, timeTicks } from './metrics/edge-metrics.js';
 import { startEnergyRecording } from './energy/energy-recorder.js';
 import { EdgeSite } from './site/edge-site.js';
-import { openDatabase } from './store/edge-db.js';
+import { openDatabase } from '../common/sqlite/open-database.js';
 import { lockStore } from './store/store-lock.js';
 import { StartedParts } from './system/started-parts.js';
 import { Outbox } from './store/outbox.js';
 import { PolicyStore } from './store/policy-store.js';
-import { ephemeralEdgeKey, loadOrCreateEdgeKey } from './identity/edge-identity.js';
+import { ephemeralEdgeKey, loadOrCreateEdgeKey } from '../common/signing/edge-identity.js';
 import { CoordinatorLink } from './sync/coordinator-link.js';
 import { channelCredentials } from './sync/grpc-credentials.js';
 import { CommandReceiver } from './commands/command-receiver.js';
-import { DEFAULT_ALLOWED_COMMANDS } from './commands/command-types.js';
+import { DEFAULT_ALLOWED_COMMANDS } from '../common/commands/command-types.js';
 import { ByteBudget } from './sync/byte-budget.js';
 import { NatsLink, readNkeySeed } from './sync/nats-link.js';
 import { OutboxPublisher } from './sync/outbox-publisher.js';
@@ -35,6 +35,7 @@ import { PolicyPipeline } from './policy/policy-pipeline.js';
 import { PolicyTrust } from './trust/policy-trust.js';
 import { openConsoleAccess } from './users/console-access.js';
 import { SOFTWARE_VERSION } from './version.js';
+import { EDGE_MIGRATIONS } from './store/migrations.js';
 
 export interface EdgeNodeHandle {
   /** Base URL of the local console. */
@@ -43,7 +44,7 @@ export interface EdgeNodeHandle {
   readonly outbox: Outbox;
   /** The hash-chained audit trail; the console and the supervisor append to it. */
   readonly audit: AuditLog;
-  /** The console's one-time setup token while the node has no console user (edge/users). */
+  /** The console's one-time setup token while the node has no console user (common/access). */
   readonly consoleSetupToken: string | undefined;
   close(): Promise<void>;
 }
@@ -110,7 +111,7 @@ async function startParts(
           : {}),
       })
     : undefined;
-  const db = openDatabase(config.store.path);
+  const db = openDatabase(config.store.path, EDGE_MIGRATIONS);
   parts.add('store', () => {
     db.close();
   });

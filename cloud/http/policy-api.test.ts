@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { v1 } from '../../proto/index.js';
-import { verifyBundleSignature } from '../../edge/trust/policy-signature.js';
+import { verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import { PolicyHistory } from '../policies/policy-history.js';
 import { PolicyPublisher } from '../policies/policy-publisher.js';

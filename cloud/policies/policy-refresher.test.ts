@@ -3,8 +3,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { v1, type calle } from '../../proto/index.js';
-import { contentDigest, expiryOf } from '../../edge/trust/policy-expiry.js';
-import { verifyBundleSignature } from '../../edge/trust/policy-signature.js';
+import { contentDigest, expiryOf } from '../../common/signing/policy-expiry.js';
+import { verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import { CoordinatorDb } from '../store/coordinator-db.js';
 import { tempDir, testLogger } from '../testing/harness.js';

@@ -16,7 +16,7 @@
 // would at worst both re-sign the same content, and the compare-and-set keeps one.
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
-import { expiryOf } from '../../edge/trust/policy-expiry.js';
+import { expiryOf } from '../../common/signing/policy-expiry.js';
 import type { PolicySigner } from '../keys/policy-signer.js';
 import type { CoordinatorDb, StoredPolicy } from '../store/coordinator-db.js';
 import type { PolicyPublisher } from './policy-publisher.js';

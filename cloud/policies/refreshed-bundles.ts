@@ -8,7 +8,7 @@
 // another replica's refresh the same way.
 import type Database from 'better-sqlite3';
 import { v1 } from '../../proto/index.js';
-import { contentDigest, expiryOf } from '../../edge/trust/policy-expiry.js';
+import { contentDigest, expiryOf } from '../../common/signing/policy-expiry.js';
 
 export type RefreshVerdict =
   | { readonly replaced: true }

@@ -25,10 +25,11 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Engine } from '../../wasm/core.js';
 import { EdgeSite } from '../site/edge-site.js';
-import { openDatabase } from '../store/edge-db.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { Outbox } from '../store/outbox.js';
 import { SplitRateSimulator } from './split-rate-simulator.js';
 import { BUDGET_SITE, syntheticSite } from './synthetic-site.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 export const TARGETS = { cpuPercentOfOneCore: 10, rssMb: 100 } as const;
 
@@ -85,7 +86,7 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 async function child(engine: Engine, seconds: number, warmupS: number): Promise<ChildResult> {
   const dir = mkdtempSync(join(tmpdir(), 'calle-bench-edge-'));
   const log = pino({ level: 'error' });
-  const db = openDatabase(join(dir, 'edge.db'));
+  const db = openDatabase(join(dir, 'edge.db'), EDGE_MIGRATIONS);
   const t0 = Date.now();
   const now = (): number => NIGHT_MS + (Date.now() - t0);
   const config = syntheticSite(BUDGET_SITE, join(dir, 'edge.db'));

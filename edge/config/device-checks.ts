@@ -7,8 +7,7 @@ import type { DeviceDefinition, DeviceTypeSpec } from '../devices/definition.js'
 import type { DeviceKind } from '../devices/device-view.js';
 import { checkDeviceForDriver, type DriverName } from '../devices/drivers/driver-params.js';
 import type { DeviceParams } from '../devices/driver.js';
-import { at } from './schema-problems.js';
-import { fieldsOf, itemsOf, type ProblemList } from './problem-list.js';
+import { at, fieldsOf, itemsOf, type ProblemList } from './problem-list.js';
 
 export interface DeviceIndex {
   /** Every device id seen once or more. */

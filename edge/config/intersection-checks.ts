@@ -7,8 +7,7 @@
 // each stage's green holds its groups' walk plus the clearance that runs inside the stage.
 import { modelFromConfig, modelProblems } from '../control/intersection-model.js';
 import type { IntersectionConfig } from './edge-config.js';
-import { at } from './schema-problems.js';
-import { fieldsOf, itemsOf, type ProblemList } from './problem-list.js';
+import { at, fieldsOf, itemsOf, type ProblemList } from './problem-list.js';
 import type { SiteReferences } from './site-references.js';
 
 /** Pedestrian walk of at least 7 s (REFERENCE §2). */

@@ -3,8 +3,7 @@
 // together — the traffic-adaptive class (with its periods), the photocell, constant light output
 // (maintenance) and presence dimming. Each problem names its field and why; a site with any of
 // them wrong is refused whole: a half-understood dimming rule must not reach a street.
-import { at } from './schema-problems.js';
-import { fieldsOf, itemsOf, type ProblemList } from './problem-list.js';
+import { at, fieldsOf, itemsOf, type ProblemList } from './problem-list.js';
 import type { SiteReferences } from './site-references.js';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -2,14 +2,14 @@
 // (`<file>: <field>: <reason>` per line, in the file's order), because a node that starts
 // half-configured in a street cabinet is harder to diagnose than one that refuses to start.
 //
-// Two layers: the file's shape against site.schema.json (ajv: types, required and unknown keys,
-// bounds, patterns), then the checks that join several keys, one concern per file — devices and
-// their drivers (device-checks.ts), references and ownership (site-references.ts), lighting
+// Two layers: the file's shape against site.schema.json (common/schema/json-schema.ts, on ajv:
+// types, required and unknown keys, bounds, patterns, in the words every calle schema uses), then
+// the checks that join several keys, one concern per file — devices and their drivers (device-checks.ts), references and ownership (site-references.ts), lighting
 // (lighting-checks.ts), intersections (intersection-checks.ts). Both layers run on every file so
 // that all problems come at once; the joining checks skip what the schema already reported.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { COMMAND_TYPES } from '../commands/command-types.js';
+import { COMMAND_TYPES } from '../../common/commands/command-types.js';
 import { DRIVER_NAMES } from '../devices/drivers/driver-params.js';
 import { ConfigError } from './config-error.js';
 import { checkDevices } from './device-checks.js';
@@ -21,8 +21,8 @@ import {
 } from './edge-config.js';
 import { checkIntersections } from './intersection-checks.js';
 import { checkLightingGroups } from './lighting-checks.js';
-import { fieldsOf, itemsOf, ProblemList } from './problem-list.js';
-import { at, schemaCheck } from './schema-problems.js';
+import { at, fieldsOf, itemsOf, ProblemList } from './problem-list.js';
+import { compileSchema } from '../../common/schema/json-schema.js';
 import { SiteReferences } from './site-references.js';
 import siteSchema from './site.schema.json' with { type: 'json' };
 
@@ -33,7 +33,7 @@ export const ITEM_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** The site file's shape (imported, so the build carries it next to this file), compiled once. */
 export const SITE_SCHEMA: Readonly<Record<string, unknown>> = siteSchema;
-const shapeProblems = schemaCheck(SITE_SCHEMA);
+const shapeProblems = compileSchema(SITE_SCHEMA);
 
 /** Loads `file`, checks it completely and returns it with defaults filled in and paths resolved. */
 export function loadEdgeConfig(file: string): EdgeConfig {

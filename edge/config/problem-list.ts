@@ -4,6 +4,10 @@
 // to bottom beside the file whichever check found each problem.
 import type { ConfigProblem } from './config-error.js';
 
+/** `devices` + 3 → `devices[3]`, `edge` + `id` → `edge.id`. */
+export const at = (path: string, key: string | number): string =>
+  typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
+
 export class ProblemList {
   readonly #problems: ConfigProblem[] = [];
 

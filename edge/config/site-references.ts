@@ -4,8 +4,7 @@
 // Detectors are the exception: reading is not owning, so lighting and an intersection may share one.
 import type { DeviceKind } from '../devices/device-view.js';
 import type { DeviceIndex } from './device-checks.js';
-import { at } from './schema-problems.js';
-import { itemsOf, type ProblemList } from './problem-list.js';
+import { at, itemsOf, type ProblemList } from './problem-list.js';
 
 export class SiteReferences {
   readonly #problems: ProblemList;

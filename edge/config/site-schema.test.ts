@@ -46,13 +46,13 @@ test('site schema — several problems of one file come together, in the file’
   };
   const err = t.throws(() => checkEdgeConfig(raw, 'site.json'));
   t.deepEqual(err?.message.split('\n'), [
-    'site.json: edge.tag: unknown key (known: id, district, latitude, longitude, tags)',
-    'site.json: devices[0].params.seed: must be a number or a string, got true',
+    'site.json: edge.tag: unknown field (known: id, district, latitude, longitude, tags)',
+    'site.json: devices[0].params.seed: must be a number or string, got boolean true',
     'site.json: lightingGroups[0].luminaires[1]: unknown device "lum-2"',
-    'site.json: lightingGroups[0].lightingClass: "M7" does not match /^(M[1-6]|P[1-6]|C[0-5])$/',
+    'site.json: lightingGroups[0].lightingClass: "M7" does not match ^(M[1-6]|P[1-6]|C[0-5])$',
     'site.json: containers[0].sensor: device "lum-1" is a luminaire, not a fill-sensor',
     'site.json: containers[0].depthCm: 10 is below the minimum 20',
-    'site.json: console.host: must be a non-empty string, got ""',
-    'site.json: console.port: must be an integer, got 80.5',
+    'site.json: console.host: must not be empty',
+    'site.json: console.port: must be a whole number, got 80.5',
   ]);
 });

@@ -3,12 +3,12 @@
 // in console-signals.ts, containers in console-waste.ts. Every route declares the permission it
 // needs (console-auth.ts) and its schemas, which also make /api/openapi.json.
 import type { FastifyInstance } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { ConsoleSource } from './console-server.js';
 import { registerLightingRoutes, type LightingGroupView } from './console-lighting.js';
 import { registerSignalRoutes, type SignalStateView } from './console-signals.js';
 import { registerWasteRoutes, type CollectionEntryView } from './console-waste.js';
-import { REASON_PARTS_SCHEMA, type Reason, type Refusal } from '../reasons/reason.js';
+import { REASON_PARTS_SCHEMA, type Reason, type Refusal } from '../../common/reasons/reason.js';
 
 export type { LightingGroupView } from './console-lighting.js';
 export type { IntersectionView, SignalStateView } from './console-signals.js';

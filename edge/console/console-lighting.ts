@@ -2,11 +2,11 @@
 // technician's override with an expiry (the lease logic is the site's: EdgeSite.overrideLighting;
 // the console checks the role, bounds the request and audits it).
 import type { FastifyInstance } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { ConsoleActions } from './console-api.js';
 import { ERROR_SCHEMA } from './console-auth.js';
 import { withCode } from './console-signals.js';
-import { REASON_PARTS_SCHEMA, type Reason } from '../reasons/reason.js';
+import { REASON_PARTS_SCHEMA, type Reason } from '../../common/reasons/reason.js';
 
 /** One lighting group as the site reports it (EdgeSite.lightingGroups). */
 export interface LightingGroupView {

@@ -2,7 +2,7 @@
 // node in the street cabinet. It must work with no internet at all, so every asset ships in
 // `public/` and nothing is fetched from a CDN.
 //
-// Access: local users, roles and sessions (edge/users, console-auth.ts); every /api route names
+// Access: local users, roles and sessions (common/access, console-auth.ts); every /api route names
 // the permission it needs. The routes' schemas are also the API's documentation (openapi.ts).
 
 import Fastify, {
@@ -23,11 +23,12 @@ import {
   type SignalStateView,
   type StagedPolicyView,
 } from './console-api.js';
-import { readCookie, registerAccess, SESSION_COOKIE } from './console-auth.js';
+import { readCookie } from '../../common/web/session-request.js';
+import { registerAccess, SESSION_COOKIE } from './console-auth.js';
 import { openEventStream, type EventStream } from './event-stream.js';
 import { NODE_HEALTH_SCHEMA, readNodeHealth, type NodeHealth } from './node-health.js';
 import { collectOpenApi } from './openapi.js';
-import { REASON_PARTS_SCHEMA } from '../reasons/reason.js';
+import { REASON_PARTS_SCHEMA } from '../../common/reasons/reason.js';
 import { registerStaticAssets } from './static-assets.js';
 
 /** Status of the edge node as shown in the console header. */
@@ -35,7 +36,7 @@ export interface ConsoleStatus {
   edgeId: string;
   district: string;
   policyVersion: number;
-  /** When the running policy's signature expires (edge/trust/policy-expiry.ts); absent with none. */
+  /** When the running policy's signature expires (common/signing/policy-expiry.ts); absent with none. */
   policyExpiresMs?: number;
   /** True once it has: the node keeps running it and raises POLICY_STALE (policy-freshness.ts). */
   policyStale?: boolean;

@@ -2,15 +2,16 @@ import test from 'ava';
 import type { FastifyInstance } from 'fastify';
 import path, { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog } from '../../common/audit/audit-log.js';
 import { loadEdgeConfig } from '../config/load-config.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
 import { EdgeSite } from '../site/edge-site.js';
-import { openDatabase } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { openConsoleAccess } from '../users/console-access.js';
 import { createConsole } from './console-server.js';
 import { COLLECTION, consoleFixture, PASSWORD, signIn, STATUS } from './testing/console-fixture.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 const EXAMPLE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/madrid-street.json');
 
@@ -193,7 +194,7 @@ test('console signals — with the real site, a flash through the API drains the
     }
   };
   run(10);
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   const audit = new AuditLog({ db, log });
   const access = openConsoleAccess({ db, audit, log });
   const app = createConsole({

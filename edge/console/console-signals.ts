@@ -5,12 +5,12 @@
 // and out of flash is the control layer's (intersection-controller.ts, signal-supervisor.ts); the
 // console checks who, what and that it was meant, and audits it.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { DeviceView } from '../devices/device-view.js';
 import type { ConsoleActions } from './console-api.js';
 import { ERROR_SCHEMA } from './console-auth.js';
 import type { ConsoleSource } from './console-server.js';
-import { REASON_PARTS_SCHEMA, type Reason } from '../reasons/reason.js';
+import { REASON_PARTS_SCHEMA, type Reason } from '../../common/reasons/reason.js';
 
 /** How an intersection runs (EdgeSite.signalStates). */
 export interface SignalStateView {

@@ -1,4 +1,4 @@
-// Reasons are codes made where the decision is made (edge/reasons/); the console renders them in
+// Reasons are codes made where the decision is made (common/reasons/); the console renders them in
 // Spanish and English (public/i18n.js) and the API carries English rendered from the same codes.
 // These tests hold the three together: every code has both templates, and every reason the real
 // site produces — night and day, presence, an override, a manual flash, a latched fault, refused
@@ -9,11 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadEdgeConfig } from '../config/load-config.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
-import { englishOf, part, type Reason } from '../reasons/reason.js';
-import { REASON_CODES } from '../reasons/reason-catalogue.js';
+import { englishOf, part, type Reason } from '../../common/reasons/reason.js';
+import { REASON_CODES } from '../../common/reasons/reason-catalogue.js';
 import { EdgeSite } from '../site/edge-site.js';
 import type { TelemetrySink } from '../telemetry-sink.js';
-import { testLogger } from '../test-support/temp-dir.js';
+import { testLogger } from '../../common/testing/temp-dir.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = path.join(HERE, '../examples/madrid-street.json');

@@ -6,9 +6,16 @@ import type { DetectorReadings } from './detector-calls.js';
 import { modelFromConfig, modelProblems, type IntersectionModel } from './intersection-model.js';
 import { retime, type PlanTiming } from './signal-plan.js';
 import { SignalSupervisor, type Latch, type SignalAspect } from './signal-supervisor.js';
-import { StagePlanner, type PlannerSettings } from './stage-planner.js';
-import { englishOf, part, refusal, type Reason, type ReasonPart, type Refusal } from '../reasons/reason.js';
-import { planText } from '../reasons/reason-catalogue.js';
+import { StagePlanner, type PlannerOptions, type PlannerSettings } from './stage-planner.js';
+import {
+  englishOf,
+  part,
+  refusal,
+  type Reason,
+  type ReasonPart,
+  type Refusal,
+} from '../../common/reasons/reason.js';
+import { planText } from '../../common/reasons/reason-catalogue.js';
 
 /** Actuation settings when the site file gives none. */
 export const CONTROL_DEFAULTS: PlannerSettings = { mode: 'fixed-time', passageS: 3, adaptEveryCycles: 3 };
@@ -32,7 +39,7 @@ export interface IntersectionStep {
   readonly aspects: Readonly<Record<string, SignalAspect>>;
   /** Which rule decided it: "plan: stage 1/2 green (…)" or "flash: <latch reason>" (English of reasonCode). */
   readonly reason: string;
-  /** The same as coded parts (edge/reasons/). */
+  /** The same as coded parts (common/reasons/). */
   readonly reasonCode: Reason;
   /** Set on the tick the intersection latched. */
   readonly latched?: Latch;
@@ -53,13 +60,16 @@ export class IntersectionController {
   #lastLabel: ReasonPart = part('signal.startup');
   #manual: ManualFlashRequest | undefined;
 
-  /** Throws a RangeError when the configuration makes an unusable model or plan. */
-  constructor(cfg: IntersectionConfig, nowMs: number) {
+  /**
+   * Throws a RangeError when the configuration makes an unusable model or plan. `opts` tells the
+   * planner what the site file does not (which compatible pairs run permissive).
+   */
+  constructor(cfg: IntersectionConfig, nowMs: number, opts: PlannerOptions = {}) {
     this.id = cfg.id;
     this.#cfg = cfg;
     this.#settings = { ...CONTROL_DEFAULTS, ...cfg.control };
     const model = modelFromConfig(cfg);
-    this.#planner = new StagePlanner(model, cfg.plan, this.#settings, nowMs);
+    this.#planner = new StagePlanner(model, cfg.plan, this.#settings, nowMs, opts);
     this.#supervisor = new SignalSupervisor(model, nowMs);
   }
 

@@ -7,7 +7,7 @@ import type { Engine } from '../../wasm/core.js';
 import { CONFIRM_S } from './lamp-monitor.js';
 import { LightingController, type LightingReadings } from './lighting-controller.js';
 import { cloState, lumenFraction, NightHours } from './lumen-maintenance.js';
-import { englishOf } from '../reasons/reason.js';
+import { englishOf } from '../../common/reasons/reason.js';
 
 const MADRID = { latitude: 40.4125, longitude: -3.6995 };
 /** 23:00 CET on a winter night: inside a 22:00–07:00 period. */

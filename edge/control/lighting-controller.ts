@@ -30,7 +30,7 @@ import type { LightingGroupState, LuminaireEnergy } from './lighting-energy.js';
 import { LightingLoop, type LightingDecision, type LightingSettings } from './lighting-loop.js';
 import { LightingOverrides, type OverrideLease } from './lighting-overrides.js';
 import { lightingReason, round1 } from './lighting-reason.js';
-import { englishOf, part, type Reason } from '../reasons/reason.js';
+import { englishOf, part, type Reason } from '../../common/reasons/reason.js';
 import { GroupLuminaires, type LightingReadings, type LuminaireSpec } from './luminaire-level.js';
 import { CloTracker, NightHours, type CloState } from './lumen-maintenance.js';
 import { madridOffsetMs } from './madrid-time.js';

@@ -7,7 +7,7 @@
 // The counters run from the controller's start; the energy ledger (edge/energy/energy-ledger.ts)
 // stores differences, so a restart loses at most the period in progress.
 
-import type { Reason } from '../reasons/reason.js';
+import type { Reason } from '../../common/reasons/reason.js';
 
 /** One group's counters; luminaire arrays are in the group's order. */
 export class GroupEnergy {

@@ -9,7 +9,7 @@
 // twin; both give the same times within 1 s (wasm/solar.test.ts), and they are cached per day.
 import { WasmSolar, type Engine } from '../../wasm/core.js';
 import { sunTimes } from '../../wasm/solar.js';
-import { englishOf, part, type ReasonPart } from '../reasons/reason.js';
+import { englishOf, part, type ReasonPart } from '../../common/reasons/reason.js';
 import { HHMM_PATTERN, madridHHMM, nextMadridTime } from './madrid-time.js';
 
 const DAY_MS = 86_400_000;
@@ -53,7 +53,7 @@ export interface LightingDecision {
   readonly levelPct: number;
   /** Which rule decided it, for example "schedule: 00:30 → 50 %" (English of reasonCode). */
   readonly reason: string;
-  /** The same as one coded part (edge/reasons/). */
+  /** The same as one coded part (common/reasons/). */
   readonly reasonCode: ReasonPart;
   /** True when the level is the fail-on 100 %: nothing may dim it (class, photocell). */
   readonly failOn?: boolean;

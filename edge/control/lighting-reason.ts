@@ -3,12 +3,12 @@
 //   presence: det-n (hold 60 s) → 80 %; class P6 for low traffic (12 veh/h of 600; design P3,
 //   weights 1 22:00–07:00) → 26.7 % of constant light: 83.5 % (MF 0.8, output 0.958 at 33600 h)
 //   of schedule: sunset+0 → 100 %
-// Each clause is a coded part (edge/reasons/reason-catalogue.ts holds its English).
+// Each clause is a coded part (common/reasons/reason-catalogue.ts holds its English).
 import type { LightingPeriodConfig } from '../config/edge-config.js';
 import { classLabel, classRatio, trafficBandName } from './lighting-class.js';
 import type { LightingDecision } from './lighting-loop.js';
 import { overrideReason, type OverrideLease } from './lighting-overrides.js';
-import { part, type Reason, type ReasonPart } from '../reasons/reason.js';
+import { part, type Reason, type ReasonPart } from '../../common/reasons/reason.js';
 import type { CloState } from './lumen-maintenance.js';
 
 /** What the reason is built from: the group's decision inputs and the kernel's outputs. */

@@ -9,7 +9,7 @@
 // only the model and the seconds→ms rounding (sToMs) with the planner, never the planner's state.
 import { ModelIndex, modelProblems, sToMs, type IntersectionModel } from './intersection-model.js';
 import type { ProposedAspect } from './signal-plan.js';
-import { englishOf, part, type ReasonPart } from '../reasons/reason.js';
+import { englishOf, part, type ReasonPart } from '../../common/reasons/reason.js';
 
 export { MIN_YELLOW_S } from './intersection-model.js';
 
@@ -19,7 +19,7 @@ export type SignalAspect = ProposedAspect | 'flash';
 export interface Latch {
   /** Why, in English (rendered from cause). */
   readonly reason: string;
-  /** Why, coded (edge/reasons/): a safety rule broken, a head lost, a proposal during a manual flash. */
+  /** Why, coded (common/reasons/): a safety rule broken, a head lost, a proposal during a manual flash. */
   readonly cause: ReasonPart;
   readonly atMs: number;
 }

@@ -1,7 +1,7 @@
 // What the rest of the node (console, telemetry, sync) sees of one device: a read-only snapshot.
 // Control loops own the state; everything else reads these views.
 
-import type { Reason } from '../reasons/reason.js';
+import type { Reason } from '../../common/reasons/reason.js';
 
 /** The role a device plays on the street. */
 export type DeviceKind = 'luminaire' | 'signal-head' | 'detector' | 'fill-sensor';
@@ -25,7 +25,7 @@ export interface DeviceView {
   readonly available: boolean;
   /** Last error its driver reported, while unavailable (English of lastErrorCode). */
   readonly lastError?: string;
-  /** The same as coded parts (edge/reasons/), for the console to show in its language. */
+  /** The same as coded parts (common/reasons/), for the console to show in its language. */
   readonly lastErrorCode?: Reason;
   /** Current values by point name (for example { level: 60, power: 42.1 }). */
   readonly state: Readonly<Record<string, PointValue>>;

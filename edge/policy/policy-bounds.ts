@@ -7,7 +7,7 @@ import type { IntersectionController } from '../control/intersection-controller.
 import type { LightingSettings } from '../control/lighting-loop.js';
 import { HHMM_PATTERN } from '../control/madrid-time.js';
 import type { PlanTiming } from '../control/signal-plan.js';
-import { part, type ReasonPart } from '../reasons/reason.js';
+import { part, type ReasonPart } from '../../common/reasons/reason.js';
 
 export interface CheckedPolicy {
   readonly version: number;
@@ -19,7 +19,7 @@ export interface CheckedPolicy {
 
 const inRange = (v: number, min: number, max: number): boolean => Number.isFinite(v) && v >= min && v <= max;
 
-/** Refused: every problem found, coded (policy.outside, policy.badAt …; English from edge/reasons/). */
+/** Refused: every problem found, coded (policy.outside, policy.badAt …; English from common/reasons/). */
 export type BoundsVerdict = { ok: true; policy: CheckedPolicy } | { ok: false; problems: ReasonPart[] };
 
 /** Every section's values against its limits; traffic timing also against each intersection. */

@@ -14,14 +14,14 @@
 // they could not refuse anything the trust gate had passed.
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { EdgeSite } from '../site/edge-site.js';
 import type { Outbox } from '../store/outbox.js';
 import type { PolicyStore } from '../store/policy-store.js';
-import { expiryOf } from '../trust/policy-expiry.js';
+import { expiryOf } from '../../common/signing/policy-expiry.js';
 import type { PolicyFreshness } from '../trust/policy-freshness.js';
 import type { PolicyTrust } from '../trust/policy-trust.js';
-import { refusal, type Refusal } from '../reasons/reason.js';
+import { refusal, type Refusal } from '../../common/reasons/reason.js';
 
 export interface PolicyPipelineOptions {
   readonly trust: PolicyTrust;

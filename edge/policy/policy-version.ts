@@ -9,7 +9,7 @@
 //   - newer than the floor.
 // Before, the trust gate, the intake and the site's bounds check each compared versions, with
 // three wordings for one refusal; the pipeline (policy-pipeline.ts) now asks here once.
-import { part, type ReasonPart } from '../reasons/reason.js';
+import { part, type ReasonPart } from '../../common/reasons/reason.js';
 
 export type VersionStanding = 'invalid' | 'older' | 'running' | 'floor' | 'newer';
 

@@ -9,7 +9,7 @@ import { resolveDeviceTypes } from '../devices/catalogue.js';
 import { pointValueProblem, type DeviceDefinition } from '../devices/definition.js';
 import type { DeviceView, PointValue } from '../devices/device-view.js';
 import type { DeviceDriver, DeviceParams, DriverUpdate } from '../devices/driver.js';
-import { englishOf, part, type Reason } from '../reasons/reason.js';
+import { englishOf, part, type Reason } from '../../common/reasons/reason.js';
 import { SITE_EVENTS, type RaiseEvent } from './site-alarms.js';
 
 export interface DeviceRecord {

@@ -5,7 +5,7 @@ import { loadEdgeConfig } from '../config/load-config.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
 import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
 import { withDesignLighting } from '../test-support/design-lighting.js';
-import { testLogger } from '../test-support/temp-dir.js';
+import { testLogger } from '../../common/testing/temp-dir.js';
 import { EdgeSite } from './edge-site.js';
 
 const EXAMPLE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/madrid-street.json');

@@ -13,7 +13,7 @@ import { engineFromEnv } from '../control/lighting-controller.js';
 import type { DeviceView } from '../devices/device-view.js';
 import type { DeviceDriver } from '../devices/driver.js';
 import { createBuiltInDrivers } from '../devices/drivers/built-in-drivers.js';
-import { refusal, type ReasonPart, type Refusal } from '../reasons/reason.js';
+import { refusal, type ReasonPart, type Refusal } from '../../common/reasons/reason.js';
 import type { TelemetrySink } from '../telemetry-sink.js';
 import type { Engine } from '../../wasm/core.js';
 import { DeviceRegistry } from './device-registry.js';

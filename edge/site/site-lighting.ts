@@ -10,7 +10,7 @@ import { CLOCK_SANE_AFTER_MS, type LightingSettings } from '../control/lighting-
 import type { PointValue } from '../devices/device-view.js';
 import type { Engine } from '../../wasm/core.js';
 import type { DeviceRecord, DeviceRegistry } from './device-registry.js';
-import { part, refusal, type Refusal } from '../reasons/reason.js';
+import { part, refusal, type Refusal } from '../../common/reasons/reason.js';
 import { SITE_EVENTS, type RaiseEvent } from './site-alarms.js';
 
 const unknownGroup = (id: string): Refusal => refusal(part('action.unknownGroup', { id }));

@@ -14,7 +14,7 @@ import {
 } from '../control/intersection-controller.js';
 import type { PlanTiming } from '../control/signal-plan.js';
 import type { DeviceRegistry } from './device-registry.js';
-import { part, refusal, type Reason, type ReasonPart, type Refusal } from '../reasons/reason.js';
+import { part, refusal, type Reason, type ReasonPart, type Refusal } from '../../common/reasons/reason.js';
 import { SITE_EVENTS, type RaiseEvent } from './site-alarms.js';
 
 const unknown = (id: string): Refusal => refusal(part('action.unknownIntersection', { id }));

@@ -5,8 +5,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
-import { keyIdOf } from './policy-signature.js';
-import { part, refusal, type Refusal } from '../reasons/reason.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
+import { part, refusal, type Refusal } from '../../common/reasons/reason.js';
 
 export interface PinnedKey {
   readonly key: KeyObject;

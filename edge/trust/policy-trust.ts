@@ -25,12 +25,12 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 import { pickPinnedKey, type PinnedKey } from './pinned-key.js';
-import { contentDigest, expiryAge, expiryOf } from './policy-expiry.js';
-import { signingPayload, verifyBundleSignature } from './policy-signature.js';
+import { contentDigest, expiryAge, expiryOf } from '../../common/signing/policy-expiry.js';
+import { signingPayload, verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { TrustState, type TrustedVersion } from './trust-state.js';
-import { part, refusal, type Refusal } from '../reasons/reason.js';
+import { part, refusal, type Refusal } from '../../common/reasons/reason.js';
 import { invalidVersion, replayedVersion, versionStanding } from '../policy/policy-version.js';
 
 export type TrustVerdict = { readonly ok: true } | ({ readonly ok: false } & Refusal);

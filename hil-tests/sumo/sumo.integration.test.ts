@@ -2,7 +2,7 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, testLogger } from '../../edge/test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { foeChecker } from './foe-check.js';
 import { sumoScenarioDir } from './scenario-data.js';
 import { startSumo } from './sumo-process.js';

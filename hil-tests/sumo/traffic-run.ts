@@ -88,6 +88,8 @@ export interface TrafficRunOptions {
     readonly minGreenS?: number;
     readonly maxGreenS?: number;
   };
+  /** Told each stage decision: the light, the time (s) and the planner's label with its reason. */
+  readonly onDecision?: (tl: string, t: number, label: string) => void;
   /** First violation texts are logged; this collects them for tests. */
   readonly onViolation?: (text: string) => void;
 }
@@ -204,8 +206,17 @@ export async function runTraffic(o: TrafficRunOptions): Promise<TrafficResult> {
           const kind = detectors.find((x) => x.id === d)!.kind;
           devices.push({ id: d, definition: detType, params: { detector: d, detectorKind: kind } });
         }
-        return { tl: m.tlId, cfg, ctrl: new IntersectionController(cfg, begin * 1000) };
+        return {
+          tl: m.tlId,
+          cfg,
+          ctrl: new IntersectionController(cfg, begin * 1000, { permissive: m.permissive }),
+        };
       });
+      // A lane-area detector is a presence zone, an induction loop a point (detector-calls.ts).
+      const kindOf = new Map(
+        detectors.map((d) => [d.id, d.kind === 'lane-area' ? ('presence' as const) : ('point' as const)]),
+      );
+      const lastReason = new Map<string, string>();
       await driver.start(devices);
       observe((await driver.sync({ extra })).extra, begin);
       for (let t = begin; t < begin + o.seconds; t++) {
@@ -219,9 +230,16 @@ export async function runTraffic(o: TrafficRunOptions): Promise<TrafficResult> {
               occupancy: v.occupancy as number,
               queue: v.queue as number,
               available: true,
+              kind: kindOf.get(d) ?? 'point',
             });
           }
           const step = ctrl.step(nowMs, [], readings);
+          if (o.onDecision && step.reason !== lastReason.get(tl)) {
+            // A decision shows as the first step of a change: the label gains ": <why>".
+            if (/: [^:]+$/.test(step.reason.slice(6)) && !/: [^:]+$/.test(lastReason.get(tl)?.slice(6) ?? ''))
+              o.onDecision(tl, t, step.reason);
+            lastReason.set(tl, step.reason);
+          }
           if (step.latched) {
             interventions++;
             o.log.warn({ tl, t, reason: step.latched.reason }, 'traffic: supervisor latched flash');
@@ -238,7 +256,7 @@ export async function runTraffic(o: TrafficRunOptions): Promise<TrafficResult> {
     const pendingIds = (await client.get(DOMAIN.simulation.get, SIM_PENDING_IDS, '')) as string[];
     const pending = pendingIds.map((id) => ({ depart: loadedAt.get(id) ?? begin }));
     const code = await sumo.close();
-    if (code !== 0) throw new Error(`sumo exited with code ${code}: ${sumo.stderr().trim().slice(-500)}`);
+    if (code !== 0) throw await sumo.failure(`sumo exited with code ${code}`);
     const m = tripMetrics(tripinfo, begin + o.seconds, pending);
     return {
       controller: o.controller,
@@ -253,12 +271,8 @@ export async function runTraffic(o: TrafficRunOptions): Promise<TrafficResult> {
     };
   } catch (err) {
     // SUMO accepts the TraCI connection before it loads the routes: a bad input shows up as a
-    // reset connection, and the reason is on its stderr.
-    await new Promise((r) => setTimeout(r, 200));
-    const why = sumo.stderr().trim();
-    throw new Error(`${(err as Error).message}${why ? `; sumo said: ${why.slice(-500)}` : ''}`, {
-      cause: err,
-    });
+    // reset connection, and the reason is on its stderr (sumo-process.ts waits for it).
+    throw await sumo.failure((err as Error).message, err, 2000);
   } finally {
     if (sumo.child.exitCode === null) sumo.child.kill('SIGKILL');
   }

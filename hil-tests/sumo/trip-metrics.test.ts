@@ -1,7 +1,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../../edge/test-support/temp-dir.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { tripMetrics } from './trip-metrics.js';
 
 test('trip metrics — RESCO delay: timeLoss + departDelay, unfinished included, never-departed wait to the end', (t) => {

@@ -4,7 +4,7 @@
 import type { ExecutionContext } from 'ava';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
-import type { Role } from '../../../edge/users/roles.js';
+import type { Role } from '../../../common/access/roles.js';
 import { EnrolmentStore } from '../../enrolment/enrolment-store.js';
 import { PolicyHistory } from '../../policies/policy-history.js';
 import { PolicyPublisher } from '../../policies/policy-publisher.js';

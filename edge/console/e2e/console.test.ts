@@ -2,8 +2,8 @@
 // street the test drives. Serial: one browser at a time on a small CI machine.
 import test, { type ExecutionContext } from 'ava';
 import { consoleFixture, PASSWORD } from '../testing/console-fixture.js';
-import { LAPTOP, openPage, PHONE, screenshot, signInPage } from './browser.js';
-import { englishOf, part, refusal as refused } from '../../reasons/reason.js';
+import { LAPTOP, openPage, PHONE, screenshot, signInPage } from '../../../common/testing/browser.js';
+import { englishOf, part, refusal as refused } from '../../../common/reasons/reason.js';
 
 const VIEWS = [
   'overview',

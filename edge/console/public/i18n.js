@@ -538,7 +538,7 @@ export function setLang(next) {
   }
 }
 
-// Reasons arrive as coded parts made where the node decided (edge/reasons/); each has a template above
+// Reasons arrive as coded parts made where the node decided (common/reasons/); each has a template above
 // ('reason.<code>'). Parts join with "; " as in the English text, except around the clauses that
 // lead into the next one ("… → 60 % of <schedule>", "flash: <why>") or trail it (a ramp).
 const JOIN_AFTER = new Set(['light.class', 'light.classPeriod', 'light.clo', 'signal.latched']);

@@ -238,7 +238,7 @@ export function renderLighting(root, state, actions) {
   }
 }
 
-/** How an intersection runs, read from its heads' coded reasons (edge/reasons/). */
+/** How an intersection runs, read from its heads' coded reasons (common/reasons/). */
 function operationOf(head) {
   const codes = (head.reasonCode ?? []).map((p) => p.code);
   if (codes[0] === 'signal.latched') return 'latched';

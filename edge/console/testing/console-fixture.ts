@@ -4,12 +4,12 @@
 import type { ExecutionContext } from 'ava';
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
-import { AuditLog } from '../../audit/audit-log.js';
+import { AuditLog } from '../../../common/audit/audit-log.js';
 import type { DeviceView } from '../../devices/device-view.js';
-import { openDatabase } from '../../store/edge-db.js';
-import { tempDir, testLogger } from '../../test-support/temp-dir.js';
+import { openDatabase } from '../../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../../common/testing/temp-dir.js';
 import { openConsoleAccess, type ConsoleAccess } from '../../users/console-access.js';
-import type { Role } from '../../users/roles.js';
+import type { Role } from '../../../common/access/roles.js';
 import type {
   CollectionEntryView,
   ConsoleActions,
@@ -18,10 +18,11 @@ import type {
   StagedPolicyView,
 } from '../console-api.js';
 import { createConsole, type ConsoleSource, type ConsoleStatus } from '../console-server.js';
+import { EDGE_MIGRATIONS } from '../../store/migrations.js';
 import { madridHHMM } from '../../control/madrid-time.js';
-import { englishOf, part, refusal, type Reason, type Refusal } from '../../reasons/reason.js';
+import { englishOf, part, refusal, type Reason, type Refusal } from '../../../common/reasons/reason.js';
 
-/** A reason as the site gives it: coded, and its English (edge/reasons/). */
+/** A reason as the site gives it: coded, and its English (common/reasons/). */
 const coded = (reason: Reason): { reason: string; reasonCode: Reason } => ({
   reason: englishOf(reason),
   reasonCode: reason,
@@ -342,7 +343,7 @@ export function consoleFixture(
   sessionCheckMs?: number,
 ): ConsoleFixture {
   const dir = tempDir(t);
-  const db = openDatabase(join(dir, 'edge.db'));
+  const db = openDatabase(join(dir, 'edge.db'), EDGE_MIGRATIONS);
   const log = testLogger();
   const audit = new AuditLog({ db, log });
   const access = openConsoleAccess({ db, audit, log, ...(now ? { now } : {}) });

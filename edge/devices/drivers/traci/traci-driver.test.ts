@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sumoScenarioDir } from '../../../../hil-tests/sumo/scenario-data.js';
 import { startSumo } from '../../../../hil-tests/sumo/sumo-process.js';
 import { scenarioFromSumocfg } from '../../../../hil-tests/sumo/traffic-scenario.js';
-import { testLogger } from '../../../test-support/temp-dir.js';
+import { testLogger } from '../../../../common/testing/temp-dir.js';
 import { BUILT_IN_TYPES } from '../../catalogue.js';
 import type { DriverDevice, DriverUpdate } from '../../driver.js';
 import { aspectOf, sumoChar } from './traci-aspects.js';
