@@ -71,9 +71,6 @@ function edgeConfig(dir: string, extra: Partial<EdgeConfig>): EdgeConfig {
     ...SITE,
     // Whole days added to either clock keep the time of day: still night here.
     edge: { ...SITE.edge, latitude: 0, longitude: midnightLongitude() },
-    // Without maintenance data: constant light output would scale the level by the luminaires'
-    // age on the wall clock, and these tests read the schedule's level in the reason.
-    lightingGroups: SITE.lightingGroups.map(({ maintenance: _, ...g }) => g),
     store: { path: join(dir, 'edge.db') },
     console: { host: '127.0.0.1', port: 0 },
     ...extra,
