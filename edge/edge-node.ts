@@ -31,7 +31,7 @@ import { NatsLink, readNkeySeed } from './sync/nats-link.js';
 import { OutboxPublisher } from './sync/outbox-publisher.js';
 import { loadPinnedKey } from './trust/pinned-key.js';
 import { PolicyFreshness, policyFreshnessStatus } from './trust/policy-freshness.js';
-import { PolicyIntake } from './trust/policy-intake.js';
+import { PolicyPipeline } from './policy/policy-pipeline.js';
 import { PolicyTrust } from './trust/policy-trust.js';
 import { openConsoleAccess } from './users/console-access.js';
 import { SOFTWARE_VERSION } from './version.js';
@@ -138,14 +138,15 @@ async function startParts(
     now,
   });
 
-  // Every bundle, the stored one at boot and each from the coordinator, goes through the intake.
+  // Every bundle, the stored one at boot and each from the coordinator, goes through the one
+  // pipeline: trust, bounds, apply, store + audit, ack (edge/policy/policy-pipeline.ts).
   const freshness = new PolicyFreshness({
     raise: (event) => outbox.raise(event),
     log: log.child({ module: 'policy-freshness' }),
     now,
     ...(options.policyCheckEveryMs !== undefined ? { checkEveryMs: options.policyCheckEveryMs } : {}),
   });
-  const intake = new PolicyIntake({
+  const pipeline = new PolicyPipeline({
     trust,
     site,
     policies,
@@ -156,7 +157,7 @@ async function startParts(
     now,
   });
   // Autonomy first: a cold boot runs the last policy this node applied, before any network.
-  intake.restore();
+  pipeline.restore();
   freshness.start();
   parts.add('policy freshness', () => freshness.stop());
   parts.add('site', async () => site.stop());
@@ -243,8 +244,8 @@ async function startParts(
             };
           },
           policyVersion: () => site.policyVersion,
-          policyExpiresMs: () => intake.runningExpiresMs,
-          applyPolicy: (bundle) => intake.receive(bundle),
+          policyExpiresMs: () => pipeline.runningExpiresMs,
+          applyPolicy: (bundle) => pipeline.receive(bundle),
         },
       })
     : undefined;

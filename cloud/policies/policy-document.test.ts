@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { SIGNAL_LIMITS } from '../../edge/config/edge-config.js';
-import { checkPolicy } from '../../edge/site/policy-check.js';
+import { checkPolicyBounds } from '../../edge/policy/policy-bounds.js';
 import { v1 } from '../../proto/index.js';
 import {
   checkPolicyDocument,
@@ -158,7 +158,7 @@ test('policy schema — property: whatever the schema admits, the edge’s bound
     fc.property(doc, (d) => {
       const checked = checkPolicyDocument({ target: { allEdges: true }, ...d });
       if (!checked.ok) return Object.keys(d).length === 0; // only "needs a section"
-      const edge = checkPolicy(v1.PolicyBundle.fromObject({ version: 1, ...checked.draft }), 0, []);
+      const edge = checkPolicyBounds(v1.PolicyBundle.fromObject({ version: 1, ...checked.draft }), []);
       return edge.ok;
     }),
     { numRuns: 300 },

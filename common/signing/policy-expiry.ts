@@ -43,11 +43,15 @@ export function contentDigest(bundle: calle.v1.IPolicyBundle): string {
 
 /** "2025-03-01T10:00:00.000Z (3 h 20 min ago)": an expiry as people read it, in refusals and alarms. */
 export function describeExpiry(expiresMs: number, nowMs: number): string {
-  const iso = new Date(expiresMs).toISOString();
+  return `${new Date(expiresMs).toISOString()} (${expiryAge(expiresMs, nowMs)})`;
+}
+
+/** How far `expiresMs` is from `nowMs`: "1 d 0 h ago", "3 h 5 min from now". */
+export function expiryAge(expiresMs: number, nowMs: number): string {
   const delta = Math.abs(nowMs - expiresMs);
   const span =
     delta >= 86_400_000
       ? `${Math.floor(delta / 86_400_000)} d ${Math.floor((delta % 86_400_000) / 3_600_000)} h`
       : `${Math.floor(delta / 3_600_000)} h ${Math.floor((delta % 3_600_000) / 60_000)} min`;
-  return `${iso} (${span} ${nowMs >= expiresMs ? 'ago' : 'from now'})`;
+  return `${span} ${nowMs >= expiresMs ? 'ago' : 'from now'}`;
 }

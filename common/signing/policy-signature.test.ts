@@ -41,8 +41,8 @@ test('policy signature — a signed bundle verifies against its key, before and 
   t.is(signed.keyId, keyIdOf(keyA.privateKey), 'the id of a private key is that of its public half');
   t.regex(signed.keyId, /^[0-9a-f]{32}$/);
   t.is(signed.signature.length, 64);
-  t.deepEqual(verifyBundleSignature(signed, keyA.publicKey), { ok: true });
-  t.deepEqual(verifyBundleSignature(overTheWire(signed), keyA.publicKey), { ok: true });
+  t.like(verifyBundleSignature(signed, keyA.publicKey), { ok: true });
+  t.like(verifyBundleSignature(overTheWire(signed), keyA.publicKey), { ok: true });
 });
 
 // Every field the signature must protect, changed after signing the way a man in the middle would.
@@ -105,7 +105,7 @@ test('policy signature — the signature fields themselves: wrong alg, other key
 
 test('policy signature — unsigned, and signed by another key, are refused naming why', (t) => {
   const unsigned = overTheWire(draft);
-  t.deepEqual(verifyBundleSignature(unsigned, keyA.publicKey), {
+  t.like(verifyBundleSignature(unsigned, keyA.publicKey), {
     ok: false,
     reason: 'signature: the bundle is unsigned',
   });

@@ -23,6 +23,10 @@
 // UTF-8 and do not decode. policy-signature.test.ts checks the round trip on random bundles.
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { v1, type calle } from '../../proto/index.js';
+import { part, refusal, type Refusal } from '../reasons/reason.js';
+
+/** A refusal in this file's words, coded as a policy problem. */
+const problem = (detail: string): Refusal => refusal(part('policy.problem', { detail }));
 
 /** The only algorithm, as it travels in PolicyBundle.signature_alg. */
 export const SIGNATURE_ALG = 'ed25519';
@@ -67,7 +71,10 @@ export function signBundle(bundle: calle.v1.IPolicyBundle, privateKey: KeyObject
   return canonical;
 }
 
-export type SignatureVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/** A refusal names why in English; policy refusals also carry it coded (commands do not yet). */
+export type SignatureVerdict =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: string; readonly reasonCode?: Refusal['reasonCode'] };
 
 /**
  * Checks that `bundle` is signed by `publicKey`. Reasons name the field that failed; the checks
@@ -80,30 +87,25 @@ export function verifyBundleSignature(
 ): SignatureVerdict {
   const signature = bundle.signature ?? new Uint8Array(0);
   if (signature.length === 0 && !bundle.keyId && !bundle.signatureAlg)
-    return { ok: false, reason: 'signature: the bundle is unsigned' };
+    return { ok: false, ...refusal(part('policy.unsigned')) };
   if (bundle.signatureAlg !== SIGNATURE_ALG)
     return {
       ok: false,
-      reason: `signature_alg: ${JSON.stringify(bundle.signatureAlg ?? '')} is not "${SIGNATURE_ALG}"`,
+      ...problem(`signature_alg: ${JSON.stringify(bundle.signatureAlg ?? '')} is not "${SIGNATURE_ALG}"`),
     };
   if (bundle.keyId !== pinnedKeyId)
     return {
       ok: false,
-      reason: `key_id: signed by key ${JSON.stringify(bundle.keyId ?? '')}, but this edge trusts only ${pinnedKeyId}`,
+      ...refusal(part('policy.wrongKey', { key: JSON.stringify(bundle.keyId ?? ''), pinned: pinnedKeyId })),
     };
   // Ed25519 signatures are 64 bytes (RFC 8032 §5.1.6); anything else cannot verify.
   if (signature.length !== 64)
-    return { ok: false, reason: `signature: ${signature.length} bytes, an Ed25519 signature has 64` };
+    return { ok: false, ...problem(`signature: ${signature.length} bytes, an Ed25519 signature has 64`) };
   let valid: boolean;
   try {
     valid = verify(null, signingPayload(bundle), publicKey, signature);
   } catch (err) {
-    return { ok: false, reason: `signature: cannot be checked (${(err as Error).message})` };
+    return { ok: false, ...problem(`signature: cannot be checked (${(err as Error).message})`) };
   }
-  return valid
-    ? { ok: true }
-    : {
-        ok: false,
-        reason: 'signature: does not match the content; the bundle was changed after it was signed',
-      };
+  return valid ? { ok: true } : { ok: false, ...refusal(part('policy.tampered')) };
 }

@@ -134,11 +134,19 @@ test('console policies — the staged version with the intersections it waits fo
   const { get, source, audit } = await engineerAndTechnician(t);
   t.false('staged' in (await get<object>('/api/policies')));
   source.staged = { version: 8, waitingFor: ['int-sol'] };
+  // As the pipeline writes a refusal: the English and the codes it was rendered from.
+  const reasonCode = [
+    { code: 'policy.outside', params: { field: 'traffic.yellow_s', value: '2 s', range: '3..6 s' } },
+    { code: 'policy.notNewer', params: { field: 'version', version: 9, applied: 9 } },
+  ];
   audit.append({
     actor: 'coordinator',
     action: 'policy.refused',
     target: 'policy:9',
-    after: { reason: 'traffic.yellow_s: 2 s is outside 3..6 s; version: 9 is not newer than the applied 9' },
+    after: {
+      reason: 'traffic.yellow_s: 2 s is outside 3..6 s; version: 9 is not newer than the applied 9',
+      reasonCode,
+    },
   });
   t.like(await get('/api/policies'), {
     active: 7,
@@ -149,6 +157,17 @@ test('console policies — the staged version with the intersections it waits fo
       { code: 'policy.outside', params: { field: 'traffic.yellow_s', value: '2 s', range: '3..6 s' } },
       { code: 'policy.notNewer', params: { field: 'version', version: 9, applied: 9 } },
     ],
+  });
+  // A row from before the codes were stored is shown in its English, not guessed back into codes.
+  audit.append({
+    actor: 'coordinator',
+    action: 'policy.refused',
+    target: 'policy:10',
+    after: { reason: 'odd' },
+  });
+  t.like(await get('/api/policies'), {
+    lastRefusalReason: 'odd',
+    lastRefusalCode: [{ code: 'policy.problem', params: { detail: 'odd' } }],
   });
 });
 

@@ -20,6 +20,8 @@ import { DetectorCalls, type DetectorReadings } from './detector-calls.js';
 import { ModelIndex, modelProblems, sToMs, type IntersectionModel } from './intersection-model.js';
 import type { PlanStep, PlanTiming, ProposedAspect } from './signal-plan.js';
 import { deciderFor, type StageContext, type StageDecider } from './stage-decisions.js';
+import { part, type ReasonPart } from '../../common/reasons/reason.js';
+import { planText } from '../../common/reasons/reason-catalogue.js';
 
 export interface PlannerSettings {
   readonly mode: SignalMode;
@@ -190,7 +192,7 @@ export class StagePlanner {
     }
     return {
       aspects: Object.fromEntries(this.#aspect),
-      label: this.#label(),
+      ...labelled(this.#label()),
       ...(applied ? { timingApplied: applied } : {}),
       ...(model ? { modelApplied: model } : {}),
     };
@@ -337,19 +339,26 @@ export class StagePlanner {
     };
   }
 
-  #label(): string {
+  /** What the plan does now, coded (common/reasons/); `label` is its English without "plan: ". */
+  #label(): ReasonPart {
     const ph = this.#phase;
     const n = this.#timing.stages.length;
-    const tag = this.#settings.mode === 'fixed-time' ? '' : `, ${this.#settings.mode}`;
-    if (ph.kind === 'startup') return 'start-up all-red';
-    if (ph.kind === 'held') return 'all red, held for a manual flash';
+    const mode = this.#settings.mode === 'fixed-time' ? '' : this.#settings.mode;
+    if (ph.kind === 'startup') return part('signal.startup');
+    if (ph.kind === 'held') return part('signal.held');
     const stage = ph.kind === 'green' ? ph.stage : ph.from;
     const groups = this.#timing.stages[stage]!.groups.join(', ');
-    if (ph.kind === 'green') return `stage ${stage + 1}/${n} green (${groups})${tag}`;
+    const at = { stage: stage + 1, of: n, groups, mode };
+    if (ph.kind === 'green') return part('signal.stage', { ...at, interval: 'green', why: '' });
     const leaving = [...ph.endGreenMs.keys()].map((g) => this.#aspect.get(g));
     const kind = leaving.includes('yellow') ? 'yellow' : leaving.includes('green') ? 'clearance' : 'all-red';
-    return `stage ${stage + 1}/${n} ${kind} (${groups})${tag}${kind === 'all-red' ? '' : `: ${ph.why}`}`;
+    return part('signal.stage', { ...at, interval: kind, why: kind === 'all-red' ? '' : ph.why });
   }
+}
+
+/** A plan step's label in English and coded. */
+function labelled(code: ReasonPart): { label: string; labelCode: ReasonPart } {
+  return { label: planText(code.code, code.params), labelCode: code };
 }
 
 /** The model must be usable and no stage may hold two conflicting groups. Throws a RangeError. */

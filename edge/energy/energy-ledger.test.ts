@@ -19,6 +19,7 @@ function state(id: string, hours: number, metered: boolean): LightingGroupState 
   return {
     id,
     reason: '',
+    reasonCode: [],
     lightingClass: 'M5',
     powerW: 200,
     energyWh: 200 * hours,

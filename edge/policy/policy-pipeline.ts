@@ -1,9 +1,17 @@
-// The edge's policy path, from a bundle (the coordinator's, or the stored one at a cold boot) to
-// the site: trust first (policy-trust.ts), then the site's bounds, then the store and the audit row
-// in one transaction, then the event. It also keeps the bundle the site runs, which the trust gate
-// needs to recognise a refresh and the freshness watch (policy-freshness.ts) needs for its expiry.
+// The edge's one policy path, from a bundle (the coordinator's, or the stored one at a cold boot)
+// to the street, in this order:
+//   1. trust   — signature by the pinned key, version (policy-version.ts, judged once, there)
+//                and expiry (edge/trust/policy-trust.ts); an untrusted bundle touches nothing;
+//   2. bounds  — every section against its limits and this site's plans (policy-bounds.ts);
+//   3. apply   — the site takes it whole (EdgeSite.apply);
+//   4. store + audit — the stored policy and its audit row commit in one transaction;
+//   5. ack     — the verdict returned here is what the coordinator link acks.
+// It also keeps the bundle the site runs, which the trust gate needs to recognise a refresh and
+// the freshness watch (edge/trust/policy-freshness.ts) needs for its expiry.
 //
-// One place decides what a bundle does; edge-node wires it to the coordinator link and the console.
+// The site's own version check and the intake's "lower than the applied" check are gone: the
+// trust floor is never below the applied version (every applied version was trusted first), so
+// they could not refuse anything the trust gate had passed.
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { AuditLog } from '../../common/audit/audit-log.js';
@@ -11,10 +19,11 @@ import type { EdgeSite } from '../site/edge-site.js';
 import type { Outbox } from '../store/outbox.js';
 import type { PolicyStore } from '../store/policy-store.js';
 import { expiryOf } from '../../common/signing/policy-expiry.js';
-import type { PolicyFreshness } from './policy-freshness.js';
-import type { PolicyTrust } from './policy-trust.js';
+import type { PolicyFreshness } from '../trust/policy-freshness.js';
+import type { PolicyTrust } from '../trust/policy-trust.js';
+import { refusal, type Refusal } from '../../common/reasons/reason.js';
 
-export interface PolicyIntakeOptions {
+export interface PolicyPipelineOptions {
   readonly trust: PolicyTrust;
   readonly site: EdgeSite;
   readonly policies: PolicyStore;
@@ -25,14 +34,15 @@ export interface PolicyIntakeOptions {
   readonly now: () => number;
 }
 
-export type PolicyVerdict = { applied: boolean; reason?: string };
+/** What the coordinator is acked: applied (or already running), or refused with a reason (coded too). */
+export type PolicyVerdict = { applied: boolean } & Partial<Refusal>;
 
-export class PolicyIntake {
-  readonly #o: PolicyIntakeOptions;
+export class PolicyPipeline {
+  readonly #o: PolicyPipelineOptions;
   /** The bundle the site runs; undefined while it runs the built-in defaults. */
   #running: calle.v1.PolicyBundle | undefined;
 
-  constructor(options: PolicyIntakeOptions) {
+  constructor(options: PolicyPipelineOptions) {
     this.#o = options;
   }
 
@@ -46,7 +56,7 @@ export class PolicyIntake {
    * expired one too (it raises POLICY_STALE); only an untrusted one falls back to the defaults.
    */
   restore(): void {
-    const { policies, trust, site, audit, log } = this.#o;
+    const { policies, trust, audit, log } = this.#o;
     const stored = policies.latest();
     if (!stored) {
       log.info('policy: none applied yet; running built-in defaults');
@@ -54,12 +64,12 @@ export class PolicyIntake {
     }
     const version = Number(stored.version);
     const trusted = trust.checkStored(stored);
-    const verdict = trusted.ok ? site.applyPolicy(stored) : this.#refuseUntrusted(version, trusted.reason);
+    const verdict = trusted.ok ? this.#boundAndApply(stored) : this.#refuseUntrusted(version, trusted);
     audit.record({
       actor: 'system',
       action: verdict.applied ? 'policy.restored' : 'policy.refused',
       target: `policy:${version}`,
-      after: verdict.applied ? { version } : { reason: verdict.reason },
+      after: verdict.applied ? { version } : refusalRecord(verdict),
     });
     if (verdict.applied) {
       this.#running = stored;
@@ -83,33 +93,20 @@ export class PolicyIntake {
         actor: 'coordinator',
         action: 'policy.refused',
         target: `policy:${version}`,
-        after: { reason: trusted.reason },
+        after: refusalRecord(trusted),
       });
-      return this.#refuseUntrusted(version, trusted.reason);
+      return this.#refuseUntrusted(version, trusted);
     }
     if (trusted.kind === 'same') return { applied: true };
     if (trusted.kind === 'refresh') return this.#refresh(bundle);
-    const current = site.policyVersion;
-    if (version <= current) {
-      // Never go back (a rollback is a new, higher version). The trust floor refuses these first;
-      // this stays as the site's own guard.
-      const reason = `version: ${version} is lower than the applied ${current}`;
-      audit.record({
-        actor: 'coordinator',
-        action: 'policy.refused',
-        target: `policy:${version}`,
-        before: { version: current },
-        after: { reason },
-      });
-      return { applied: false, reason };
-    }
-    const verdict = site.applyPolicy(bundle);
+    const before = site.policyVersion;
+    const verdict = this.#boundAndApply(bundle);
     const record = {
       actor: 'coordinator',
       action: verdict.applied ? 'policy.applied' : 'policy.refused',
       target: `policy:${version}`,
-      before: { version: current },
-      after: verdict.applied ? bundle.toJSON() : { reason: verdict.reason },
+      before: { version: before },
+      after: verdict.applied ? bundle.toJSON() : refusalRecord(verdict),
     };
     // The stored policy and its audit row commit together: a power cut leaves both or neither.
     if (verdict.applied) audit.appendWith(record, () => policies.save(bundle, now()));
@@ -126,6 +123,19 @@ export class PolicyIntake {
       this.#o.freshness.track(bundle);
     }
     return verdict;
+  }
+
+  /** Bounds, then the site takes it whole: all of it or none of it. */
+  #boundAndApply(bundle: calle.v1.IPolicyBundle): PolicyVerdict {
+    const { site, log } = this.#o;
+    const checked = site.checkPolicy(bundle);
+    if (!checked.ok) {
+      const refused = refusal(...checked.problems);
+      log.warn({ version: bundle.version, reason: refused.reason }, 'policy: refused on bounds');
+      return { applied: false, ...refused };
+    }
+    site.apply(checked.policy);
+    return { applied: true };
   }
 
   /**
@@ -154,8 +164,9 @@ export class PolicyIntake {
   }
 
   /** An unverifiable bundle is a security event; nothing else is touched. */
-  #refuseUntrusted(version: number, reason: string): { applied: false; reason: string } {
+  #refuseUntrusted(version: number, refused: Refusal): { applied: false } & Refusal {
     const { log, trust, outbox, now } = this.#o;
+    const { reason } = refused;
     log.error({ version, reason, pinnedKeyId: trust.keyId }, 'policy: refused, not trusted');
     outbox.raise({
       code: 'POLICY_UNTRUSTED',
@@ -164,6 +175,11 @@ export class PolicyIntake {
       timeMs: now(),
       active: false,
     });
-    return { applied: false, reason };
+    return { applied: false, reason, reasonCode: refused.reasonCode };
   }
+}
+
+/** A refusal as its audit row keeps it: the English, and the codes the console translates. */
+function refusalRecord(r: Partial<Refusal>): { reason?: string; reasonCode?: Refusal['reasonCode'] } {
+  return { reason: r.reason ?? '', ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}) };
 }
