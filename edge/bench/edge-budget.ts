@@ -139,6 +139,10 @@ async function child(engine: Engine, seconds: number, warmupS: number): Promise<
     const cpu = process.cpuUsage(cpu0);
     const wallUs = Number(process.hrtime.bigint() - wall0) / 1000;
     const mem = process.memoryUsage();
+    // With --expose-gc in --node-flags: the heap that survives a full collection (retained, not churn).
+    (globalThis as { gc?: () => void }).gc?.();
+    const retainedMb = round1(process.memoryUsage().heapUsed / MB);
+    if (process.env.CALLE_BENCH_RETAINED) console.error(`retained heap after a full GC: ${retainedMb} MB`);
     if (site.lastTickMs !== undefined && tickAtStart !== undefined)
       ticks = Math.round((site.lastTickMs - tickAtStart) / 1000);
     return {
