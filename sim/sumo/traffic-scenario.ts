@@ -4,12 +4,7 @@
 // additional file in the run's temp dir (issue 7: "where the scenario has no detectors").
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import {
-  scanXmlTags,
-  sumoDetectors,
-  type SumoDetector,
-  type SumoSignalModel,
-} from './sumo-net-model.js';
+import { scanXmlTags, sumoDetectors, type SumoDetector, type SumoSignalModel } from './sumo-net-model.js';
 
 export interface TrafficScenario {
   readonly net: string;
