@@ -18,7 +18,7 @@ import { runUserCommand } from '../edge/users/user-command.js';
 import { SOFTWARE_VERSION } from '../edge/version.js';
 import { ENROLMENT_MODES, type EnrolmentMode } from '../cloud/enrolment/edge-admission.js';
 import { watchCertificates, type WatchedCertificate } from '../edge/identity/certificate-expiry.js';
-import { EdgeIdentityError, loadOrCreateEdgeKey } from '../edge/identity/edge-identity.js';
+import { EdgeIdentityError, loadOrCreateEdgeKey } from '../common/signing/edge-identity.js';
 import { dirname } from 'node:path';
 import { runDemo } from './demo.js';
 import { runFleetCommandAsync } from './fleet-command.js';
@@ -100,7 +100,9 @@ Usage:
                     --controller adaptive|actuated|fixed|sumo [--seconds 3600] [--seed N] [--json]
       Runs a SUMO scenario closed-loop with calle's controller or SUMO's own program (calle hil).
   calle waste predict --input READINGS.csv --containers CONTAINERS.csv --output PREDICTIONS.csv
-      Fill, emptying and predicted full time with its interval for every reading (calle waste).
+                      [--level 0.8]
+      Fill, emptying and predicted full time with its interval (holding the full time with
+      probability --level) for every reading; beyond 60 days written empty (calle waste).
   calle lighting replay --config SITE.json --counts COUNTS.csv --output LEVELS.csv
                         [--strategy adaptive|full|midnight] [--age-days N]
       The site's lighting loop over counted traffic on a simulated clock: levels, class and power

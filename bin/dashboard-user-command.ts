@@ -11,10 +11,10 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { openDashboardStore } from '../cloud/dashboard/dashboard-store.js';
-import { verifyAuditChain } from '../edge/audit/audit-chain.js';
-import { isRole, ROLES, type Role } from '../edge/users/roles.js';
-import { readHidden, type UserCommandIo } from '../edge/users/user-command.js';
-import { UserError } from '../edge/users/user-error.js';
+import { verifyAuditChain } from '../common/audit/audit-chain.js';
+import { isRole, ROLES, type Role } from '../common/access/roles.js';
+import { readHidden, type UserCommandIo } from '../common/access/secret-input.js';
+import { UserError } from '../common/access/user-error.js';
 
 export const DASHBOARD_USAGE = `Usage:
   calle dashboard user add NAME --role viewer|technician|engineer --store FILE

@@ -7,7 +7,7 @@ import test from 'ava';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDir } from '../edge/test-support/temp-dir.js';
+import { tempDir } from '../common/testing/temp-dir.js';
 import { runDemo } from './demo.js';
 
 test('demo security — its NATS lets no stranger in, the edge still delivers, and every state file is private', async (t) => {

@@ -3,7 +3,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signInWithSetupToken } from '../edge/console/testing/console-fixture.js';
-import { tempDir } from '../edge/test-support/temp-dir.js';
+import { tempDir } from '../common/testing/temp-dir.js';
 import { runDemo, type RunningDemo } from './demo.js';
 
 interface EdgeStatus {

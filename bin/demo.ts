@@ -19,7 +19,7 @@ import { startDemoNats } from './demo-nats.js';
 export const DEMO_SITE = fileURLToPath(new URL('../edge/examples/madrid-street.json', import.meta.url));
 
 /** Files that only the demo's user may read; SQLite gives its -wal and -shm the database's mode. */
-const PRIVATE_FILES = ['demo.log', 'coordinator.db', 'dashboard.db', 'edge.db'];
+const PRIVATE_FILES = ['demo.log', 'coordinator.db', 'dashboard.db', 'edge.db', 'energy.db'];
 
 /**
  * Makes the state folder 0700 and its private files 0600, creating the empty ones now: the

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../edge/test-support/temp-dir.js';
+import { tempDir } from '../common/testing/temp-dir.js';
 import { watchedModbusStreet } from '../edge/test-support/watched-modbus-street.js';
 
 const CALLE = fileURLToPath(new URL('./calle.ts', import.meta.url));

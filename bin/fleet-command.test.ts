@@ -2,7 +2,7 @@ import test from 'ava';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../cloud/store/sqlite/sqlite-store.js';
-import { tempDir } from '../edge/test-support/temp-dir.js';
+import { tempDir } from '../common/testing/temp-dir.js';
 import { runFleetCommand } from './fleet-command.js';
 
 function fleet(args: string[]): { code: number; out: string[]; err: string[] } {

@@ -40,7 +40,7 @@ import {
 import { EnrolmentBucket } from '../cloud/replication/enrolment-bucket.js';
 import { migrate } from '../cloud/store/migrations.js';
 import { renderAccountsFile } from '../deploy/nats/accounts-file.js';
-import { keyIdOfRaw } from '../edge/identity/edge-identity.js';
+import { keyIdOfRaw } from '../common/signing/edge-identity.js';
 import { EDGE_ID_PATTERN } from '../proto/nats-subjects.js';
 
 export const FLEET_USAGE = `Usage (on the coordinator host; --db defaults to ./calle-cloud.db, calle cloud's --db;

@@ -68,3 +68,22 @@ test('calle hil traffic — --json prints the result fields the issue names', as
   t.is(r.seed, 7);
   t.true((r.vehicles as number) > 20);
 });
+
+test('calle hil traffic — runs a scenario whose routes name an XSD (sumo-tools installed)', async (t) => {
+  const out: string[] = [];
+  const code = await runHilCommand(
+    [
+      'traffic',
+      '--sumocfg',
+      join(sumoScenarioDir('ingolstadt1'), 'ingolstadt1.sumocfg'),
+      '--controller',
+      'sumo',
+      '--seconds',
+      '30',
+      '--json',
+    ],
+    { out: (l) => out.push(l), err: (l) => out.push(l) },
+  );
+  t.is(code, 0, out.join('\n'));
+  t.true((JSON.parse(out[0]!) as { vehicles: number }).vehicles > 0);
+});

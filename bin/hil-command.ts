@@ -1,5 +1,5 @@
 // `calle hil traffic`: one closed-loop run of a SUMO scenario under a controller, printing the
-// RESCO-style figures (hil-tests/sumo/traffic-run.ts). SUMO itself must be installed (Debian's
+// RESCO-style figures (sim/sumo/traffic-run.ts). SUMO itself must be installed (Debian's
 // `sumo`, 1.15); SUMO_HOME defaults to /usr/share/sumo for the child process.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,8 @@ import {
   runTraffic,
   type TrafficController,
   type TrafficResult,
-} from '../hil-tests/sumo/traffic-run.js';
-import { scenarioFromSumocfg, type TrafficScenario } from '../hil-tests/sumo/traffic-scenario.js';
+} from '../sim/sumo/traffic-run.js';
+import { scenarioFromSumocfg, type TrafficScenario } from '../sim/sumo/traffic-scenario.js';
 
 export const HIL_USAGE = `Usage:
   calle hil traffic (--sumocfg FILE | --net FILE --routes FILE [--additional FILE])

@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../edge/test-support/temp-dir.js';
+import { tempDir } from '../common/testing/temp-dir.js';
 import { LIGHTING_USAGE, runLightingCommand } from './lighting-command.js';
 import { LEVELS_HEADER } from './lighting-csv.js';
 

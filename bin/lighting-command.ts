@@ -11,7 +11,7 @@ import { LEVELS_HEADER, levelLine, parseCounts } from './lighting-csv.js';
 import { CsvError } from './waste-csv.js';
 import { ENERGY_MIGRATIONS, verifyEnergyChain } from '../edge/energy/energy-ledger.js';
 import { mvCsv, mvReport, MvReportError } from '../edge/energy/mv-report.js';
-import { openDatabase } from '../edge/store/edge-db.js';
+import { openDatabase } from '../common/sqlite/open-database.js';
 
 export const LIGHTING_USAGE = `Usage:
   calle lighting replay --config SITE.json --counts COUNTS.csv --output LEVELS.csv

@@ -13,8 +13,8 @@ import { ed25519Signer, ephemeralSigner, type PolicySigner } from '../cloud/keys
 import { initKeyPair, loadSigningKey } from '../cloud/keys/signing-key.js';
 import { loadEdgeConfig } from '../edge/config/load-config.js';
 import { startEdgeNode, type EdgeNodeHandle } from '../edge/edge-node.js';
-import { tempDir, testLogger } from '../edge/test-support/temp-dir.js';
-import { canonicalBundle } from '../edge/trust/policy-signature.js';
+import { tempDir, testLogger } from '../common/testing/temp-dir.js';
+import { canonicalBundle } from '../common/signing/policy-signature.js';
 import { v1, type calle } from '../proto/index.js';
 import { eventSubject } from '../proto/nats-subjects.js';
 import { DEMO_SITE } from './demo.js';

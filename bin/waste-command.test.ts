@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { tempDir } from '../edge/test-support/temp-dir.js';
+import { tempDir } from '../common/testing/temp-dir.js';
 import { OUTPUT_HEADER, predictWaste, runWasteCommand } from './waste-command.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

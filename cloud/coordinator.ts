@@ -4,7 +4,7 @@
 // Startup order puts the store first (everything depends on it) and ingest last among the
 // background parts; shutdown runs in reverse so that nothing writes to a closed database.
 import type { Logger } from 'pino';
-import type { AuditLog } from '../edge/audit/audit-log.js';
+import type { AuditLog } from '../common/audit/audit-log.js';
 import { dirname, join } from 'node:path';
 import { FleetServiceDefinition, PolicyServiceDefinition, type calle } from '../proto/index.js';
 import { EdgeAdmission, type EnrolmentMode } from './enrolment/edge-admission.js';

@@ -2,11 +2,15 @@
 // this list, so logs, gRPC details and HTTP answers can be matched by machines (alerts, dashboards,
 // the edge's retry logic) without parsing English. Messages name the field and the reason.
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { SCHEMA_TOO_NEW } from '../common/sqlite/migrations.js';
 
 /** Stable codes. Add new ones at the end; never rename or reuse one that has shipped. */
 export const ErrorCodes = {
-  /** The database file was written by a newer coordinator; opening it could corrupt it. */
-  SCHEMA_TOO_NEW: 'CALLE_ERR_SCHEMA_TOO_NEW',
+  /**
+   * The database file was written by a newer coordinator; opening it could corrupt it. Raised by
+   * the one migration runner as SchemaTooNewError (common/sqlite/migrations.ts), on every store.
+   */
+  SCHEMA_TOO_NEW,
   /** An edge id does not match EDGE_ID_PATTERN. */
   INVALID_EDGE_ID: 'CALLE_ERR_INVALID_EDGE_ID',
   /** An rpc names an edge that never registered. */

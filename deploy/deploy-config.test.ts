@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../edge/test-support/temp-dir.js';
+import { tempDir } from '../common/testing/temp-dir.js';
 import { renderAccountsFile } from './nats/accounts-file.js';
 import { LocalNatsServer } from './nats/local-server.js';
 

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { ensureKeyPair } from '../cloud/keys/signing-key.js';
 import { publishBatch } from '../cloud/testing/harness.js';
-import { tempDir } from '../edge/test-support/temp-dir.js';
+import { tempDir } from '../common/testing/temp-dir.js';
 import { edgeInboxPrefix } from '../proto/nats-subjects.js';
 import { renderAccountsFile } from './nats/accounts-file.js';
 import { newNatsPassword } from './nats/nats-password.js';

@@ -8,17 +8,22 @@
 # `npm start` calls it with `--ensure demo`, `npm test` and CI with `--ensure test`.
 set -euo pipefail
 
-# command on PATH : Debian package : needed by (demo = start and tests, test = tests only)
+# command on PATH, or an absolute file path : Debian package : needed by (demo = start and tests,
+# test = tests only)
 needs=(
   "nats-server:nats-server:demo"      # JetStream broker for the data plane (demo, tests, a hub)
   "mosquitto:mosquitto:test"          # MQTT broker: LoRaWAN sensors arrive through one (driver tests, HIL)
   "systemd-analyze:systemd:test"      # verifies the systemd units in deploy/ (tests)
   "sumo:sumo:test"                    # SUMO traffic simulator: hardware-in-the-loop traffic tests (TraCI)
+  # SUMO's XSD files and Python tools (/usr/share/sumo = SUMO_HOME): Debian's `sumo`
+  # lacks them, and route files naming an XSD then fail with "invalid document structure".
+  "/usr/share/sumo/data/xsd/routes_file.xsd:sumo-tools:test"
   "chromium:chromium:test"            # headless browser for the console's end-to-end tests
   "ip:iproute2:test"                  # network namespaces: the HTTP route-guard test's outside client
   # PostgreSQL 15 for the coordinator's shared store (--db postgres://…): tests start a private
   # server from Debian's binaries, which are not on PATH (/usr/lib/postgresql/15/bin).
   "/usr/lib/postgresql/15/bin/initdb:postgresql-15:test"
+  "promtool:prometheus:test"          # promtool check metrics lints /metrics (Debian 12 ships it only in prometheus)
   # An independent Modbus TCP server for the driver's interoperability test; serial-asyncio is
   # only a Recommends of python3-pymodbus, but pymodbus.server does not import without it.
   "py.pymodbus.server:python3-pymodbus python3-serial-asyncio:test"
@@ -44,7 +49,7 @@ for entry in "${needs[@]}"; do
     continue
   fi
   if [[ "$cmd" == /* ]]; then
-    [ -x "$cmd" ] || missing+=("$pkg")
+    [ -e "$cmd" ] || missing+=("$pkg")
     continue
   fi
   # Daemons live in /usr/sbin, which is not on every user's PATH.

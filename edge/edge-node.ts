@@ -8,7 +8,7 @@
 // half-way — a console port in use, a bad file — stops what it had started and rethrows.
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { AuditLog } from './audit/audit-log.js';
+import { AuditLog } from '../common/audit/audit-log.js';
 import { auditAlarms } from './audit/audit-alarms.js';
 import { auditedSink } from './audit/audited-sink.js';
 import type { EdgeConfig } from './config/edge-config.js';
@@ -16,25 +16,26 @@ import { createConsole } from './console/console-server.js';
 import { createEdgeMetrics, timeTicks } from './metrics/edge-metrics.js';
 import { startEnergyRecording } from './energy/energy-recorder.js';
 import { EdgeSite } from './site/edge-site.js';
-import { openDatabase } from './store/edge-db.js';
+import { openDatabase } from '../common/sqlite/open-database.js';
 import { lockStore } from './store/store-lock.js';
 import { StartedParts } from './system/started-parts.js';
 import { Outbox } from './store/outbox.js';
 import { PolicyStore } from './store/policy-store.js';
-import { ephemeralEdgeKey, loadOrCreateEdgeKey } from './identity/edge-identity.js';
+import { ephemeralEdgeKey, loadOrCreateEdgeKey } from '../common/signing/edge-identity.js';
 import { CoordinatorLink } from './sync/coordinator-link.js';
 import { channelCredentials } from './sync/grpc-credentials.js';
 import { CommandReceiver } from './commands/command-receiver.js';
-import { DEFAULT_ALLOWED_COMMANDS } from './commands/command-types.js';
+import { DEFAULT_ALLOWED_COMMANDS } from '../common/commands/command-types.js';
 import { ByteBudget } from './sync/byte-budget.js';
 import { NatsLink, readNkeySeed } from './sync/nats-link.js';
 import { OutboxPublisher } from './sync/outbox-publisher.js';
 import { loadPinnedKey } from './trust/pinned-key.js';
 import { PolicyFreshness, policyFreshnessStatus } from './trust/policy-freshness.js';
-import { PolicyIntake } from './trust/policy-intake.js';
+import { PolicyPipeline } from './policy/policy-pipeline.js';
 import { PolicyTrust } from './trust/policy-trust.js';
 import { openConsoleAccess } from './users/console-access.js';
 import { SOFTWARE_VERSION } from './version.js';
+import { EDGE_MIGRATIONS } from './store/migrations.js';
 
 export interface EdgeNodeHandle {
   /** Base URL of the local console. */
@@ -43,7 +44,7 @@ export interface EdgeNodeHandle {
   readonly outbox: Outbox;
   /** The hash-chained audit trail; the console and the supervisor append to it. */
   readonly audit: AuditLog;
-  /** The console's one-time setup token while the node has no console user (edge/users). */
+  /** The console's one-time setup token while the node has no console user (common/access). */
   readonly consoleSetupToken: string | undefined;
   close(): Promise<void>;
 }
@@ -110,7 +111,7 @@ async function startParts(
           : {}),
       })
     : undefined;
-  const db = openDatabase(config.store.path);
+  const db = openDatabase(config.store.path, EDGE_MIGRATIONS);
   parts.add('store', () => {
     db.close();
   });
@@ -137,14 +138,15 @@ async function startParts(
     now,
   });
 
-  // Every bundle, the stored one at boot and each from the coordinator, goes through the intake.
+  // Every bundle, the stored one at boot and each from the coordinator, goes through the one
+  // pipeline: trust, bounds, apply, store + audit, ack (edge/policy/policy-pipeline.ts).
   const freshness = new PolicyFreshness({
     raise: (event) => outbox.raise(event),
     log: log.child({ module: 'policy-freshness' }),
     now,
     ...(options.policyCheckEveryMs !== undefined ? { checkEveryMs: options.policyCheckEveryMs } : {}),
   });
-  const intake = new PolicyIntake({
+  const pipeline = new PolicyPipeline({
     trust,
     site,
     policies,
@@ -155,7 +157,7 @@ async function startParts(
     now,
   });
   // Autonomy first: a cold boot runs the last policy this node applied, before any network.
-  intake.restore();
+  pipeline.restore();
   freshness.start();
   parts.add('policy freshness', () => freshness.stop());
   parts.add('site', async () => site.stop());
@@ -242,8 +244,8 @@ async function startParts(
             };
           },
           policyVersion: () => site.policyVersion,
-          policyExpiresMs: () => intake.runningExpiresMs,
-          applyPolicy: (bundle) => intake.receive(bundle),
+          policyExpiresMs: () => pipeline.runningExpiresMs,
+          applyPolicy: (bundle) => pipeline.receive(bundle),
         },
       })
     : undefined;

@@ -12,11 +12,12 @@ import { fileURLToPath } from 'node:url';
 import type { EdgeConfig } from './config/edge-config.js';
 import { loadEdgeConfig } from './config/load-config.js';
 import { startEdgeNode, type EdgeNodeHandle } from './edge-node.js';
-import { openDatabase } from './store/edge-db.js';
+import { openDatabase } from '../common/sqlite/open-database.js';
 import { PolicyStore } from './store/policy-store.js';
-import { tempDir, testLogger } from './test-support/temp-dir.js';
-import { signBundle } from './trust/policy-signature.js';
+import { tempDir, testLogger } from '../common/testing/temp-dir.js';
+import { signBundle } from '../common/signing/policy-signature.js';
 import { withDesignLighting } from './test-support/design-lighting.js';
+import { EDGE_MIGRATIONS } from './store/migrations.js';
 
 const EXAMPLE = fileURLToPath(new URL('./examples/madrid-street.json', import.meta.url));
 /** A winter night in Madrid: the lighting schedule decides, not daylight. */
@@ -68,7 +69,7 @@ test('offline boot — no reachable uplink: runs the stored policy, keeps readin
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const coordinatorKey = join(dir, 'policy-signing.pub');
   writeFileSync(coordinatorKey, publicKey.export({ type: 'spki', format: 'pem' }));
-  const db = openDatabase(store);
+  const db = openDatabase(store, EDGE_MIGRATIONS);
   const policy = { version: 7, lighting: { steps: [{ at: 'sunset', levelPct: 40 }] } };
   new PolicyStore(db).save(signBundle(policy, privateKey), NIGHT_MS);
   db.close();

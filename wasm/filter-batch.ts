@@ -1,7 +1,7 @@
 // Filter objects for the edge: a batch of channels of one kind of sensor, its state and its
 // input/output arrays allocated once (in WASM memory for the 'wasm' engine). Per tick: write one
 // sample per channel into `input` (NaN for "no reading"), call `step()`, read `output`. No call
-// allocates. Kernels: wasm/assembly/filters.ts; twin: wasm/filters.ts.
+// allocates. Kernels: wasm/assembly/filters-windowed.ts and filters-recursive.ts; twin: wasm/filters.ts.
 
 import { core } from './instance.js';
 import { allocBlock, checkCount, checkParam, type Engine } from './engine.js';

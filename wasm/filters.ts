@@ -1,4 +1,4 @@
-// Filters family: the TypeScript twin of wasm/assembly/filters.ts, one function per kernel, same
+// Filters family: the TypeScript twin of wasm/assembly/filters-*.ts, one function per kernel, same
 // arguments (typed arrays instead of addresses), same order of floating-point operations: the
 // results are bit-identical and the tests hold them so. Change both, and wasm/bench/reference.c.
 //

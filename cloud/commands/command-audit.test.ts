@@ -11,20 +11,21 @@ import { fileURLToPath } from 'node:url';
 import { LocalNatsServer } from '../../deploy/nats/local-server.js';
 import { v1, type calle } from '../../proto/index.js';
 import { commandSubject } from '../../proto/nats-subjects.js';
-import { AuditLog } from '../../edge/audit/audit-log.js';
+import { AuditLog } from '../../common/audit/audit-log.js';
 import { CommandReceiver } from '../../edge/commands/command-receiver.js';
-import { COMMAND_TYPES, DEFAULT_ALLOWED_COMMANDS } from '../../edge/commands/command-types.js';
+import { COMMAND_TYPES, DEFAULT_ALLOWED_COMMANDS } from '../../common/commands/command-types.js';
 import { loadEdgeConfig } from '../../edge/config/load-config.js';
 import { SimulatedDriver } from '../../edge/devices/simulated-driver.js';
 import { EdgeSite } from '../../edge/site/edge-site.js';
-import { openDatabase } from '../../edge/store/edge-db.js';
-import { tempDir, testLogger } from '../../edge/test-support/temp-dir.js';
-import { signCommand } from '../../edge/trust/command-signature.js';
-import { keyIdOf } from '../../edge/trust/policy-signature.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import { signCommand } from '../../common/signing/command-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
 import { openDashboardStore } from '../dashboard/dashboard-store.js';
 import { ed25519Signer } from '../keys/policy-signer.js';
 import { commandAuditRecorder } from './command-audit.js';
 import { COMMAND_OUTCOMES, CommandSender, type CommandResult } from './command-sender.js';
+import { EDGE_MIGRATIONS } from '../../edge/store/migrations.js';
 
 const EXAMPLE = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -54,7 +55,7 @@ async function rig(t: ExecutionContext) {
   await site.whenStarted();
   t.teardown(async () => site.stop());
   const dir = tempDir(t);
-  const db = openDatabase(path.join(dir, 'edge.db'));
+  const db = openDatabase(path.join(dir, 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const audit = new AuditLog({ db, log, now: () => now });
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

@@ -3,7 +3,7 @@
 // edge acted, which is exactly when the row matters most). Written to the dashboard's hash-chained
 // log; a row that cannot be written is reported by the log (error log, writeFailures, the
 // calle_audit_write_failures_total metric), never thrown at the operator whose command went out.
-import type { AuditLog } from '../../edge/audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { CommandRequest, CommandResult } from './command-sender.js';
 
 /** The CommandSender `record` option that writes each attempt to `audit`. */

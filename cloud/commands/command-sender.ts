@@ -8,8 +8,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
 import { commandSubject, EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
-import { COMMAND_TYPES } from '../../edge/commands/command-types.js';
-import { COMMAND_MAX_ACTOR, COMMAND_MAX_LIFETIME_MS } from '../../edge/commands/command-guard.js';
+import {
+  COMMAND_MAX_ACTOR,
+  COMMAND_MAX_LIFETIME_MS,
+  COMMAND_TYPES,
+} from '../../common/commands/command-types.js';
 import type { PolicySigner } from '../keys/policy-signer.js';
 
 export interface CommandRequest {

@@ -8,17 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { LocalNatsServer } from '../../deploy/nats/local-server.js';
 import { v1, type calle } from '../../proto/index.js';
 import { commandSubject } from '../../proto/nats-subjects.js';
-import { AuditLog } from '../../edge/audit/audit-log.js';
+import { AuditLog } from '../../common/audit/audit-log.js';
 import { CommandIds } from '../../edge/commands/command-ids.js';
 import { CommandReceiver } from '../../edge/commands/command-receiver.js';
-import { DEFAULT_ALLOWED_COMMANDS } from '../../edge/commands/command-types.js';
+import { DEFAULT_ALLOWED_COMMANDS } from '../../common/commands/command-types.js';
 import { loadEdgeConfig } from '../../edge/config/load-config.js';
 import { SimulatedDriver } from '../../edge/devices/simulated-driver.js';
 import { EdgeSite } from '../../edge/site/edge-site.js';
-import { openDatabase } from '../../edge/store/edge-db.js';
-import { tempDir, testLogger } from '../../edge/test-support/temp-dir.js';
-import { signCommand } from '../../edge/trust/command-signature.js';
-import { keyIdOf } from '../../edge/trust/policy-signature.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import { signCommand } from '../../common/signing/command-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
 import { ed25519Signer } from '../keys/policy-signer.js';
 import {
   CommandSender,
@@ -26,6 +26,7 @@ import {
   type CommandRequest,
   type CommandResult,
 } from './command-sender.js';
+import { EDGE_MIGRATIONS } from '../../edge/store/migrations.js';
 
 const EXAMPLE = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -50,7 +51,7 @@ async function rig(t: ExecutionContext, allowed: readonly string[] = DEFAULT_ALL
   site.start();
   await site.whenStarted();
   t.teardown(async () => site.stop());
-  const db = openDatabase(path.join(tempDir(t), 'edge.db'));
+  const db = openDatabase(path.join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const audit = new AuditLog({ db, log, now: () => now });
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -216,10 +217,10 @@ test('edge commands — a replayed, expired, foreign-key or misaddressed command
 
 test('edge commands — a command id stays used across a restart until it expires', (t) => {
   const file = path.join(tempDir(t), 'restart.db');
-  const first = openDatabase(file);
+  const first = openDatabase(file, EDGE_MIGRATIONS);
   t.true(new CommandIds(first).claim('c1', NIGHT + 60_000, NIGHT));
   first.close();
-  const again = openDatabase(file);
+  const again = openDatabase(file, EDGE_MIGRATIONS);
   t.teardown(() => again.close());
   const ids = new CommandIds(again);
   t.false(ids.claim('c1', NIGHT + 60_000, NIGHT + 1000), 'still used after the restart');

@@ -194,7 +194,7 @@ test('dashboard api — a rollout is halted, resumed and rolled back through the
   const started = await f.call<RolloutViewJson>(eva, 'POST', 'rollouts', {
     text: DIMMER,
     stages: '1,100%',
-    windowMs: 1000,
+    windowMs: 3_600_000, // one tick of this fixture's gate, its least (rollout-bounds.ts)
   });
   t.is(started.status, 201);
   const id = started.json.id;
@@ -370,4 +370,24 @@ test('dashboard api — the overview groups edges by district with status, polic
   t.like(centro.waste, { containers: 2, due: 1, dueAtPct: 80, dueIds: ['edge-a/fill-1'] });
   t.is(centro.waste.histogram[8], 1);
   t.is(k.districts.find((d) => d.district === 'retiro')!.edges, 2);
+});
+
+test('dashboard api — a rollout whose window or stage timeout the health gate cannot honour is refused, naming the fields, and nothing starts (regression: issue 13, finding 9)', async (t) => {
+  const f = await dashboardFixture(t);
+  await f.registerEdges([{ id: 'edge-a', district: 'centro' }]);
+  await f.addUser('eva', 'engineer');
+  const eva = await f.signIn('eva');
+  const refused = await f.call<{ problems: { field: string; reason: string }[] }>(eva, 'POST', 'rollouts', {
+    text: DIMMER,
+    stages: '1,100%',
+    windowMs: 0,
+    stageTimeoutMs: 0,
+  });
+  t.is(refused.status, 400);
+  t.deepEqual(
+    refused.json.problems.map((p) => p.field),
+    ['windowMs', 'stageTimeoutMs'],
+  );
+  t.regex(refused.json.problems[0]!.reason, /below the minimum/);
+  t.is((await f.call<OverviewJson>(eva, 'GET', 'overview')).json.rollouts.length, 0, 'no rollout started');
 });

@@ -12,7 +12,7 @@
 // transactions; the row is written right after the change succeeds, so a crash in between (the
 // same synchronous turn) loses the row, never invents one for a change that did not happen.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditLog } from '../../edge/audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import { rolloutJson, type RolloutJson } from '../http/rollout-api.js';
 import {
   checkPolicyDocument,
@@ -23,8 +23,9 @@ import {
 import type { PolicyHistory } from '../policies/policy-history.js';
 import type { PolicyDraft, PolicyPublisher } from '../policies/policy-publisher.js';
 import { targetMatches } from '../policies/policy-target.js';
-import type { FieldProblem } from '../policies/schema-validator.js';
+import type { FieldProblem } from '../../common/schema/json-schema.js';
 import { RolloutError, RolloutErrors, type RolloutManager } from '../rollouts/rollout-manager.js';
+import { rolloutTimingOf } from '../rollouts/rollout-bounds.js';
 import { StageSpecError, stageSpecOf } from '../rollouts/rollout-plan.js';
 import type { RolloutRecord } from '../rollouts/rollout-store.js';
 import type { AlarmRow, CoordinatorStore, FleetEdge } from '../store/coordinator-store.js';
@@ -279,8 +280,9 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
           properties: {
             text: { type: 'string', maxLength: MAX_POLICY_TEXT },
             stages: { type: 'string', maxLength: 200 },
-            windowMs: { type: 'integer', minimum: 0 },
-            stageTimeoutMs: { type: 'integer', minimum: 1000 },
+            // Bounds in rolloutTimingOf, shared with /api/rollouts (issue 13, finding 9).
+            windowMs: { type: 'integer' },
+            stageTimeoutMs: { type: 'integer' },
           },
         },
       },
@@ -295,14 +297,18 @@ export function registerDashboardApi(scope: FastifyInstance, o: DashboardApiOpti
         if (!(err instanceof StageSpecError)) throw err;
         problems.push({ field: err.field, reason: err.message.slice(err.field.length + 2) });
       }
+      const { timing, problems: timingProblems } = rolloutTimingOf(
+        { windowMs: request.body.windowMs, stageTimeoutMs: request.body.stageTimeoutMs },
+        o.rollouts.gateTickMs,
+      );
+      problems.push(...timingProblems);
       if (!checked.ok || problems.length > 0)
         return problem(reply, 400, POLICY_INVALID, `the rollout has ${problems.length} problem(s)`, problems);
       try {
-        const { windowMs: w, stageTimeoutMs: s } = request.body;
         const r = await o.rollouts.start(checked.draft, {
           ...(stages ? { stages } : {}),
-          ...(w !== undefined ? { windowMs: w } : {}),
-          ...(s !== undefined ? { stageTimeoutMs: s } : {}),
+          ...(timing.windowMs !== undefined ? { windowMs: timing.windowMs } : {}),
+          ...(timing.stageTimeoutMs !== undefined ? { stageTimeoutMs: timing.stageTimeoutMs } : {}),
         });
         o.audit.append({
           actor: actor(request),

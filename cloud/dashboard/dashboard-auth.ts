@@ -2,7 +2,7 @@
 // (edge/console/console-auth.ts) on the coordinator, with the fleet's permissions (fleet-roles.ts).
 // Written beside it rather than reused because the console's hook is bound to its own paths
 // ("/api/"), cookie and permission names; the pieces underneath (users, sessions, login guard,
-// setup token, audit log) are the edge's modules, imported.
+// setup token, audit log, the request's cookie and activity) come from common/.
 //
 // - Session: an HttpOnly, SameSite=Strict cookie scoped to /dashboard; the database keeps only its
 //   SHA-256 (session-store.ts). It locks after 15 idle minutes (IEC 62443-4-2 CR 2.5). The page's
@@ -14,11 +14,11 @@
 //   Origin / Sec-Fetch-Site check that also covers login and setup (OWASP CSRF Cheat Sheet).
 // - Logins: LoginGuard's lockout after 5 failures in 15 minutes, and its per-address rate.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isActivity, POLL_HEADER, readCookie } from '../../edge/console/console-auth.js';
-import { MAX_PASSWORD_LENGTH } from '../../edge/users/password-hash.js';
-import { IDLE_MS, sameToken, type Session } from '../../edge/users/session-store.js';
-import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../../edge/users/sign-in.js';
-import { UserError } from '../../edge/users/user-error.js';
+import { isActivity, POLL_HEADER, readCookie } from '../../common/web/session-request.js';
+import { MAX_PASSWORD_LENGTH } from '../../common/access/password-hash.js';
+import { IDLE_MS, sameToken, type Session } from '../../common/access/session-store.js';
+import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../../common/access/sign-in.js';
+import { UserError } from '../../common/access/user-error.js';
 import type { DashboardAccess } from './dashboard-store.js';
 import { fleetCan, fleetPermissionsOf, type FleetPermission } from './fleet-roles.js';
 

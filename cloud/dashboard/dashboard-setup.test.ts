@@ -1,7 +1,7 @@
 // The dashboard's setup token refuses wrong tokens per client address, never for everyone
-// (issue 13, finding 9; the rule is edge/users/setup-token.ts).
+// (issue 13, finding 9; the rule is common/access/setup-token.ts).
 import test from 'ava';
-import { FAILURES_PER_ADDRESS } from '../../edge/users/setup-token.js';
+import { FAILURES_PER_ADDRESS } from '../../common/access/setup-token.js';
 import { dashboardFixture, PASSWORD } from './testing/dashboard-fixture.js';
 
 test("dashboard setup — strangers' wrong tokens lock only their own addresses; the operator still sets up", async (t) => {

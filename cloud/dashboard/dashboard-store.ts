@@ -1,6 +1,6 @@
 // The dashboard's own SQLite file (`dashboard.db` beside the coordinator's database): operators'
 // users, sessions, failed logins and the hash-chained audit log, through the same modules the
-// edge console uses (edge/users, edge/audit). A file of its own rather than tables in the
+// edge console uses (common/access, common/audit). A file of its own rather than tables in the
 // coordinator database: the coordinator's numbered migrations (cloud/store/migrations.ts) belong
 // to the fleet data, which moves to JetStream KV next, while accounts and their audit trail must
 // stay on one machine's disk with synchronous=FULL; and `calle dashboard user add` can open this
@@ -10,41 +10,24 @@
 // AuditLog class writes `audit_log` and `meta.audit_last_seq`, and the triggers keep the log
 // append-only here as on the node. The users module migrates its tables itself (users-schema.ts).
 import type { Logger } from 'pino';
-import { AuditLog } from '../../edge/audit/audit-log.js';
-import { openDatabase, type Db } from '../../edge/store/edge-db.js';
-import type { Migration } from '../../edge/store/migrations.js';
-import { LoginGuard } from '../../edge/users/login-guard.js';
-import { SessionStore } from '../../edge/users/session-store.js';
-import { SetupToken } from '../../edge/users/setup-token.js';
-import { UserStore } from '../../edge/users/user-store.js';
+import { AuditLog } from '../../common/audit/audit-log.js';
+import { openDatabase, type Db } from '../../common/sqlite/open-database.js';
+import type { Migration } from '../../common/sqlite/migrations.js';
+import { AUDIT_SCHEMA_SQL } from '../../common/audit/audit-schema.js';
+import { LoginGuard } from '../../common/access/login-guard.js';
+import { SessionStore } from '../../common/access/session-store.js';
+import { SetupToken } from '../../common/access/setup-token.js';
+import { UserStore } from '../../common/access/user-store.js';
 
-/** Append only: a migration that has shipped is never edited. */
+/**
+ * Append only: a migration that has shipped is never edited. Version 1 is the audit log's own
+ * tables (common/audit/audit-schema.ts), byte for byte what this file shipped with.
+ */
 export const DASHBOARD_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'meta and the hash-chained audit log (same DDL as the edge)',
-    sql: `
-      CREATE TABLE meta (
-        key   TEXT PRIMARY KEY,
-        value INTEGER NOT NULL
-      ) STRICT;
-      CREATE TABLE audit_log (
-        seq         INTEGER PRIMARY KEY,
-        time_ms     INTEGER NOT NULL,
-        actor       TEXT    NOT NULL,
-        action      TEXT    NOT NULL,
-        target      TEXT    NOT NULL,
-        before_json TEXT,
-        after_json  TEXT,
-        prev_hash   TEXT    NOT NULL,
-        hash        TEXT    NOT NULL
-      ) STRICT;
-      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-      INSERT INTO meta (key, value) VALUES ('audit_last_seq', 0);
-    `,
+    sql: AUDIT_SCHEMA_SQL,
   },
 ];
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { runDashboardCommand } from '../../bin/dashboard-user-command.js';
-import type { UserCommandIo } from '../../edge/users/user-command.js';
+import type { UserCommandIo } from '../../common/access/secret-input.js';
 import { tempDir, testLogger } from '../testing/harness.js';
 import { openDashboardStore } from './dashboard-store.js';
 

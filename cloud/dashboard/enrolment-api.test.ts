@@ -2,9 +2,9 @@
 // EdgeAdmission (what Register runs), an engineer approves it with the key id the edge logs, and
 // the admission then accepts the edge's signed Heartbeat.
 import test, { type ExecutionContext } from 'ava';
-import { signCall } from '../../edge/identity/call-proof.js';
-import { keyIdOfRaw, loadOrCreateEdgeKey, type EdgeKey } from '../../edge/identity/edge-identity.js';
-import { signRegister } from '../../edge/identity/register-proof.js';
+import { signCall } from '../../common/signing/call-proof.js';
+import { keyIdOfRaw, loadOrCreateEdgeKey, type EdgeKey } from '../../common/signing/edge-identity.js';
+import { signRegister } from '../../common/signing/register-proof.js';
 import { EdgeAdmission } from '../enrolment/edge-admission.js';
 import { ErrorCodes } from '../errors.js';
 import { tempDir, testLogger } from '../testing/harness.js';

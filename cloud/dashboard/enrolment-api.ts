@@ -9,7 +9,7 @@
 // Every decision, and every refusal of one, is an audit row with before and after. The decision
 // itself is enrolment-decisions.ts: the same code as `calle fleet approve | revoke`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditLog } from '../../edge/audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import { EDGE_ID_PATTERN } from '../../proto/nats-subjects.js';
 import type { EdgeIdentityRow, IdentityState } from '../enrolment/enrolment-store.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';

@@ -14,7 +14,7 @@
 // Register, so nothing can come between them. In KV another replica can, so an approval there
 // checks the key inside the compare-and-set itself (EnrolmentBucket.change), with the shared rules;
 // a revocation needs no such guard (shutting out a key nobody checked only errs on the safe side).
-import { keyIdOfRaw } from '../../edge/identity/edge-identity.js';
+import { keyIdOfRaw } from '../../common/signing/edge-identity.js';
 import { approvalRefusal, unknownEdge } from '../enrolment/enrolment-rules.js';
 import type { EdgeIdentityRow, EnrolmentStore } from '../enrolment/enrolment-store.js';
 import type { EnrolmentBucket } from '../replication/enrolment-bucket.js';

@@ -1,4 +1,4 @@
-// What each role may do on the fleet dashboard. The roles are the console's (edge/users/roles.ts,
+// What each role may do on the fleet dashboard. The roles are the console's (common/access/roles.ts,
 // ordered viewer < technician < engineer, so one user store and one CLI serve both), mapped onto
 // the coordinator's actions by how much of the city an action changes (IEC 62443-4-2 CR 2.1,
 // authorisation enforcement):
@@ -15,7 +15,7 @@
 //               shift; a revocation is its counterpart, kept with the same role so that shutting
 //               an edge out and letting it back in need the same authority (the CLI's equivalent
 //               is access to the coordinator's database file or NATS user).
-import { ROLES, type Role } from '../../edge/users/roles.js';
+import { ROLES, type Role } from '../../common/access/roles.js';
 
 export const FLEET_PERMISSIONS = {
   /** Edges, districts, alarms, KPIs, rollouts and policies. */

@@ -5,18 +5,18 @@
 // only for the demo and tests that need an edge without provisioning it.
 //
 // The Register proof covers every field the coordinator stores from the request (district, tags,
-// software version, token, key, time; edge/identity/register-proof.ts), and an enrolled edge's
+// software version, token, key, time; common/signing/register-proof.ts), and an enrolled edge's
 // district is the one its token was issued for: a Register naming another district is refused,
 // so neither an approved edge nor a replay of its Register can move it (issue 13, finding 6).
 //
 // Heartbeat, Watch and Ack must carry a signature by the enrolled key in their metadata
-// (edge/identity/call-proof.ts), so knowing an approved edge's id is not enough to speak for it.
+// (common/signing/call-proof.ts), so knowing an approved edge's id is not enough to speak for it.
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metadata } from '@grpc/grpc-js';
-import { AUTH_METADATA_KEY, checkCallProof, type EdgeRpc } from '../../edge/identity/call-proof.js';
-import { checkRegisterProof, type RegisterFields } from '../../edge/identity/register-proof.js';
-import { keyIdOfRaw, publicKeyFromRaw } from '../../edge/identity/edge-identity.js';
+import { AUTH_METADATA_KEY, checkCallProof, type EdgeRpc } from '../../common/signing/call-proof.js';
+import { checkRegisterProof, type RegisterFields } from '../../common/signing/register-proof.js';
+import { keyIdOfRaw, publicKeyFromRaw } from '../../common/signing/edge-identity.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
 import type { TokenClaim } from './enrolment-rules.js';
 import type { EdgeIdentityRow, EnrolmentStore } from './enrolment-store.js';

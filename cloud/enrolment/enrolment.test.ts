@@ -6,9 +6,9 @@ import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { runFleetCommand } from '../../bin/fleet-command.js';
-import { loadOrCreateEdgeKey, type EdgeKey } from '../../edge/identity/edge-identity.js';
-import { AUTH_METADATA_KEY, signCall, type EdgeRpc } from '../../edge/identity/call-proof.js';
-import { signRegister } from '../../edge/identity/register-proof.js';
+import { loadOrCreateEdgeKey, type EdgeKey } from '../../common/signing/edge-identity.js';
+import { AUTH_METADATA_KEY, signCall, type EdgeRpc } from '../../common/signing/call-proof.js';
+import { signRegister } from '../../common/signing/register-proof.js';
 import { CoordinatorLink } from '../../edge/sync/coordinator-link.js';
 import { FleetClient, PolicyClient, v1, type calle } from '../../proto/index.js';
 import { startCoordinator } from '../coordinator.js';
@@ -65,7 +65,7 @@ interface RegisterOptions {
   tamper?: Pick<calle.v1.IRegisterRequest, 'district' | 'tags' | 'softwareVersion' | 'enrolmentToken'>;
 }
 
-/** The request a real edge sends: every field signed (edge/identity/register-proof.ts). */
+/** The request a real edge sends: every field signed (common/signing/register-proof.ts). */
 function registerRequest(o: RegisterOptions): calle.v1.IRegisterRequest {
   const fields = {
     edgeId: o.edgeId,

@@ -40,7 +40,7 @@ export function createFleetService({
         const id = requireEdgeId(req.edgeId);
         const nowMs = now();
         const admitted = admission?.register(
-          // Every field stored below is covered by the signature (edge/identity/register-proof.ts).
+          // Every field stored below is covered by the signature (common/signing/register-proof.ts).
           {
             edgeId: id,
             district: req.district,

@@ -55,7 +55,7 @@ test('policy — Watch resumes after the last applied version, then streams new,
   t.deepEqual(v3?.target?.districts, ['centro']);
   t.is(v3?.lighting?.steps?.[0]?.at, 'sunset');
   t.true((v3?.issuedMs ?? 0) > 0);
-  // Signed by the publisher's key (edge/trust/policy-signature.ts): 64-byte Ed25519 signature.
+  // Signed by the publisher's key (common/signing/policy-signature.ts): 64-byte Ed25519 signature.
   t.is(v3?.keyId, publisher.keyId);
   t.is(v3?.signatureAlg, 'ed25519');
   t.is(v3?.signature.length, 64);

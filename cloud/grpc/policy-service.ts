@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { v1, type calle, type PolicyServiceHandlers } from '../../proto/index.js';
 import { CoordinatorError, ErrorCodes } from '../errors.js';
 import { authOf, type EdgeAdmission } from '../enrolment/edge-admission.js';
-import { expiryOf } from '../../edge/trust/policy-expiry.js';
+import { expiryOf } from '../../common/signing/policy-expiry.js';
 import type { PolicyPublisher } from '../policies/policy-publisher.js';
 import type { DeliveryGate } from '../rollouts/rollout-manager.js';
 import { targetMatches } from '../policies/policy-target.js';

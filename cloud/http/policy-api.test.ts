@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { v1 } from '../../proto/index.js';
-import { verifyBundleSignature } from '../../edge/trust/policy-signature.js';
+import { verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import { testLogger } from '../testing/harness.js';
 import {

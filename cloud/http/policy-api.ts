@@ -19,7 +19,7 @@ import {
   parsePolicyText,
   POLICY_INVALID,
 } from '../policies/policy-document.js';
-import type { FieldProblem } from '../policies/schema-validator.js';
+import type { FieldProblem } from '../../common/schema/json-schema.js';
 import type { PolicyHistory } from '../policies/policy-history.js';
 import type { PolicyPublisher } from '../policies/policy-publisher.js';
 import type { calle } from '../../proto/index.js';

@@ -10,7 +10,7 @@
 // Same exposure as the policy API (no authentication yet, loopback by default).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkPolicyDocument, POLICY_INVALID } from '../policies/policy-document.js';
-import type { FieldProblem } from '../policies/schema-validator.js';
+import type { FieldProblem } from '../../common/schema/json-schema.js';
 import { rolloutTimingOf } from '../rollouts/rollout-bounds.js';
 import type { calle } from '../../proto/index.js';
 import { targetMatches } from '../policies/policy-target.js';

@@ -6,15 +6,15 @@
 // echo it. From loopback the operator routes still work.
 import test from 'ava';
 import { join } from 'node:path';
-import { netnsClient } from '../../edge/test-support/netns-client.js';
-import { sendAll, type RawRequest, type RawResponse } from '../../edge/test-support/raw-http.js';
+import { netnsClient } from '../../common/testing/netns-client.js';
+import { sendAll, type RawRequest, type RawResponse } from '../../common/testing/raw-http.js';
 import {
   attackerSpellings,
   PROBE_HEADER,
   probeFastify,
   samplePath,
   type RouteEntry,
-} from '../../edge/test-support/route-probe.js';
+} from '../../common/testing/route-probe.js';
 import { startCoordinator } from '../coordinator.js';
 import { tempDir, testLogger } from '../testing/harness.js';
 import { LOOPBACK_ONLY } from './loopback-only.js';

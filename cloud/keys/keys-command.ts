@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { keyIdOf } from '../../edge/trust/policy-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
 import { initKeyPair, SigningKeyError } from './signing-key.js';
 
 export const KEYS_USAGE = `Usage:

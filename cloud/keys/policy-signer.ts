@@ -3,16 +3,16 @@
 // edge refuses what it receives.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { calle } from '../../proto/index.js';
-import { signCommand } from '../../edge/trust/command-signature.js';
-import { keyIdOf, signBundle } from '../../edge/trust/policy-signature.js';
+import { signCommand } from '../../common/signing/command-signature.js';
+import { keyIdOf, signBundle } from '../../common/signing/policy-signature.js';
 
 export interface PolicySigner {
-  /** Fingerprint of the public key (edge/trust/policy-signature.ts keyIdOf). */
+  /** Fingerprint of the public key (common/signing/policy-signature.ts keyIdOf). */
   readonly keyId: string;
   /** The canonical bundle with key_id, signature_alg and signature filled in. */
   sign(bundle: calle.v1.IPolicyBundle): calle.v1.PolicyBundle;
   /**
-   * Signs a command for one edge with the same key (edge/trust/command-signature.ts). Optional:
+   * Signs a command for one edge with the same key (common/signing/command-signature.ts). Optional:
    * a signer without it (a test's) leaves the coordinator unable to send commands.
    */
   signCommand?(command: calle.v1.IEdgeCommand): calle.v1.SignedCommand;

@@ -3,7 +3,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { v1 } from '../../proto/index.js';
 import { loadPinnedKey } from '../../edge/trust/pinned-key.js';
-import { verifyBundleSignature } from '../../edge/trust/policy-signature.js';
+import { verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { tempDir } from '../testing/harness.js';
 import { runKeysCommand } from './keys-command.js';
 import { ed25519Signer } from './policy-signer.js';

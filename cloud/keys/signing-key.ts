@@ -6,7 +6,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { keyIdOf } from '../../edge/trust/policy-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
 
 export const PRIVATE_KEY_FILE = 'policy-signing.key';
 export const PUBLIC_KEY_FILE = 'policy-signing.pub';

@@ -6,7 +6,7 @@ import {
   parseExposition,
   sampleValue,
   type ParsedFamily,
-} from '../../edge/metrics/testing/exposition-parser.js';
+} from '../../common/metrics/testing/exposition-parser.js';
 import { FleetClient, PolicyClient, type calle } from '../../proto/index.js';
 import { startCoordinator } from '../coordinator.js';
 import {

@@ -2,8 +2,8 @@
 // registered and online edges, rollouts by state, gRPC calls, and the process. Ingest figures are
 // read from the database at scrape time: they are the stored truth and survive a restart, so the
 // counters never reset (rate() handles both cases anyway).
-import { registerProcessMetrics } from '../../edge/metrics/process-metrics.js';
-import { Registry } from '../../edge/metrics/prometheus-registry.js';
+import { registerProcessMetrics } from '../../common/metrics/process-metrics.js';
+import { Registry } from '../../common/metrics/prometheus-registry.js';
 import { HEARTBEAT_INTERVAL_S } from '../grpc/fleet-service.js';
 import type { RolloutState } from '../rollouts/rollout-store.js';
 import type { EdgeStatusRow } from '../store/coordinator-store.js';
@@ -26,7 +26,7 @@ const ROLLOUT_STATES: readonly RolloutState[] = [
 export interface CoordinatorMetricsSource {
   readonly edgeStatus: () => Promise<readonly EdgeStatusRow[]>;
   readonly rolloutStates: () => Promise<readonly RolloutState[]>;
-  /** Rows the dashboard's audit log failed to write since start (edge/audit/audit-log.ts). */
+  /** Rows the dashboard's audit log failed to write since start (common/audit/audit-log.ts). */
   readonly auditWriteFailures?: () => number;
   readonly now?: () => number;
   readonly onlineWindowMs?: number;

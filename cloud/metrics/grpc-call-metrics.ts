@@ -3,7 +3,7 @@
 // one visible place and needs no grpc-js version check). Names follow go-grpc-prometheus, which
 // stock Grafana gRPC dashboards expect: grpc_server_started_total and grpc_server_handled_total.
 import * as grpc from '@grpc/grpc-js';
-import type { Counter, Registry } from '../../edge/metrics/prometheus-registry.js';
+import type { Counter, Registry } from '../../common/metrics/prometheus-registry.js';
 
 export interface GrpcCallMetrics {
   readonly started: Counter;

@@ -2,7 +2,7 @@
 // figures name no user and change nothing, and the coordinator's HTTP port is meant for the
 // operations network (the policy API on the same port warns when bound beyond loopback).
 import type { FastifyInstance } from 'fastify';
-import { EXPOSITION_CONTENT_TYPE, type Registry } from '../../edge/metrics/prometheus-registry.js';
+import { EXPOSITION_CONTENT_TYPE, type Registry } from '../../common/metrics/prometheus-registry.js';
 
 /** `refresh` reads what the collectors report (the coordinator's store) before each render. */
 export function registerMetricsRoute(

@@ -10,7 +10,7 @@ import { runFleetCommandAsync } from '../../bin/fleet-command.js';
 import { connectEdge, startHub } from '../../deploy/nats/testing/hub-fixture.js';
 import { startCoordinator } from '../coordinator.js';
 import { publishBatch, testLogger, waitFor } from '../testing/harness.js';
-import { tempDir } from '../../edge/test-support/temp-dir.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { jetstream } from '@nats-io/jetstream';
 import { checkServerUrls, coordinatorConnectionOptions } from './coordinator-nats.js';
 import { natsAuthFromFlags, NatsCredentialsError } from './nats-credentials.js';

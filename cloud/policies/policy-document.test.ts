@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { SIGNAL_LIMITS } from '../../edge/config/edge-config.js';
-import { checkPolicy } from '../../edge/site/policy-check.js';
+import { checkPolicyBounds } from '../../edge/policy/policy-bounds.js';
 import { v1 } from '../../proto/index.js';
 import {
   checkPolicyDocument,
@@ -10,7 +10,7 @@ import {
   policySchema,
   readPolicyText,
 } from './policy-document.js';
-import { compile, SUPPORTED_KEYWORDS } from './schema-validator.js';
+import { compileSchema } from '../../common/schema/json-schema.js';
 
 const YAML_POLICY = `# Atocha pilot: dim after midnight
 target:
@@ -107,12 +107,12 @@ test('policy document — rules beyond the schema: a section is needed, the targ
   ]);
 });
 
-test('policy schema — uses only keywords the validator enforces; an unknown keyword is refused, not ignored', (t) => {
-  t.notThrows(() => compile(policySchema));
-  t.throws(() => compile({ type: 'object', properties: { a: { type: 'string', format: 'email' } } }), {
-    message: 'schema #/properties/a: keyword "format" is not supported',
+test('policy schema — compiles strictly; an unknown keyword or format is refused, not ignored', (t) => {
+  t.notThrows(() => compileSchema(policySchema));
+  t.throws(() => compileSchema({ type: 'object', properties: { a: { type: 'string', maxLenght: 3 } } }), {
+    message: /unknown keyword: "maxLenght"/,
   });
-  t.true(SUPPORTED_KEYWORDS.has('exclusiveMinimum'));
+  t.throws(() => compileSchema({ type: 'string', format: 'e-mail' }), { message: /unknown format "e-mail"/ });
 });
 
 test('policy schema — traffic bounds are the edge’s SIGNAL_LIMITS', (t) => {
@@ -158,7 +158,7 @@ test('policy schema — property: whatever the schema admits, the edge’s bound
     fc.property(doc, (d) => {
       const checked = checkPolicyDocument({ target: { allEdges: true }, ...d });
       if (!checked.ok) return Object.keys(d).length === 0; // only "needs a section"
-      const edge = checkPolicy(v1.PolicyBundle.fromObject({ version: 1, ...checked.draft }), 0, []);
+      const edge = checkPolicyBounds(v1.PolicyBundle.fromObject({ version: 1, ...checked.draft }), []);
       return edge.ok;
     }),
     { numRuns: 300 },

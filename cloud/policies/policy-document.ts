@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml';
 import type { calle } from '../../proto/index.js';
 import type { PolicyDraft } from './policy-publisher.js';
 import policySchema from './policy.schema.json' with { type: 'json' };
-import { compile, type FieldProblem } from './schema-validator.js';
+import { compileSchema, type FieldProblem } from '../../common/schema/json-schema.js';
 
 export { policySchema };
 export type { FieldProblem };
@@ -17,7 +17,7 @@ export type { FieldProblem };
 /** Stable code of a policy document that fails its checks (HTTP 400 body, CLI output). */
 export const POLICY_INVALID = 'CALLE_ERR_POLICY_INVALID';
 
-const validateSchema = compile(policySchema);
+const validateSchema = compileSchema(policySchema);
 
 /**
  * How far aliases may expand (the yaml package's maxAliasCount, its default): a policy needs a few

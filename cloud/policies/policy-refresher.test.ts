@@ -2,8 +2,8 @@
 // expiry, a signature the edge verifies; a refresh may never change a version's content.
 import test, { type ExecutionContext } from 'ava';
 import { v1, type calle } from '../../proto/index.js';
-import { contentDigest, expiryOf } from '../../edge/trust/policy-expiry.js';
-import { verifyBundleSignature } from '../../edge/trust/policy-signature.js';
+import { contentDigest, expiryOf } from '../../common/signing/policy-expiry.js';
+import { verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import { testLogger } from '../testing/harness.js';
 import { type PublishedPolicy } from './policy-publisher.js';

@@ -18,7 +18,7 @@
 // content, and the check on the stored row keeps one.
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
-import { expiryOf } from '../../edge/trust/policy-expiry.js';
+import { expiryOf } from '../../common/signing/policy-expiry.js';
 import type { PolicySigner } from '../keys/policy-signer.js';
 import type { CoordinatorStore, StoredPolicy } from '../store/coordinator-store.js';
 import type { PolicyPublisher } from './policy-publisher.js';

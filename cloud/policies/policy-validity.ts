@@ -12,7 +12,7 @@
 // bundle is re-signed a day after its last signature. A deployment with a 5G link watched more closely
 // may shorten it (`calle cloud --policy-validity 2d`); never below 2 days, or an ordinary weekend
 // offline would alarm.
-import { LEGACY_VALIDITY_MS } from '../../edge/trust/policy-expiry.js';
+import { LEGACY_VALIDITY_MS } from '../../common/signing/policy-expiry.js';
 
 const DAY_MS = 86_400_000;
 

@@ -8,7 +8,7 @@
 // Used for the refresher's own re-signing and for another replica's refresh arriving through the
 // KV mirror (SQLite replicas) or the shared database (PostgreSQL).
 import { v1 } from '../../proto/index.js';
-import { contentDigest, expiryOf } from '../../edge/trust/policy-expiry.js';
+import { contentDigest, expiryOf } from '../../common/signing/policy-expiry.js';
 import type { RefreshVerdict } from '../store/store-types.js';
 
 export type { RefreshVerdict };

@@ -12,7 +12,7 @@
 // Hazard: the local check before the spend reads this replica's copy, so a token issued a few
 // milliseconds ago (not yet mirrored) is refused as unknown once; the edge asks again later.
 import type { Logger } from 'pino';
-import { keyIdOfRaw } from '../../edge/identity/edge-identity.js';
+import { keyIdOfRaw } from '../../common/signing/edge-identity.js';
 import type { TokenSpender } from '../enrolment/edge-admission.js';
 import type { TokenClaim } from '../enrolment/enrolment-rules.js';
 import type { EnrolmentStore } from '../enrolment/enrolment-store.js';

@@ -4,8 +4,8 @@
 import test from 'ava';
 import { join } from 'node:path';
 import type { calle } from '../../proto/index.js';
-import { contentDigest } from '../../edge/trust/policy-expiry.js';
-import { verifyBundleSignature } from '../../edge/trust/policy-signature.js';
+import { contentDigest } from '../../common/signing/policy-expiry.js';
+import { verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { startCoordinator, type Coordinator } from '../coordinator.js';
 import { ephemeralSigner } from '../keys/policy-signer.js';
 import { PolicyHistory } from '../policies/policy-history.js';

@@ -11,7 +11,7 @@
 // The ceilings catch a slip of the finger (extra zeros) that would leave a rollout waiting for ever
 // with nothing tracking it: a window beyond a day, or a stage given more than a week. An operator
 // who needs to wait longer halts the rollout and resumes it.
-import type { FieldProblem } from '../policies/schema-validator.js';
+import type { FieldProblem } from '../../common/schema/json-schema.js';
 
 const DAY_MS = 24 * 3_600_000;
 export const MAX_WINDOW_MS = DAY_MS;

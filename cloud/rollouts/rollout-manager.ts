@@ -94,9 +94,13 @@ export class RolloutManager implements DeliveryGate {
     this.#unsubscribe = this.#publisher.subscribe(async ({ version, bundle, rollbackOf }) =>
       this.#superseded(version, bundle, rollbackOf),
     );
-    this.#timer = setInterval(() => void this.tick(), options.tickMs ?? 1_000);
+    this.gateTickMs = options.tickMs ?? 1_000;
+    this.#timer = setInterval(() => void this.tick(), this.gateTickMs);
     this.#timer.unref();
   }
+
+  /** How often the health gate looks: the floor of a rollout's window and stage timeout (rollout-bounds.ts). */
+  readonly gateTickMs: number;
 
   // --- the gate ------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
-// Numbered schema migrations of the coordinator database. Migration N takes the schema from
-// version N-1 to N; each runs in its own transaction together with the bump of schema_version, so a
-// crash half-way leaves the previous version intact. Never edit a migration that has shipped: add
-// a new one.
+// Numbered schema migrations of the coordinator database, run by the one runner
+// (common/sqlite/migrations.ts) with the version kept in the schema_version table. Migration N
+// takes the schema from version N-1 to N; each runs in its own transaction together with the bump
+// of schema_version, so a crash half-way leaves the previous version intact. Never edit a
+// migration that has shipped: add a new one.
 import type Database from 'better-sqlite3';
-import { CoordinatorError, ErrorCodes } from '../errors.js';
+import { migrate as runMigrations, type Migration } from '../../common/sqlite/migrations.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the first schema.
@@ -154,26 +155,16 @@ export const MIGRATIONS: readonly string[] = [
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the database to SCHEMA_VERSION; refuses a database newer than that. */
+const NUMBERED: readonly Migration[] = MIGRATIONS.map((sql, i) => ({
+  version: i + 1,
+  description: `coordinator schema ${i + 1}`,
+  sql,
+}));
+
+/**
+ * Brings the database to SCHEMA_VERSION; refuses a database newer than that (SchemaTooNewError,
+ * code CALLE_ERR_SCHEMA_TOO_NEW, the same as every calle store: common/sqlite/migrations.ts).
+ */
 export function migrate(db: Database.Database, file: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT');
-  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-  const current = row?.version ?? 0;
-  if (current > SCHEMA_VERSION) {
-    // An older coordinator writing into a newer schema could silently break invariants the newer
-    // code relies on (a rollback to an older release, say): refuse rather than guess.
-    throw new CoordinatorError(
-      ErrorCodes.SCHEMA_TOO_NEW,
-      `database ${file} has schema version ${current}, but this coordinator knows versions up to ` +
-        `${SCHEMA_VERSION}; upgrade the coordinator or restore a matching backup`,
-    );
-  }
-  for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
-    const sql = MIGRATIONS[version - 1] ?? '';
-    db.transaction(() => {
-      db.exec(sql);
-      if (version === 1) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version);
-      else db.prepare('UPDATE schema_version SET version = ?').run(version);
-    })();
-  }
+  runMigrations(db, file, NUMBERED, { table: 'schema_version' });
 }

@@ -2,10 +2,10 @@
 // this test instead of silently emptying a panel.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { Registry } from '../../edge/metrics/prometheus-registry.js';
+import { Registry } from '../../common/metrics/prometheus-registry.js';
 import { createCoordinatorMetrics } from '../../cloud/metrics/coordinator-metrics.js';
 import { createEdgeMetrics } from '../../edge/metrics/edge-metrics.js';
-import { parseExposition } from '../../edge/metrics/testing/exposition-parser.js';
+import { parseExposition } from '../../common/metrics/testing/exposition-parser.js';
 
 const none = Promise.resolve([]);
 

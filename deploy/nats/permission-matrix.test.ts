@@ -16,7 +16,7 @@ import { natsAuthFromFlags } from '../../cloud/nats/nats-credentials.js';
 import { TelemetryIngest } from '../../cloud/ingest/telemetry-ingest.js';
 import { SqliteStore } from '../../cloud/store/sqlite/sqlite-store.js';
 import { publishBatch, testLogger, waitFor } from '../../cloud/testing/harness.js';
-import { tempDir } from '../../edge/test-support/temp-dir.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { connectEdge, startHub, type RunningHub } from './testing/hub-fixture.js';
 
 type Verdict = 'allowed' | 'denied';

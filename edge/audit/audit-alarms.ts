@@ -6,7 +6,7 @@
 // alarms to the audit log, which is the thing failing.
 import type { Logger } from 'pino';
 import type { TelemetrySink } from '../telemetry-sink.js';
-import type { AuditLogOptions } from './audit-log.js';
+import type { AuditLogOptions } from '../../common/audit/audit-log.js';
 
 export function auditAlarms(
   raise: TelemetrySink['raise'],

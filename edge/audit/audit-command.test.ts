@@ -5,11 +5,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { openDatabase } from '../store/edge-db.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { EDGE_MIGRATIONS } from '../store/migrations.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { runAuditCommand } from './audit-command.js';
-import { AuditLog } from './audit-log.js';
+import { AuditLog } from '../../common/audit/audit-log.js';
 
 const CALLE = fileURLToPath(new URL('../../bin/calle.ts', import.meta.url));
 
@@ -22,7 +22,7 @@ function run(args: string[]) {
 
 test('audit command — OK with the row count while the node holds the file open and writes on', (t) => {
   const file = join(tempDir(t), 'edge.db');
-  const db = openDatabase(file);
+  const db = openDatabase(file, EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const audit = new AuditLog({ db, log: testLogger() });
   for (let i = 0; i < 3; i++)
@@ -38,7 +38,7 @@ test('audit command — OK with the row count while the node holds the file open
 test('audit command — a broken chain prints the seq and reason, exit 1; bad usage exit 2', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'edge.db');
-  const db = openDatabase(file);
+  const db = openDatabase(file, EDGE_MIGRATIONS);
   const audit = new AuditLog({ db, log: testLogger() });
   for (let i = 0; i < 4; i++)
     audit.append({ actor: 'system', action: 'policy.restored', target: `policy:${i}` });
@@ -71,7 +71,7 @@ test('audit command — a broken chain prints the seq and reason, exit 1; bad us
 
 test('audit command — `calle audit verify` dispatches and exits with the verdict', async (t) => {
   const file = join(tempDir(t), 'edge.db');
-  const db = openDatabase(file);
+  const db = openDatabase(file, EDGE_MIGRATIONS);
   new AuditLog({ db, log: testLogger() }).append({ actor: 'system', action: 'edge.started', target: 'edge' });
   db.close();
   const { stdout } = await promisify(execFile)(process.execPath, [

@@ -7,7 +7,7 @@
 // database with an audit log.
 import Database from 'better-sqlite3';
 import { parseArgs } from 'node:util';
-import { verifyAuditChain } from './audit-chain.js';
+import { verifyAuditChain } from '../../common/audit/audit-chain.js';
 
 /** Schema version that added audit_log (edge/store/migrations.ts). */
 const AUDIT_SCHEMA_VERSION = 3;

@@ -1,13 +1,14 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { openDatabase } from '../store/edge-db.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { Outbox } from '../store/outbox.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
-import { AuditLog } from './audit-log.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import { AuditLog } from '../../common/audit/audit-log.js';
 import { auditedSink } from './audited-sink.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 test('audited sink — a critical alarm goes to the outbox and to the audit chain; routine events only to the outbox', (t) => {
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const log = testLogger();
   const outbox = new Outbox({ db, edgeId: 'e1', log });

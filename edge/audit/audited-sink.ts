@@ -2,7 +2,7 @@
 // intersection or a container fire must stand in the technician's trail next to the clears and
 // overrides that answer it (issue #4: "latched flashing amber, an alarm and an audit row").
 import type { TelemetrySink } from '../telemetry-sink.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 
 export function auditedSink(inner: TelemetrySink, audit: AuditLog, edgeId: string): TelemetrySink {
   return {

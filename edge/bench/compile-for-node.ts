@@ -2,12 +2,12 @@
 // measures what runs in the cabinet (`node dist/…`), not the tsx loader: under `--import tsx`
 // the loader's own thread and transpiler add about 50 MB of RSS and start-up CPU that a deployed
 // node never has. Type-free transpilation (ts.transpileModule) of edge/, wasm/ and proto/, written
-// inside node_modules/.cache so that bare imports resolve to the project's node_modules.
+// inside node_modules/.cache (edge/, common/, wasm/ and proto/) so that bare imports resolve to the project's node_modules.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
 
-const SOURCE_DIRS = ['edge', 'wasm', 'proto'];
+const SOURCE_DIRS = ['edge', 'common', 'wasm', 'proto'];
 /** Generated or built files the sources load at run time, copied as they are. */
 const ASSET = /\.(wasm|js|json)$/;
 

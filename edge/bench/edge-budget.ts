@@ -1,5 +1,5 @@
 // npm run bench:edge [-- --seconds 60] [--warmup 15] [--json FILE] [--engine wasm|twin]
-//                    [--no-baseline] [--cpu-prof DIR] [--node-flags="--max-semi-space-size=4"]
+//                    [--no-baseline] [--cpu-prof DIR] [--node-flags="--max-semi-space-size=2"]
 //
 // The edge's budget (issue #4): the synthetic site of ./synthetic-site.ts — 2,000 luminaires,
 // 4 intersections (32 signal groups, 64 detectors at 10 Hz), 500 containers — on simulated drivers
@@ -25,10 +25,11 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Engine } from '../../wasm/core.js';
 import { EdgeSite } from '../site/edge-site.js';
-import { openDatabase } from '../store/edge-db.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { Outbox } from '../store/outbox.js';
 import { SplitRateSimulator } from './split-rate-simulator.js';
 import { BUDGET_SITE, syntheticSite } from './synthetic-site.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 export const TARGETS = { cpuPercentOfOneCore: 10, rssMb: 100 } as const;
 
@@ -85,7 +86,7 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 async function child(engine: Engine, seconds: number, warmupS: number): Promise<ChildResult> {
   const dir = mkdtempSync(join(tmpdir(), 'calle-bench-edge-'));
   const log = pino({ level: 'error' });
-  const db = openDatabase(join(dir, 'edge.db'));
+  const db = openDatabase(join(dir, 'edge.db'), EDGE_MIGRATIONS);
   const t0 = Date.now();
   const now = (): number => NIGHT_MS + (Date.now() - t0);
   const config = syntheticSite(BUDGET_SITE, join(dir, 'edge.db'));
@@ -138,6 +139,10 @@ async function child(engine: Engine, seconds: number, warmupS: number): Promise<
     const cpu = process.cpuUsage(cpu0);
     const wallUs = Number(process.hrtime.bigint() - wall0) / 1000;
     const mem = process.memoryUsage();
+    // With --expose-gc in --node-flags: the heap that survives a full collection (retained, not churn).
+    (globalThis as { gc?: () => void }).gc?.();
+    const retainedMb = round1(process.memoryUsage().heapUsed / MB);
+    if (process.env.CALLE_BENCH_RETAINED) console.error(`retained heap after a full GC: ${retainedMb} MB`);
     if (site.lastTickMs !== undefined && tickAtStart !== undefined)
       ticks = Math.round((site.lastTickMs - tickAtStart) / 1000);
     return {

@@ -16,7 +16,7 @@
 //     called some hours after a container passes 90 %;
 //   - LoRaWAN loses ~3 % of uplinks; a fifth of the sensors report no temperature.
 // Times are UTC and the street's clock is UTC: a day-of-week pattern is a UTC one.
-import { exponential, mulberry32, normal } from '../../hil-tests/equipment/seeded-random.js';
+import { exponential, mulberry32, normal } from '../../common/random/seeded-random.js';
 
 const HOUR_MS = 3_600_000;
 const NO_ECHO_CM = 254;

@@ -3,7 +3,7 @@
 // is checked on the raw bytes before the command is even decoded, and the replay claim comes
 // last, so a command refused for another reason does not burn its id.
 //   1. a well-formed calle.v1.SignedCommand;
-//   2. signed by the pinned coordinator key (edge/trust/command-signature.ts);
+//   2. signed by the pinned coordinator key (common/signing/command-signature.ts);
 //   3. a well-formed calle.v1.EdgeCommand with an id;
 //   4. for this edge, from an actor name short enough to audit (COMMAND_MAX_ACTOR);
 //   5. a type this edge knows and its configuration allows;
@@ -13,19 +13,15 @@
 //   8. never carried out before (edge/commands/command-ids.ts).
 import { v1, type calle } from '../../proto/index.js';
 import { CLOCK_SANE_AFTER_MS } from '../control/lighting-loop.js';
-import { verifyCommandSignature } from '../trust/command-signature.js';
+import { verifyCommandSignature } from '../../common/signing/command-signature.js';
 import { pickPinnedKey, type PinnedKey } from '../trust/pinned-key.js';
 import type { CommandIds } from './command-ids.js';
-import { COMMAND_TYPES } from './command-types.js';
+import {
+  COMMAND_MAX_ACTOR,
+  COMMAND_MAX_LIFETIME_MS,
+  COMMAND_TYPES,
+} from '../../common/commands/command-types.js';
 
-/** The longest a command may stay valid: long enough for a slow link, short enough to be stale. */
-export const COMMAND_MAX_LIFETIME_MS = 10 * 60_000;
-/**
- * Longest operator name a command may carry. The edge's audit row names "coordinator:<actor>" and
- * the audit log takes at most 200 characters there; a longer name would cost the row, so the
- * command is refused instead of carried out unaudited.
- */
-export const COMMAND_MAX_ACTOR = 100;
 /** How far ahead of this edge's clock a command may claim to have been issued (NTP drift). */
 export const CLOCK_SKEW_MS = 60_000;
 

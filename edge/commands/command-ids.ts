@@ -1,7 +1,7 @@
 // The ids of remote commands this edge has carried out, kept until each command expires: the
 // replay guard of edge/commands/command-guard.ts. In SQLite (edge migration 4), so that a reboot
 // does not reopen a command's window.
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 
 export class CommandIds {
   readonly #claim: (id: string, expiresMs: number) => { changes: number };

@@ -9,12 +9,17 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { v1, type calle } from '../../proto/index.js';
 import { commandSubjects } from '../../proto/nats-subjects.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Db } from '../store/edge-db.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 import type { PinnedKey } from '../trust/pinned-key.js';
 import { CommandIds } from './command-ids.js';
-import { checkCommand, COMMAND_MAX_ACTOR } from './command-guard.js';
-import { COMMAND_TYPES, type CommandActions, type CommandOutcome } from './command-types.js';
+import { checkCommand } from './command-guard.js';
+import {
+  COMMAND_MAX_ACTOR,
+  COMMAND_TYPES,
+  type CommandActions,
+  type CommandOutcome,
+} from '../../common/commands/command-types.js';
 import { RefusalLimiter } from './refusal-limiter.js';
 
 export interface CommandReceiverOptions {

@@ -5,11 +5,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v1 } from '../../proto/index.js';
-import { AuditLog, type AuditEntry } from '../audit/audit-log.js';
-import { openDatabase } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
-import { signCommand } from '../trust/command-signature.js';
-import { keyIdOf } from '../trust/policy-signature.js';
+import { AuditLog, type AuditEntry } from '../../common/audit/audit-log.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import { signCommand } from '../../common/signing/command-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
 import { CommandReceiver } from './command-receiver.js';
 import {
   REFUSAL_WINDOW_MS,
@@ -17,12 +17,13 @@ import {
   SUPPRESSED_ACTION,
   UNSIGNED_REFUSALS_PER_WINDOW,
 } from './refusal-limiter.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 const NIGHT = Date.parse('2025-01-15T22:00:00Z');
 const EDGE = 'centro-atocha-01';
 
 function receiver(t: ExecutionContext) {
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   let now = NIGHT;
   const log = testLogger();

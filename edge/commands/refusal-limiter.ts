@@ -8,7 +8,7 @@
 // individually, the rest are counted, and when the window ends (at the next refusal, at the next
 // timer tick, or at close) one summary row says how many were suppressed, between which times,
 // and the last reason. Windows are fixed, not sliding: a summary per minute at most.
-import type { AuditEntry } from '../audit/audit-log.js';
+import type { AuditEntry } from '../../common/audit/audit-log.js';
 
 /** Individually audited unsigned refusals per window: enough to see what is being sent. */
 export const UNSIGNED_REFUSALS_PER_WINDOW = 10;

@@ -23,7 +23,7 @@
 //                                     // "nextCoordinatorKey": the key being rotated to (README)
 //     "commands": { "allow": ["diagnostics.ping", "lighting.override"] },  // optional: remote
 //                                     // commands accepted (signed with the same key; see
-//                                     // edge/commands/command-types.ts for types and default)
+//                                     // common/commands/command-types.ts for types and default)
 //     "console": { "host": "0.0.0.0", "port": 8080 },         // optional
 //     "telemetry": { "intervalS": 5 },                        // optional, 1..3600
 //     "deviceTypes": [                                        // optional site types, see
@@ -243,7 +243,7 @@ export interface EdgeConfig {
    */
   readonly trust?: { readonly coordinatorKey: string; readonly nextCoordinatorKey?: string };
   /**
-   * Remote commands this edge accepts (edge/commands/command-types.ts); absent = ping and the
+   * Remote commands this edge accepts (common/commands/command-types.ts); absent = ping and the
    * lighting override. Signal commands (intersection.flash/restore) only when listed here.
    */
   readonly commands?: { readonly allow: readonly string[] };

@@ -2,7 +2,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../test-support/temp-dir.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { ConfigError } from './config-error.js';
 import { CONFIG_DEFAULTS } from './edge-config.js';
 import { loadEdgeConfig } from './load-config.js';
@@ -80,7 +80,7 @@ test('config — wrong type', (t) => {
   raw.containers = [{ id: 'c1', sensor: 'fill-1', depthCm: '150' }];
   const { err } = problemsOf(t, raw);
   t.is(err.field, 'containers[0].depthCm');
-  t.is(err.reason, 'must be a number, got "150"');
+  t.is(err.reason, 'must be a number, got string "150"');
 });
 
 test('config — unknown key is rejected to catch typos', (t) => {
@@ -91,7 +91,7 @@ test('config — unknown key is rejected to catch typos', (t) => {
     err.problems.map((p) => p.field),
     ['telemetry.intervalS', 'telemetry.intervalSec'],
   );
-  t.regex(err.message, /telemetry\.intervalSec: unknown key \(known: intervalS\)/);
+  t.regex(err.message, /telemetry\.intervalSec: unknown field \(known: intervalS\)/);
 });
 
 test('config — dangling references: luminaire, signal head, detector, conflict group', (t) => {
@@ -194,7 +194,12 @@ test('config — a site type may extend a built-in one', (t) => {
 
   raw.deviceTypes = [{ name: 'odd-lamp', extends: 'no-such-type' }];
   const { err } = problemsOf(t, raw);
-  t.is(err.field, 'deviceTypes[0].extends');
+  // In the file's order: this raw object lists deviceTypes last, after the device whose type
+  // ("dali-led-90w") is now gone too.
+  t.deepEqual(
+    err.problems.map((p) => p.field),
+    ['devices[0].type', 'deviceTypes[0].extends'],
+  );
 });
 
 test('config — invalid JSON names the file', (t) => {

@@ -114,7 +114,7 @@ test('console api — a technician overrides a lighting group with an expiry and
   const groups = (await app.inject({ url: '/api/lighting', headers: { cookie: tom.cookie } })).json<
     { reason: string }[]
   >();
-  t.regex(groups[0]!.reason, /^override by tom: 100 %/);
+  t.regex(groups[0]!.reason, /^override by tom until \d\d:\d\d → 100 %$/);
   const [set] = audit.recent(1);
   t.like(set, { actor: 'tom', action: 'override.set', target: 'lighting:calle-mayor' });
   t.deepEqual(JSON.parse(set!.beforeJson!), { reason: 'schedule: sunset+0 → 60 %' });

@@ -3,12 +3,12 @@
 // in console-signals.ts, containers in console-waste.ts. Every route declares the permission it
 // needs (console-auth.ts) and its schemas, which also make /api/openapi.json.
 import type { FastifyInstance } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { ConsoleSource } from './console-server.js';
 import { registerLightingRoutes, type LightingGroupView } from './console-lighting.js';
 import { registerSignalRoutes, type SignalStateView } from './console-signals.js';
 import { registerWasteRoutes, type CollectionEntryView } from './console-waste.js';
-import { REASON_PARTS_SCHEMA, reasonCodes } from './reason-codes.js';
+import { REASON_PARTS_SCHEMA, type Reason, type Refusal } from '../../common/reasons/reason.js';
 
 export type { LightingGroupView } from './console-lighting.js';
 export type { IntersectionView, SignalStateView } from './console-signals.js';
@@ -24,20 +24,20 @@ export interface StagedPolicyView {
 /** What the console may change on the node. Each call is audited here, by the console. */
 export interface ConsoleActions {
   /** EdgeSite.clearSignalLatch: "local" because the console serves the cabinet's own network. */
-  clearSignalLatch(intersectionId: string, origin: 'local'): { cleared: boolean; reason?: string };
+  clearSignalLatch(intersectionId: string, origin: 'local'): { cleared: boolean } & Partial<Refusal>;
   /** EdgeSite.overrideLighting: holds a group at a level until the lease expires on its own. */
   overrideLighting?(
     groupId: string,
     levelPct: number,
     durationS: number | undefined,
     actor: string,
-  ): { ok: true; expiresMs: number } | { ok: false; reason: string };
+  ): { ok: true; expiresMs: number } | ({ ok: false; reason: string } & Partial<Refusal>);
   /** EdgeSite.clearLightingOverride. */
-  clearLightingOverride?(groupId: string, actor: string): { ok: boolean; reason?: string };
+  clearLightingOverride?(groupId: string, actor: string): { ok: boolean } & Partial<Refusal>;
   /** EdgeSite.flashIntersection: drains the stage, then flashing amber until restored. */
-  flashIntersection?(intersectionId: string, actor: string): { ok: boolean; reason?: string };
+  flashIntersection?(intersectionId: string, actor: string): { ok: boolean } & Partial<Refusal>;
   /** EdgeSite.restoreIntersection: all red for the full intergreen, then the plan. */
-  restoreIntersection?(intersectionId: string, actor: string): { ok: boolean; reason?: string };
+  restoreIntersection?(intersectionId: string, actor: string): { ok: boolean } & Partial<Refusal>;
 }
 
 const AUDIT_ROW_SCHEMA = {
@@ -184,7 +184,7 @@ export function registerConsoleApi(
         .slice(0, 50);
       const lastRefusal = history.find((r) => r.action === 'policy.refused');
       const staged = deps.stagedPolicy?.();
-      const reason = refusalReason(lastRefusal?.afterJson);
+      const refusal = refusalOf(lastRefusal?.afterJson);
       const status = source.status();
       return reply.header('cache-control', 'no-store').send({
         active: status.policyVersion,
@@ -193,18 +193,28 @@ export function registerConsoleApi(
         ...(staged ? { staged } : {}),
         history,
         ...(lastRefusal ? { lastRefusal } : {}),
-        ...(reason !== undefined ? { lastRefusalReason: reason, lastRefusalCode: reasonCodes(reason) } : {}),
+        ...(refusal ? { lastRefusalReason: refusal.reason, lastRefusalCode: refusal.reasonCode } : {}),
       });
     },
   );
 }
 
 /** The `reason` of a refusal's audit row (its after-JSON), if it has one. */
-function refusalReason(afterJson: string | null | undefined): string | undefined {
+/**
+ * A refusal's reason from its audit row: the English and the codes the pipeline stored with it
+ * (edge/policy/policy-pipeline.ts). A row written before the codes were stored is shown as it
+ * is, in English (one `policy.problem` part): its codes are not guessed from the words.
+ */
+function refusalOf(afterJson: string | null | undefined): { reason: string; reasonCode: Reason } | undefined {
   if (!afterJson) return undefined;
   try {
-    const after = JSON.parse(afterJson) as { reason?: unknown };
-    return typeof after.reason === 'string' ? after.reason : undefined;
+    const after = JSON.parse(afterJson) as { reason?: unknown; reasonCode?: unknown };
+    if (typeof after.reason !== 'string') return undefined;
+    const coded = Array.isArray(after.reasonCode) ? (after.reasonCode as Reason) : undefined;
+    return {
+      reason: after.reason,
+      reasonCode: coded ?? [{ code: 'policy.problem', params: { detail: after.reason } }],
+    };
   } catch {
     return undefined;
   }

@@ -219,6 +219,6 @@ test('console access — with no user, the one-time setup token creates the firs
 test('console access — a node that already has users prints no setup token', async (t) => {
   const { access } = consoleFixture(t);
   await access.users.add('eva', 'engineer', PASSWORD, 'test');
-  const { SetupToken } = await import('../users/setup-token.js');
+  const { SetupToken } = await import('../../common/access/setup-token.js');
   t.is(new SetupToken(access.users.count()).value, undefined);
 });

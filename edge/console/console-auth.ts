@@ -2,7 +2,7 @@
 //
 // Sessions: an HttpOnly, SameSite=Strict cookie (JavaScript cannot read it, and no other site's
 // page can make the browser send it). Routes declare what they need in `config.permission`
-// (edge/users/roles.ts); an /api route that declares nothing is refused — fail closed.
+// (common/access/roles.ts); an /api route that declares nothing is refused — fail closed.
 //
 // Idle lock (IEC 62443-4-2 CR 2.5): only what the user does counts as activity. The page's own
 // background requests send `x-calle-poll: 1` and the event stream is declared `activity: false`:
@@ -19,22 +19,18 @@
 // Bodies are JSON only (fastify answers 415 to a form post), which a cross-site form cannot send.
 // SameSite=Strict alone would do on current browsers; the token keeps us safe on older ones.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isActivity, readCookie } from '../../common/web/session-request.js';
 import type { ConsoleAccess } from '../users/console-access.js';
-import { MAX_PASSWORD_LENGTH } from '../users/password-hash.js';
-import { can, permissionsOf, type Permission } from '../users/roles.js';
-import { IDLE_MS, sameToken, type Session } from '../users/session-store.js';
-import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../users/sign-in.js';
-import { UserError } from '../users/user-error.js';
+import { MAX_PASSWORD_LENGTH } from '../../common/access/password-hash.js';
+import { can, permissionsOf, type Permission } from '../../common/access/roles.js';
+import { IDLE_MS, sameToken, type Session } from '../../common/access/session-store.js';
+import { CREDENTIALS_MESSAGE, LOCKED_MESSAGE, RATE_MESSAGE, signIn } from '../../common/access/sign-in.js';
+import { UserError } from '../../common/access/user-error.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** What the route needs: a permission, or 'public' (no session). */
     permission?: Permission | 'public';
-    /**
-     * false for a route the page calls by itself (the event stream, which a browser reopens on
-     * its own and which cannot carry the poll header): it never counts as the user's activity.
-     */
-    activity?: false;
   }
   interface FastifyRequest {
     session?: Session;
@@ -43,25 +39,8 @@ declare module 'fastify' {
 }
 
 export const SESSION_COOKIE = 'calle_session';
-/** Sent by a page's periodic refresh: look the session up without refreshing its idle timer. */
-export const POLL_HEADER = 'x-calle-poll';
-
-/** Whether a request is the user's doing (not a page's poll, nor a passive route). */
-export function isActivity(request: FastifyRequest): boolean {
-  return request.headers[POLL_HEADER] !== '1' && request.routeOptions.config.activity !== false;
-}
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Reads one cookie without a cookie library (RFC 6265 §5.2, only what this console sets). */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
 
 function sessionCookie(request: FastifyRequest, token: string, maxAgeS: number): string {
   // Secure only over HTTPS: the cabinet console is often plain HTTP on the service network, and a

@@ -2,16 +2,18 @@
 // technician's override with an expiry (the lease logic is the site's: EdgeSite.overrideLighting;
 // the console checks the role, bounds the request and audits it).
 import type { FastifyInstance } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { ConsoleActions } from './console-api.js';
 import { ERROR_SCHEMA } from './console-auth.js';
 import { withCode } from './console-signals.js';
-import { REASON_PARTS_SCHEMA, reasonCodes } from './reason-codes.js';
+import { REASON_PARTS_SCHEMA, type Reason } from '../../common/reasons/reason.js';
 
 /** One lighting group as the site reports it (EdgeSite.lightingGroups). */
 export interface LightingGroupView {
   id: string;
   reason: string;
+  /** The same, coded where the level was decided (lighting-reason.ts). */
+  reasonCode?: Reason;
   lightingClass: string;
   powerW: number;
   energyWh: number;
@@ -62,10 +64,7 @@ export function registerLightingRoutes(
         response: { 200: { type: 'array', items: LIGHTING_GROUP_SCHEMA } },
       },
     },
-    async (_request, reply) =>
-      reply
-        .header('cache-control', 'no-store')
-        .send((deps.lightingGroups?.() ?? []).map((g) => ({ ...g, reasonCode: reasonCodes(g.reason) }))),
+    async (_request, reply) => reply.header('cache-control', 'no-store').send(deps.lightingGroups?.() ?? []),
   );
 
   const groupParams = {

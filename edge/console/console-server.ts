@@ -2,7 +2,7 @@
 // node in the street cabinet. It must work with no internet at all, so every asset ships in
 // `public/` and nothing is fetched from a CDN.
 //
-// Access: local users, roles and sessions (edge/users, console-auth.ts); every /api route names
+// Access: local users, roles and sessions (common/access, console-auth.ts); every /api route names
 // the permission it needs. The routes' schemas are also the API's documentation (openapi.ts).
 
 import Fastify, {
@@ -23,11 +23,12 @@ import {
   type SignalStateView,
   type StagedPolicyView,
 } from './console-api.js';
-import { readCookie, registerAccess, SESSION_COOKIE } from './console-auth.js';
+import { readCookie } from '../../common/web/session-request.js';
+import { registerAccess, SESSION_COOKIE } from './console-auth.js';
 import { openEventStream, type EventStream } from './event-stream.js';
 import { NODE_HEALTH_SCHEMA, readNodeHealth, type NodeHealth } from './node-health.js';
 import { collectOpenApi } from './openapi.js';
-import { REASON_PARTS_SCHEMA, reasonCodes } from './reason-codes.js';
+import { REASON_PARTS_SCHEMA } from '../../common/reasons/reason.js';
 import { registerStaticAssets } from './static-assets.js';
 
 /** Status of the edge node as shown in the console header. */
@@ -35,7 +36,7 @@ export interface ConsoleStatus {
   edgeId: string;
   district: string;
   policyVersion: number;
-  /** When the running policy's signature expires (edge/trust/policy-expiry.ts); absent with none. */
+  /** When the running policy's signature expires (common/signing/policy-expiry.ts); absent with none. */
   policyExpiresMs?: number;
   /** True once it has: the node keeps running it and raises POLICY_STALE (policy-freshness.ts). */
   policyStale?: boolean;
@@ -126,19 +127,6 @@ const DEVICE_VIEW_SCHEMA = {
   },
 } as const;
 
-/**
- * The view with its reason and last error also as codes (reason-codes.ts), for the page to
- * translate. The English fields stay as they were.
- */
-function withCodes(view: DeviceView): DeviceView {
-  if (view.reason === undefined && view.lastError === undefined) return view;
-  return {
-    ...view,
-    ...(view.reason !== undefined ? { reasonCode: reasonCodes(view.reason) } : {}),
-    ...(view.lastError !== undefined ? { lastErrorCode: reasonCodes(view.lastError) } : {}),
-  };
-}
-
 const STATUS_SCHEMA = {
   type: 'object',
   required: ['edgeId', 'district', 'policyVersion', 'outbox', 'uplink'],
@@ -169,8 +157,8 @@ const STATUS_SCHEMA = {
 /** Builds the console; the caller decides where it listens and closes it. */
 export function createConsole(opts: ConsoleOptions): FastifyInstance {
   const source: ConsoleSource = {
-    devices: () => opts.source.devices().map(withCodes),
-    onChange: (listener) => opts.source.onChange((changed) => listener(changed.map(withCodes))),
+    devices: () => opts.source.devices(),
+    onChange: (listener) => opts.source.onChange(listener),
     status: () => ({ ...opts.source.status(), health: readNodeHealth(opts.diskPath) }),
   };
   // Widened to fastify's logger type, else the instance is typed FastifyInstance<…, pino.Logger>,

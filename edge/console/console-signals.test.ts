@@ -2,15 +2,16 @@ import test from 'ava';
 import type { FastifyInstance } from 'fastify';
 import path, { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog } from '../../common/audit/audit-log.js';
 import { loadEdgeConfig } from '../config/load-config.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
 import { EdgeSite } from '../site/edge-site.js';
-import { openDatabase } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { openConsoleAccess } from '../users/console-access.js';
 import { createConsole } from './console-server.js';
 import { COLLECTION, consoleFixture, PASSWORD, signIn, STATUS } from './testing/console-fixture.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 const EXAMPLE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/madrid-street.json');
 
@@ -133,11 +134,19 @@ test('console policies — the staged version with the intersections it waits fo
   const { get, source, audit } = await engineerAndTechnician(t);
   t.false('staged' in (await get<object>('/api/policies')));
   source.staged = { version: 8, waitingFor: ['int-sol'] };
+  // As the pipeline writes a refusal: the English and the codes it was rendered from.
+  const reasonCode = [
+    { code: 'policy.outside', params: { field: 'traffic.yellow_s', value: '2 s', range: '3..6 s' } },
+    { code: 'policy.notNewer', params: { field: 'version', version: 9, applied: 9 } },
+  ];
   audit.append({
     actor: 'coordinator',
     action: 'policy.refused',
     target: 'policy:9',
-    after: { reason: 'traffic.yellow_s: 2 s is outside 3..6 s; version: 9 is not newer than the applied 9' },
+    after: {
+      reason: 'traffic.yellow_s: 2 s is outside 3..6 s; version: 9 is not newer than the applied 9',
+      reasonCode,
+    },
   });
   t.like(await get('/api/policies'), {
     active: 7,
@@ -148,6 +157,17 @@ test('console policies — the staged version with the intersections it waits fo
       { code: 'policy.outside', params: { field: 'traffic.yellow_s', value: '2 s', range: '3..6 s' } },
       { code: 'policy.notNewer', params: { field: 'version', version: 9, applied: 9 } },
     ],
+  });
+  // A row from before the codes were stored is shown in its English, not guessed back into codes.
+  audit.append({
+    actor: 'coordinator',
+    action: 'policy.refused',
+    target: 'policy:10',
+    after: { reason: 'odd' },
+  });
+  t.like(await get('/api/policies'), {
+    lastRefusalReason: 'odd',
+    lastRefusalCode: [{ code: 'policy.problem', params: { detail: 'odd' } }],
   });
 });
 
@@ -174,7 +194,7 @@ test('console signals — with the real site, a flash through the API drains the
     }
   };
   run(10);
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   const audit = new AuditLog({ db, log });
   const access = openConsoleAccess({ db, audit, log });
   const app = createConsole({

@@ -5,12 +5,12 @@
 // and out of flash is the control layer's (intersection-controller.ts, signal-supervisor.ts); the
 // console checks who, what and that it was meant, and audits it.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
 import type { DeviceView } from '../devices/device-view.js';
 import type { ConsoleActions } from './console-api.js';
 import { ERROR_SCHEMA } from './console-auth.js';
 import type { ConsoleSource } from './console-server.js';
-import { REASON_PARTS_SCHEMA, reasonCodes, type ReasonPart } from './reason-codes.js';
+import { REASON_PARTS_SCHEMA, type Reason } from '../../common/reasons/reason.js';
 
 /** How an intersection runs (EdgeSite.signalStates). */
 export interface SignalStateView {
@@ -23,11 +23,15 @@ export interface SignalStateView {
   timingPending: boolean;
 }
 
+/** A head latched into flash says so by its reason's first code (intersection-controller.ts). */
+export const isLatched = (d: Pick<DeviceView, 'reasonCode'>): boolean =>
+  d.reasonCode?.[0]?.code === 'signal.latched';
+
 export interface IntersectionView {
   id: string;
   latched: boolean;
   reason?: string;
-  reasonCode?: readonly ReasonPart[];
+  reasonCode?: Reason;
   heads: { id: string; aspect: string; available: boolean }[];
   detectors: string[];
   /** From the site's signal state, where the node provides it. */
@@ -89,16 +93,19 @@ export function intersectionsOf(
       continue;
     }
     x.heads.push({ id: d.id, aspect: String(d.state.aspect ?? 'off'), available: d.available });
-    if (d.reason !== undefined) x.reason ??= d.reason;
-    if (d.reason?.startsWith('flash:')) {
+    if (d.reason !== undefined && x.reason === undefined) {
+      x.reason = d.reason;
+      if (d.reasonCode) x.reasonCode = d.reasonCode;
+    }
+    if (isLatched(d)) {
       x.latched = true;
       x.reason = d.reason;
+      if (d.reasonCode) x.reasonCode = d.reasonCode;
     }
   }
   // A group with detectors only is a lighting presence group, not an intersection.
   const list = [...byId.values()].filter((x) => x.heads.length > 0);
   for (const x of list) {
-    if (x.reason !== undefined) x.reasonCode = reasonCodes(x.reason);
     const s = signals.find((v) => v.id === x.id);
     if (!s) continue;
     x.operation = s.operation;
@@ -264,8 +271,12 @@ export function registerSignalRoutes(
   }
 }
 
-/** Adds the coded reason to an action's result, keeping the English one. */
-export function withCode<T extends object>(result: T): T & { reasonCode?: readonly ReasonPart[] } {
-  const reason = (result as { reason?: unknown }).reason;
-  return typeof reason === 'string' ? { ...result, reasonCode: reasonCodes(reason) } : result;
+/**
+ * An action's result as the API sends it: a refusal carries its reason in English and coded, as
+ * the site made it. A source that gives only English (an older fake) is sent as English text.
+ */
+export function withCode<T extends object>(result: T): T {
+  const r = result as { reason?: unknown; reasonCode?: unknown };
+  if (typeof r.reason !== 'string' || r.reasonCode !== undefined) return result;
+  return { ...result, reasonCode: [{ code: 'action.invalid', params: { detail: r.reason } }] };
 }

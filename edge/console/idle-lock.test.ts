@@ -3,8 +3,8 @@
 // keep a session open, so a console left open in a cabinet locks after IDLE_MS like the dashboard.
 // A real server on a real socket; the sessions' clock is the test's.
 import test, { type ExecutionContext } from 'ava';
-import { IDLE_MS } from '../users/session-store.js';
-import { POLL_HEADER } from './console-auth.js';
+import { IDLE_MS } from '../../common/access/session-store.js';
+import { POLL_HEADER } from '../../common/web/session-request.js';
 import { consoleFixture, signIn } from './testing/console-fixture.js';
 
 const MIN = 60_000;

@@ -3,7 +3,7 @@
 // serialises. OpenAPI 3.1 schemas are JSON Schema 2020-12, a superset of the draft-07 that fastify's
 // Ajv validates, so the route schemas are copied as they are. No package (@fastify/swagger) needed.
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { PERMISSIONS } from '../users/roles.js';
+import { PERMISSIONS } from '../../common/access/roles.js';
 import { SOFTWARE_VERSION } from '../version.js';
 
 declare module 'fastify' {

@@ -4,15 +4,15 @@
 // without one (401), and a viewer's session every spelling of a route a viewer may not use (403).
 // A spelling that matches nothing is a 404 that does not echo it.
 import test from 'ava';
-import { sendAll, type RawResponse } from '../test-support/raw-http.js';
+import { sendAll, type RawResponse } from '../../common/testing/raw-http.js';
 import {
   attackerSpellings,
   PROBE_HEADER,
   probeFastify,
   samplePath,
   type RouteEntry,
-} from '../test-support/route-probe.js';
-import { can, type Permission } from '../users/roles.js';
+} from '../../common/testing/route-probe.js';
+import { can, type Permission } from '../../common/access/roles.js';
 import { consoleFixture, signIn } from './testing/console-fixture.js';
 
 /** Routes behind a session: every /api/ route not marked public, and any route naming a permission. */

@@ -5,6 +5,13 @@
 // sampled each tick. A vehicle is seen when the count moves or the loop is occupied. A detector
 // that is unavailable or absent is treated as calling all the time (NEMA TS2 practice: a failed
 // detector goes to recall), so a dead loop makes its stage run to max green, never starve.
+//
+// Two kinds of detection, and their gaps (issue 14): a point loop (a few metres) is occupied only
+// while a vehicle passes, so a gap is the time since its last actuation (the passage time,
+// ~3 s); a presence zone (a lane-area detector tens of metres long) stays occupied while any
+// vehicle is in it, so a passage time on top of it needs a headway of zone travel time + passage
+// (a 50 m zone and 3 s: ~6.6 s) and a green never gaps out. A zone gaps out when it is EMPTY;
+// PRESENCE_GAP_S of emptiness is enough (the next vehicle is at least a zone length away).
 
 export interface DetectorReading {
   /** Cumulative count (any wrap-around); absent if the detector does not count. */
@@ -14,7 +21,14 @@ export interface DetectorReading {
   /** Vehicles queued on a lane-area detector, if it measures queues. */
   readonly queue?: number;
   readonly available: boolean;
+  /** 'presence' for a zone detector (gaps when empty), 'point' (default) for a loop. */
+  readonly kind?: DetectorKind;
 }
+
+export type DetectorKind = 'point' | 'presence';
+
+/** A presence zone has gapped out after this long empty (s). */
+export const PRESENCE_GAP_S = 1;
 
 export type DetectorReadings = ReadonlyMap<string, DetectorReading>;
 
@@ -26,6 +40,8 @@ export class DetectorCalls {
   readonly #failed = new Set<string>();
   readonly #counted = new Map<string, number>();
   readonly #queue = new Map<string, number>();
+  readonly #kind = new Map<string, DetectorKind>();
+  readonly #occupied = new Map<string, boolean>();
   #windowStartMs: number;
 
   constructor(nowMs: number) {
@@ -43,7 +59,9 @@ export class DetectorCalls {
         continue;
       }
       this.#failed.delete(id);
+      this.#kind.set(id, r.kind ?? 'point');
       let seen = (r.occupancy ?? 0) > 0;
+      this.#occupied.set(id, seen);
       if (typeof r.count === 'number' && Number.isFinite(r.count)) {
         const last = this.#lastCount.get(id);
         if (last !== undefined && r.count !== last) {
@@ -66,6 +84,16 @@ export class DetectorCalls {
 
   failed(id: string): boolean {
     return this.#failed.has(id);
+  }
+
+  /** The detector's kind, as its last reading said (default 'point'). */
+  kind(id: string): DetectorKind {
+    return this.#kind.get(id) ?? 'point';
+  }
+
+  /** Occupied at the last reading. */
+  occupied(id: string): boolean {
+    return this.#occupied.get(id) ?? false;
   }
 
   /** The last queue reading of a lane-area detector, if any. */

@@ -6,7 +6,16 @@ import type { DetectorReadings } from './detector-calls.js';
 import { modelFromConfig, modelProblems, type IntersectionModel } from './intersection-model.js';
 import { retime, type PlanTiming } from './signal-plan.js';
 import { SignalSupervisor, type Latch, type SignalAspect } from './signal-supervisor.js';
-import { StagePlanner, type PlannerSettings } from './stage-planner.js';
+import { StagePlanner, type PlannerOptions, type PlannerSettings } from './stage-planner.js';
+import {
+  englishOf,
+  part,
+  refusal,
+  type Reason,
+  type ReasonPart,
+  type Refusal,
+} from '../../common/reasons/reason.js';
+import { planText } from '../../common/reasons/reason-catalogue.js';
 
 /** Actuation settings when the site file gives none. */
 export const CONTROL_DEFAULTS: PlannerSettings = { mode: 'fixed-time', passageS: 3, adaptEveryCycles: 3 };
@@ -28,13 +37,19 @@ export interface ManualFlashRequest {
 export interface IntersectionStep {
   /** Aspect per signal group id. */
   readonly aspects: Readonly<Record<string, SignalAspect>>;
-  /** Which rule decided it: "plan: stage 1/2 green (…)" or "flash: <latch reason>". */
+  /** Which rule decided it: "plan: stage 1/2 green (…)" or "flash: <latch reason>" (English of reasonCode). */
   readonly reason: string;
+  /** The same as coded parts (common/reasons/). */
+  readonly reasonCode: Reason;
   /** Set on the tick the intersection latched. */
   readonly latched?: Latch;
   /** Set on the tick a manual flash began flashing. */
   readonly manualFlashStarted?: ManualFlashRequest;
 }
+
+/** An engineer's action: done, or refused with the reason in English and coded. */
+export type ActionAnswer = { readonly ok: boolean } & Partial<Refusal>;
+export type ClearAnswer = { readonly cleared: boolean } & Partial<Refusal>;
 
 export class IntersectionController {
   readonly id: string;
@@ -42,16 +57,19 @@ export class IntersectionController {
   readonly #planner: StagePlanner;
   readonly #supervisor: SignalSupervisor;
   #settings: PlannerSettings;
-  #lastLabel = 'start-up all-red';
+  #lastLabel: ReasonPart = part('signal.startup');
   #manual: ManualFlashRequest | undefined;
 
-  /** Throws a RangeError when the configuration makes an unusable model or plan. */
-  constructor(cfg: IntersectionConfig, nowMs: number) {
+  /**
+   * Throws a RangeError when the configuration makes an unusable model or plan. `opts` tells the
+   * planner what the site file does not (which compatible pairs run permissive).
+   */
+  constructor(cfg: IntersectionConfig, nowMs: number, opts: PlannerOptions = {}) {
     this.id = cfg.id;
     this.#cfg = cfg;
     this.#settings = { ...CONTROL_DEFAULTS, ...cfg.control };
     const model = modelFromConfig(cfg);
-    this.#planner = new StagePlanner(model, cfg.plan, this.#settings, nowMs);
+    this.#planner = new StagePlanner(model, cfg.plan, this.#settings, nowMs, opts);
     this.#supervisor = new SignalSupervisor(model, nowMs);
   }
 
@@ -72,6 +90,11 @@ export class IntersectionController {
 
   /** What the plan is doing, as the last step's reason said it. */
   get planLabel(): string {
+    return planText(this.#lastLabel.code, this.#lastLabel.params);
+  }
+
+  /** The same, coded. */
+  get planLabelCode(): ReasonPart {
     return this.#lastLabel;
   }
 
@@ -127,33 +150,35 @@ export class IntersectionController {
   ): IntersectionStep {
     const wasLatched = this.#supervisor.latch !== undefined;
     if (unavailableHeads.length > 0)
-      this.#supervisor.trip(`head ${unavailableHeads.join(', ')} unavailable`, nowMs);
-    let reason: string;
+      this.#supervisor.trip(part('signal.headUnavailable', { heads: unavailableHeads.join(', ') }), nowMs);
+    let reason: Reason;
     let started: ManualFlashRequest | undefined;
     if (this.#supervisor.latch) {
-      reason = `flash: ${this.#supervisor.latch.reason}`;
+      reason = [part('signal.latched'), this.#supervisor.latch.cause];
     } else if (this.#supervisor.manualFlash) {
-      reason = `manual flash: by ${this.#manual?.actor ?? '?'}`;
+      reason = [part('signal.manualFlash', { actor: this.#manual?.actor ?? '?' })];
     } else {
       const proposal = this.#planner.step(nowMs, detectors);
       const result = this.#supervisor.propose(proposal.aspects, nowMs);
       // The model changes after the boundary step is checked: that step ended the old timing's
       // intergreens, which the old model describes.
       if (result.ok && proposal.modelApplied) this.#supervisor.setModel(proposal.modelApplied);
-      this.#lastLabel = proposal.label;
-      reason = result.ok ? `plan: ${proposal.label}` : `flash: ${result.latch.reason}`;
+      this.#lastLabel = proposal.labelCode;
+      reason = result.ok ? [proposal.labelCode] : [part('signal.latched'), result.latch.cause];
       if (result.ok && this.#manual) {
         // The supervisor, not the planner, decides that all red was reached.
+        const actor = this.#manual.actor;
         if (this.#planner.drained && this.#supervisor.enterManualFlash(nowMs) === undefined) {
           this.#manual = started = { ...this.#manual, flashingMs: nowMs };
-          reason = `manual flash: by ${this.#manual.actor}`;
-        } else reason = `plan: ${proposal.label} → entering manual flash (by ${this.#manual.actor})`;
+          reason = [part('signal.manualFlash', { actor })];
+        } else reason = [proposal.labelCode, part('signal.enteringFlash', { actor })];
       }
     }
     const latch = this.#supervisor.latch;
     return {
       aspects: this.#supervisor.aspects(),
-      reason,
+      reason: englishOf(reason),
+      reasonCode: reason,
       ...(latch && !wasLatched ? { latched: latch } : {}),
       ...(started ? { manualFlashStarted: started } : {}),
     };
@@ -164,13 +189,13 @@ export class IntersectionController {
    * change would, then every head flashes; until then the heads keep the plan's safe sequence.
    * Refused while latched (the fault's own flash is already on and must be cleared, not masked).
    */
-  requestFlash(actor: string, nowMs: number): { ok: boolean; reason?: string } {
-    if (this.#supervisor.latch)
-      return { ok: false, reason: `latched (${this.#supervisor.latch.reason}): clear the fault first` };
+  requestFlash(actor: string, nowMs: number): ActionAnswer {
+    const latch = this.#supervisor.latch;
+    if (latch) return { ok: false, ...refusal(part('action.latchedFirst', { fault: latch.reason })) };
     if (this.#manual)
       return {
         ok: false,
-        reason: this.#supervisor.manualFlash ? 'already in manual flash' : 'already entering flash',
+        ...refusal(part(this.#supervisor.manualFlash ? 'action.alreadyFlashing' : 'action.alreadyEntering')),
       };
     this.#manual = { actor, requestedMs: nowMs };
     this.#planner.drain();
@@ -182,17 +207,13 @@ export class IntersectionController {
    * Refused while the stage still drains (the heads are mid-sequence; there is nothing to undo
    * safely sooner than the flash itself) and while latched.
    */
-  restore(nowMs: number): { ok: boolean; reason?: string } {
-    if (this.#supervisor.latch)
-      return {
-        ok: false,
-        reason: `latched (${this.#supervisor.latch.reason}): clear the fault locally instead`,
-      };
-    if (!this.#manual) return { ok: false, reason: 'not in manual flash' };
-    if (!this.#supervisor.manualFlash)
-      return { ok: false, reason: 'still entering flash: restore once the heads flash' };
+  restore(nowMs: number): ActionAnswer {
+    const latch = this.#supervisor.latch;
+    if (latch) return { ok: false, ...refusal(part('action.latchedLocal', { fault: latch.reason })) };
+    if (!this.#manual) return { ok: false, ...refusal(part('action.notFlashing')) };
+    if (!this.#supervisor.manualFlash) return { ok: false, ...refusal(part('action.stillEntering')) };
     const problem = this.#supervisor.leaveManualFlash(nowMs);
-    if (problem !== undefined) return { ok: false, reason: problem };
+    if (problem !== undefined) return { ok: false, ...refusal(part('action.invalid', { detail: problem })) };
     this.#manual = undefined;
     this.#planner.restart(nowMs, true);
     return { ok: true };
@@ -202,10 +223,9 @@ export class IntersectionController {
    * Clears a latched flash. Only a person at the cabinet may: `origin` "remote" is always refused
    * (REFERENCE §2, a remote command must never reset a latched fault).
    */
-  clearLatch(origin: 'local' | 'remote', nowMs: number): { cleared: boolean; reason?: string } {
-    if (origin !== 'local')
-      return { cleared: false, reason: 'a latched flash can only be cleared locally, at the cabinet' };
-    if (!this.#supervisor.latch) return { cleared: false, reason: 'not latched' };
+  clearLatch(origin: 'local' | 'remote', nowMs: number): ClearAnswer {
+    if (origin !== 'local') return { cleared: false, ...refusal(part('action.localOnly')) };
+    if (!this.#supervisor.latch) return { cleared: false, ...refusal(part('action.notLatched')) };
     this.#supervisor.clearLocal(nowMs);
     // A local clear returns to the plan, whatever manual flash was asked for before the fault.
     this.#manual = undefined;

@@ -74,7 +74,7 @@ test('intersection model — the loader names the field and the reason for each 
     p.join('\n'),
   );
   t.true(
-    p.some((x) => /control\.mode: "clever" must be one of: fixed-time, actuated, adaptive/.test(x)),
+    p.some((x) => /control\.mode: "clever" must be one of "fixed-time", "actuated", "adaptive"/.test(x)),
     p.join('\n'),
   );
 

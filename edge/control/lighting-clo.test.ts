@@ -7,7 +7,7 @@ import type { Engine } from '../../wasm/core.js';
 import { CONFIRM_S } from './lamp-monitor.js';
 import { LightingController, type LightingReadings } from './lighting-controller.js';
 import { cloState, lumenFraction, NightHours } from './lumen-maintenance.js';
-import { fullyCoded } from '../console/reason-codes.js';
+import { englishOf } from '../../common/reasons/reason.js';
 
 const MADRID = { latitude: 40.4125, longitude: -3.6995 };
 /** 23:00 CET on a winter night: inside a 22:00–07:00 period. */
@@ -106,7 +106,11 @@ for (const engine of ENGINES) {
       s.reason,
       /^constant light: 89\.9 % \(MF 0\.8, output 1\.000 at \d+ h\) of default: sunset\+0 → 100 %$/,
     );
-    t.true(fullyCoded(s.reason), s.reason);
+    t.deepEqual(
+      s.reasonCode.map((p) => p.code),
+      ['light.clo', 'light.step'],
+    );
+    t.is(englishOf(s.reasonCode), s.reason, 'the English is rendered from the codes');
     t.is(s.cloPct, 89.9);
     t.true(s.cloSavedWh > 0 && Math.abs(s.cloSavedWh / s.energyWh - (1 / 0.899 - 1)) < 0.02);
     // The baseline is the same luminaires at 100 % with standby: 2 × 50.5 W for the minute.
@@ -138,7 +142,7 @@ for (const engine of ENGINES) {
       withPeriod.state().reason,
       /^class M6 for low traffic \(0 veh\/h of 3600; design M3, weights 1 22:00–07:00\) → 30 % of /,
     );
-    t.true(fullyCoded(withPeriod.state().reason));
+    t.is(withPeriod.state().reasonCode[0]?.code, 'light.classPeriod');
     t.is(without.state().lightingClass, 'M5');
     t.is(without.level(), 50);
   });
@@ -155,7 +159,13 @@ for (const engine of ENGINES) {
     r.run(1, 1); // one pedestrian
     t.is(r.level(), 66.7); // P4/P3 = 5/7.5
     t.regex(r.state().reason, /^presence: d \(hold 30 s\) → 66\.7 %; class P6 /);
-    t.true(fullyCoded(r.state().reason));
+    t.deepEqual(
+      r
+        .state()
+        .reasonCode.slice(0, 2)
+        .map((p) => p.code),
+      ['light.presence', 'light.class'],
+    );
     r.run(29);
     t.is(r.level(), 66.7, 'held');
     r.run(2);

@@ -1,9 +1,9 @@
 // Lighting per group, once per control tick: the schedule (lighting-loop.ts) gives a level and
 // its rule; this adds constant light output (lumen-maintenance.ts), the traffic-adaptive class
 // (CEN/TR 13201-1, lighting-class.ts, with per-period weights), the presence boost with hold,
-// the photocell with hysteresis, ramp limits and override leases, and counts each group's and
-// luminaire's energy and burning hours (lighting-energy.ts) and watches lamps (lamp-monitor.ts). The per-luminaire arithmetic runs in the WASM core's lighting
-// kernel (wasm/lighting.ts documents it), one batch per group — allocated here, once, because
+// the photocell with hysteresis, ramp limits and override leases; each luminaire's commanded
+// level, energy and lamp watch follow in luminaire-level.ts. The per-luminaire arithmetic runs in
+// the WASM core's lighting kernel (wasm/lighting.ts documents it), one batch per group — allocated here, once, because
 // the core's arena never frees — so that ramps and photocell thresholds can differ per group.
 //
 // Precedence, highest first, and the rule each names in its reason:
@@ -16,7 +16,6 @@
 import type { LightingGroupConfig, LightingPeriodConfig } from '../config/edge-config.js';
 import type { EdgeEvent } from '../telemetry-sink.js';
 import { LightingBatch, type Engine } from '../../wasm/core.js';
-import { LampMonitor, lampEventCode } from './lamp-monitor.js';
 import {
   classLabel,
   classRatio,
@@ -27,12 +26,16 @@ import {
   trafficWeight,
   type ClassSpec,
 } from './lighting-class.js';
-import { GroupEnergy, type LightingGroupState, type LuminaireEnergy } from './lighting-energy.js';
+import type { LightingGroupState, LuminaireEnergy } from './lighting-energy.js';
 import { LightingLoop, type LightingDecision, type LightingSettings } from './lighting-loop.js';
 import { LightingOverrides, type OverrideLease } from './lighting-overrides.js';
 import { lightingReason, round1 } from './lighting-reason.js';
+import { englishOf, part, type Reason } from '../../common/reasons/reason.js';
+import { GroupLuminaires, type LightingReadings, type LuminaireSpec } from './luminaire-level.js';
 import { CloTracker, NightHours, type CloState } from './lumen-maintenance.js';
 import { madridOffsetMs } from './madrid-time.js';
+
+export type { LightingReadings, LuminaireSpec } from './luminaire-level.js';
 
 /** The engine from the environment: CALLE_WASM=off runs the TypeScript twins. */
 export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): Engine {
@@ -45,39 +48,22 @@ const DEFAULT_PERIOD_MIN = 15;
 /** A longer gap between ticks (a suspended process) is not integrated: holds and energy stop. */
 const MAX_DT_S = 60;
 
-/** One luminaire as the controller needs it. */
-export interface LuminaireSpec {
-  readonly id: string;
-  /** Rated power, W: models power while no meter reading is available. */
-  readonly ratedW: number;
-  /** Standby draw when off, W (default 0): part of the model and of the lamp monitor's thresholds. */
-  readonly standbyW?: number;
-  /** A read point in lx on this device, used as the group's photocell. */
-  readonly luxPoint?: string;
-}
-
-/** What the controller reads from the site each tick (no copies: the site's live state). */
-export interface LightingReadings {
-  available(deviceId: string): boolean;
-  /** A number point's current value, or undefined. */
-  number(deviceId: string, point: string): number | undefined;
-}
-
 interface GroupRuntime {
   readonly cfg: LightingGroupConfig;
   readonly cls: ClassSpec;
   readonly luminaires: readonly LuminaireSpec[];
   readonly batch: LightingBatch;
+  /** Commanded levels, power, energy and lamps of the luminaires (luminaire-level.ts). */
+  readonly settled: GroupLuminaires;
   readonly flow: TrailingFlow | undefined;
   readonly offLux: number;
-  readonly energy: GroupEnergy;
-  readonly lamps: LampMonitor;
   /** Class number the group's own presence boost lights to (P streets), or undefined. */
   readonly boostClass: number | undefined;
   /** A detector counted a vehicle since the last tick. */
   presence: boolean;
   presenceSource: string;
-  reason: string;
+  /** The deciding rule as coded parts (lighting-reason.ts). */
+  reason: Reason;
   readonly cloTracker: CloTracker | undefined;
   /** Constant light output now (recomputed once a minute). */
   clo: CloState | undefined;
@@ -149,16 +135,15 @@ export class LightingController {
         cls,
         luminaires,
         batch,
+        settled: new GroupLuminaires(luminaires),
         flow: cfg.adaptive
           ? new TrailingFlow((cfg.adaptive.periodMin ?? DEFAULT_PERIOD_MIN) * 60)
           : undefined,
         offLux: photocell.offLux,
-        energy: new GroupEnergy(luminaires.length),
-        lamps: new LampMonitor(luminaires.map((l) => ({ ratedW: l.ratedW, standbyW: l.standbyW ?? 0 }))),
         boostClass: cfg.presence && classSpec(cfg.presence.boostClass ?? cfg.lightingClass).number,
         presence: false,
         presenceSource: '',
-        reason: 'not decided yet',
+        reason: [part('light.undecided')],
         cloTracker: cfg.maintenance ? new CloTracker(cfg.maintenance, this.#nights) : undefined,
         clo: undefined,
         period: undefined,
@@ -289,34 +274,15 @@ export class LightingController {
     if (Number.isNaN(lux)) v.dark.fill(Number.NaN);
     g.batch.step(dtS);
 
-    // Energy: the luminaire's meter where it reports, the model (kernel power + standby) otherwise.
-    const e = g.energy;
-    let powerW = 0;
-    let baselineW = 0;
-    let modelW = 0;
-    for (let i = 0; i < g.luminaires.length; i++) {
-      const l = g.luminaires[i]!;
-      const measured = readings.available(l.id) ? readings.number(l.id, 'power') : undefined;
-      const model = v.powerW[i]! + (l.standbyW ?? 0);
-      const p = measured ?? model;
-      powerW += p;
-      modelW += v.powerW[i]!;
-      baselineW += (sched.day ? 0 : l.ratedW) + (l.standbyW ?? 0);
-      e.add(i, p, measured !== undefined, v.levelPct[i]! > 0, dtS);
-      if (this.#onLampEvent)
-        for (const change of g.lamps.check(i, round1(v.levelPct[i]!), measured, dtS))
-          this.#onLampEvent({
-            deviceId: l.id,
-            code: lampEventCode(change.condition),
-            severity: 'warning',
-            message: `${l.id} (${g.cfg.id}): ${change.message}`,
-            timeMs: nowMs,
-            active: change.active,
-          });
-    }
-    e.powerW = powerW;
-    e.baselineWh += (baselineW * dtS) / 3600;
-    if (clo < 1) e.cloSavedWh += (modelW * (1 / clo - 1) * dtS) / 3600;
+    g.settled.settle(v, {
+      groupId: g.cfg.id,
+      nowMs,
+      dtS,
+      day: sched.day === true,
+      clo,
+      readings,
+      onLampEvent: this.#onLampEvent,
+    });
     g.reason = lightingReason({
       series: g.cls.series,
       design: g.cls.number,
@@ -351,11 +317,19 @@ export class LightingController {
     return lux;
   }
 
-  /** Visits every luminaire with its level now (after ramp), for the site to command. */
-  forEachLevel(fn: (luminaireId: string, levelPct: number, reason: string) => void): void {
+  /**
+   * Visits every luminaire with the level to command now (after ramp and its driver's minimum,
+   * luminaire-level.ts) and why: the site writes these as they are.
+   */
+  forEachLevel(fn: (luminaireId: string, levelPct: number, reason: Reason) => void): void {
     for (const g of this.#groups) {
-      const levels = g.batch.views.levelPct;
-      for (let i = 0; i < g.luminaires.length; i++) fn(g.luminaires[i]!.id, round1(levels[i]!), g.reason);
+      const { levels, atMinimum } = g.settled;
+      for (let i = 0; i < g.luminaires.length; i++) {
+        const reason = atMinimum[i]
+          ? [...g.reason, part('light.driverMin', { level: levels[i]! })]
+          : g.reason;
+        fn(g.luminaires[i]!.id, levels[i]!, reason);
+      }
     }
   }
 
@@ -363,17 +337,18 @@ export class LightingController {
   groupStates(): LightingGroupState[] {
     return this.#groups.map((g) => ({
       id: g.cfg.id,
-      reason: g.reason,
+      reason: englishOf(g.reason),
+      reasonCode: g.reason,
       lightingClass: g.cls.adaptable
         ? classLabel(g.cls.series, g.batch.views.lightingClass[0]!)
         : g.cfg.lightingClass,
-      powerW: g.energy.powerW,
-      energyWh: g.energy.totalWh,
-      meteredWh: g.energy.totalMeteredWh,
-      baselineWh: g.energy.baselineWh,
-      cloSavedWh: g.energy.cloSavedWh,
+      powerW: g.settled.energy.powerW,
+      energyWh: g.settled.energy.totalWh,
+      meteredWh: g.settled.energy.totalMeteredWh,
+      baselineWh: g.settled.energy.baselineWh,
+      cloSavedWh: g.settled.energy.cloSavedWh,
       cloPct: round1((g.clo?.factor ?? 1) * 100),
-      burningH: g.energy.burningS.reduce((a, x) => Math.max(a, x), 0) / 3600,
+      burningH: g.settled.energy.burningS.reduce((a, x) => Math.max(a, x), 0) / 3600,
     }));
   }
 
@@ -383,9 +358,9 @@ export class LightingController {
       g.luminaires.map((l, i) => ({
         id: l.id,
         group: g.cfg.id,
-        energyWh: g.energy.wh[i]!,
-        meteredWh: g.energy.meteredWh[i]!,
-        burningH: g.energy.burningS[i]! / 3600,
+        energyWh: g.settled.energy.wh[i]!,
+        meteredWh: g.settled.energy.meteredWh[i]!,
+        burningH: g.settled.energy.burningS[i]! / 3600,
       })),
     );
   }

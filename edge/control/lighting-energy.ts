@@ -7,6 +7,8 @@
 // The counters run from the controller's start; the energy ledger (edge/energy/energy-ledger.ts)
 // stores differences, so a restart loses at most the period in progress.
 
+import type { Reason } from '../../common/reasons/reason.js';
+
 /** One group's counters; luminaire arrays are in the group's order. */
 export class GroupEnergy {
   /** Total Wh per luminaire (metered + modelled). */
@@ -57,7 +59,9 @@ export interface LuminaireEnergy {
 /** One group's state (EdgeSite.lightingGroups, the console, telemetry). */
 export interface LightingGroupState {
   readonly id: string;
+  /** The deciding rule in English (the API's `reason`), rendered from reasonCode. */
   readonly reason: string;
+  readonly reasonCode: Reason;
   readonly lightingClass: string;
   readonly powerW: number;
   /** Since the controller started, metered where luminaires report power, modelled otherwise. */

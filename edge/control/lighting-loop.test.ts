@@ -22,7 +22,7 @@ test('lighting — off by day, 100 % at night by default', (t) => {
   const day = loop.decide(utc('2025-01-15T12:00:00Z'));
   t.is(day.levelPct, 0);
   t.regex(day.reason, /^day: sunrise 08:3\d, sunset 18:\d\d \(Madrid\) → off$/);
-  t.deepEqual(loop.decide(utc('2025-01-15T23:00:00Z')), {
+  t.like(loop.decide(utc('2025-01-15T23:00:00Z')), {
     levelPct: 100,
     reason: 'default: sunset+0 → 100 %',
   });
@@ -36,16 +36,16 @@ test('lighting — off by day, 100 % at night by default', (t) => {
 test('lighting — policy steps at Madrid clock times and sunrise offsets', (t) => {
   const loop = new LightingLoop(MADRID);
   loop.setSettings(POLICY);
-  t.deepEqual(loop.decide(utc('2025-01-15T22:30:00Z')), {
+  t.like(loop.decide(utc('2025-01-15T22:30:00Z')), {
     levelPct: 100,
     reason: 'schedule: sunset+0 → 100 %',
   });
   // 00:30 CET is 23:30Z: the "00:00" step is Madrid time, not UTC.
-  t.deepEqual(loop.decide(utc('2025-01-15T23:30:00Z')), {
+  t.like(loop.decide(utc('2025-01-15T23:30:00Z')), {
     levelPct: 50,
     reason: 'schedule: 00:00 → 50 %',
   });
-  t.deepEqual(loop.decide(utc('2025-01-16T05:30:00Z')), {
+  t.like(loop.decide(utc('2025-01-16T05:30:00Z')), {
     levelPct: 100,
     reason: 'schedule: 06:00 → 100 %',
   });
@@ -67,13 +67,13 @@ test('lighting — clock steps follow summer time', (t) => {
 test('lighting — fails ON when the clock is unset or the sun never sets', (t) => {
   const loop = new LightingLoop(MADRID);
   loop.setSettings(POLICY);
-  t.deepEqual(loop.decide(3_600_000), {
+  t.like(loop.decide(3_600_000), {
     levelPct: 100,
     reason: 'fail-on: clock not set (before 2020)',
     failOn: true,
   });
   const svalbard = new LightingLoop({ latitude: 78.2, longitude: 15.6 });
-  t.deepEqual(svalbard.decide(utc('2025-06-21T12:00:00Z')), {
+  t.like(svalbard.decide(utc('2025-06-21T12:00:00Z')), {
     levelPct: 100,
     reason: 'fail-on: no sunrise/sunset for this place and day',
     failOn: true,

@@ -9,6 +9,7 @@
 // twin; both give the same times within 1 s (wasm/solar.test.ts), and they are cached per day.
 import { WasmSolar, type Engine } from '../../wasm/core.js';
 import { sunTimes } from '../../wasm/solar.js';
+import { englishOf, part, type ReasonPart } from '../../common/reasons/reason.js';
 import { HHMM_PATTERN, madridHHMM, nextMadridTime } from './madrid-time.js';
 
 const DAY_MS = 86_400_000;
@@ -50,16 +51,27 @@ export const DEFAULT_LIGHTING: LightingSettings = {
 
 export interface LightingDecision {
   readonly levelPct: number;
-  /** Which rule decided it, for example "schedule: 00:30 → 50 %". */
+  /** Which rule decided it, for example "schedule: 00:30 → 50 %" (English of reasonCode). */
   readonly reason: string;
+  /** The same as one coded part (common/reasons/). */
+  readonly reasonCode: ReasonPart;
   /** True when the level is the fail-on 100 %: nothing may dim it (class, photocell). */
   readonly failOn?: boolean;
   /** True between sunrise and sunset (as widened by the steps): off, and no presence boost. */
   readonly day?: boolean;
 }
 
-const stepLabel = (s: LightingStep): string =>
-  HHMM_PATTERN.test(s.at) ? s.at : `${s.at}${s.offsetMin >= 0 ? '+' : ''}${s.offsetMin}`;
+/** A step's anchor as its reason shows it: "00:30", or "sunset" with the offset "+0". */
+const stepAt = (s: LightingStep): { at: string; offset: string } =>
+  HHMM_PATTERN.test(s.at)
+    ? { at: s.at, offset: '' }
+    : { at: s.at, offset: `${s.offsetMin >= 0 ? '+' : ''}${s.offsetMin}` };
+
+/** A decision's reason, coded and in English. */
+const decided = (code: ReasonPart): { reason: string; reasonCode: ReasonPart } => ({
+  reason: englishOf([code]),
+  reasonCode: code,
+});
 
 export interface LightingLoopOptions {
   latitude: number;
@@ -107,11 +119,8 @@ export class LightingLoop {
     try {
       decision = this.#decide(nowMs);
     } catch (err) {
-      decision = {
-        levelPct: 100,
-        reason: `fail-on: schedule unknown (${err instanceof Error ? err.message : String(err)})`,
-        failOn: true,
-      };
+      const detail = err instanceof Error ? err.message : String(err);
+      decision = { levelPct: 100, ...decided(part('light.failOn.schedule', { detail })), failOn: true };
     }
     this.#last = { minute, decision };
     return decision;
@@ -119,11 +128,10 @@ export class LightingLoop {
 
   #decide(nowMs: number): LightingDecision {
     if (!(nowMs >= CLOCK_SANE_AFTER_MS))
-      return { levelPct: 100, reason: 'fail-on: clock not set (before 2020)', failOn: true };
+      return { levelPct: 100, ...decided(part('light.failOn.clock')), failOn: true };
     const night = this.#nightAround(nowMs);
-    if (night === 'unknown')
-      return { levelPct: 100, reason: 'fail-on: no sunrise/sunset for this place and day', failOn: true };
-    if (night.kind === 'day') return { levelPct: 0, reason: night.reason, day: true };
+    if (night === 'unknown') return { levelPct: 100, ...decided(part('light.failOn.sun')), failOn: true };
+    if (night.kind === 'day') return { levelPct: 0, ...decided(night.reason), day: true };
 
     const source = this.#fromPolicy ? 'schedule' : 'default';
     const resolved = this.#settings.steps
@@ -131,11 +139,12 @@ export class LightingLoop {
       .sort((a, b) => a.t - b.t || a.i - b.i);
     let decision: LightingDecision = {
       levelPct: 100,
-      reason: `${source}: night, before the first step → 100 %`,
+      ...decided(part('light.beforeFirst', { rule: source })),
     };
     for (const r of resolved) {
       if (r.t > nowMs) break;
-      decision = { levelPct: r.s.levelPct, reason: `${source}: ${stepLabel(r.s)} → ${r.s.levelPct} %` };
+      const level = r.s.levelPct;
+      decision = { levelPct: level, ...decided(part('light.step', { rule: source, ...stepAt(r.s), level })) };
     }
     return decision;
   }
@@ -146,7 +155,8 @@ export class LightingLoop {
    */
   #nightAround(
     nowMs: number,
-  ): 'unknown' | { kind: 'day'; reason: string } | { kind: 'night'; sunsetMs: number; sunriseMs: number } {
+  ):
+    'unknown' | { kind: 'day'; reason: ReasonPart } | { kind: 'night'; sunsetMs: number; sunriseMs: number } {
     const today = Math.floor(nowMs / DAY_MS) * DAY_MS;
     const [prev, cur, next] = [this.#sun(today - DAY_MS), this.#sun(today), this.#sun(today + DAY_MS)];
     if ([prev, cur, next].some((s) => Number.isNaN(s.sunriseMs) || Number.isNaN(s.sunsetMs)))
@@ -165,7 +175,7 @@ export class LightingLoop {
     }
     return {
       kind: 'day',
-      reason: `day: sunrise ${madridHHMM(cur.sunriseMs)}, sunset ${madridHHMM(cur.sunsetMs)} (Madrid) → off`,
+      reason: part('light.day', { sunrise: madridHHMM(cur.sunriseMs), sunset: madridHHMM(cur.sunsetMs) }),
     };
   }
 

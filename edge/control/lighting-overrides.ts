@@ -3,6 +3,7 @@
 // override forgotten by a technician would otherwise hold a street at 0 % or waste energy for
 // months; the default lease is 30 minutes, and no lease outlives 24 hours.
 import { madridHHMM } from './madrid-time.js';
+import { part, type ReasonPart } from '../../common/reasons/reason.js';
 
 export const DEFAULT_OVERRIDE_S = 30 * 60;
 export const MAX_OVERRIDE_S = 24 * 3600;
@@ -83,5 +84,5 @@ export class LightingOverrides {
 }
 
 /** "override by ana until 21:30 → 100 %" (Madrid time). */
-export const overrideReason = (lease: OverrideLease): string =>
-  `override by ${lease.actor} until ${madridHHMM(lease.expiresMs)} → ${lease.levelPct} %`;
+export const overrideReason = (lease: OverrideLease): ReasonPart =>
+  part('light.override', { actor: lease.actor, until: madridHHMM(lease.expiresMs), level: lease.levelPct });

@@ -3,11 +3,12 @@
 //   presence: det-n (hold 60 s) → 80 %; class P6 for low traffic (12 veh/h of 600; design P3,
 //   weights 1 22:00–07:00) → 26.7 % of constant light: 83.5 % (MF 0.8, output 0.958 at 33600 h)
 //   of schedule: sunset+0 → 100 %
-// The console reads the clauses back into codes (edge/console/reason-codes.ts); change both.
+// Each clause is a coded part (common/reasons/reason-catalogue.ts holds its English).
 import type { LightingPeriodConfig } from '../config/edge-config.js';
 import { classLabel, classRatio, trafficBandName } from './lighting-class.js';
 import type { LightingDecision } from './lighting-loop.js';
 import { overrideReason, type OverrideLease } from './lighting-overrides.js';
+import { part, type Reason, type ReasonPart } from '../../common/reasons/reason.js';
 import type { CloState } from './lumen-maintenance.js';
 
 /** What the reason is built from: the group's decision inputs and the kernel's outputs. */
@@ -36,27 +37,51 @@ export interface ReasonInputs {
   readonly presenceSource: string;
 }
 
-export function lightingReason(r: ReasonInputs): string {
-  const ramp = Math.abs(r.levelPct - r.targetPct) > 0.05 ? ` (ramping to ${round1(r.targetPct)} %)` : '';
-  if (r.lease) return overrideReason(r.lease) + ramp;
-  if (r.sched.failOn || r.sched.day) return r.sched.reason + ramp;
-  if (r.dark === 0) return `photocell: light (≥ ${r.offLux} lx) → off; ${r.sched.reason}${ramp}`;
-  let base = r.sched.reason;
+/** The group's reason as coded parts, left to right; the controller renders the English. */
+export function lightingReason(r: ReasonInputs): Reason {
+  const ramp =
+    Math.abs(r.levelPct - r.targetPct) > 0.05 ? [part('light.ramp', { level: round1(r.targetPct) })] : [];
+  if (r.lease) return [overrideReason(r.lease), ...ramp];
+  if (r.sched.failOn || r.sched.day) return [r.sched.reasonCode, ...ramp];
+  if (r.dark === 0) return [part('light.photocell', { lux: r.offLux }), r.sched.reasonCode, ...ramp];
+  let base: ReasonPart[] = [r.sched.reasonCode];
   if (r.clo && r.clo.factor < 1)
-    base =
-      `constant light: ${round1(r.clo.factor * 100)} % (MF ${r.clo.maintenanceFactor}, output ` +
-      `${(r.clo.lumenFraction ?? 1).toFixed(3)} at ${Math.round(r.clo.hours)} h) of ${base}`;
+    base = [
+      part('light.clo', {
+        pct: round1(r.clo.factor * 100),
+        mf: r.clo.maintenanceFactor,
+        output: r.clo.lumenFraction ?? 1,
+        hours: Math.round(r.clo.hours),
+      }),
+      ...base,
+    ];
   const ratio = classRatio(r.series, r.design, r.cls);
   if (r.cls !== r.design) {
-    const period = r.period ? `, weights ${r.period.otherWeights} ${r.period.from}–${r.period.to}` : '';
-    base =
-      `class ${classLabel(r.series, r.cls)} for ${trafficBandName(r.trafficW)} traffic ` +
-      `(${Math.round(r.flow ?? 0)} veh/h of ${r.capacity}; design ${classLabel(r.series, r.design)}${period}) ` +
-      `→ ${round1(ratio * 100)} % of ${base}`;
+    const common = {
+      label: classLabel(r.series, r.cls),
+      band: trafficBandName(r.trafficW),
+      flow: Math.round(r.flow ?? 0),
+      capacity: r.capacity ?? 0,
+      design: classLabel(r.series, r.design),
+    };
+    const cls = r.period
+      ? part('light.classPeriod', {
+          ...common,
+          weights: r.period.otherWeights,
+          from: r.period.from,
+          to: r.period.to,
+          pct: round1(ratio * 100),
+        })
+      : part('light.class', { ...common, pct: round1(ratio * 100) });
+    base = [cls, ...base];
   }
   if (r.holdLeftS > 0 && r.boostPct > 0 && r.targetPct === r.boostPct && r.boostPct > r.schedulePct * ratio)
-    return `presence: ${r.presenceSource} (hold ${r.holdS} s) → ${round1(r.boostPct)} %; ${base}${ramp}`;
-  return base + ramp;
+    return [
+      part('light.presence', { detector: r.presenceSource, hold: r.holdS, level: round1(r.boostPct) }),
+      ...base,
+      ...ramp,
+    ];
+  return [...base, ...ramp];
 }
 
 export const round1 = (x: number): number => Math.round(x * 10) / 10;

@@ -3,6 +3,7 @@
 // re-time it. The planner that runs it is stage-planner.ts; it only proposes — the supervisor
 // decides what the heads show.
 import type { IntersectionModel } from './intersection-model.js';
+import type { ReasonPart } from '../../common/reasons/reason.js';
 
 /** What the planner may propose for one signal group. */
 export type ProposedAspect = 'red' | 'yellow' | 'green';
@@ -19,6 +20,8 @@ export interface PlanStep {
   readonly aspects: Readonly<Record<string, ProposedAspect>>;
   /** What the plan is doing, for the console: "stage 2/2 green (veh-ns, walk-ns)". */
   readonly label: string;
+  /** The same, coded (signal.startup, signal.held or signal.stage, common/reasons/). */
+  readonly labelCode: ReasonPart;
   /** Set on the step where a pending timing took effect (at a cycle boundary). */
   readonly timingApplied?: PlanTiming;
   /** The model that goes with timingApplied: the supervisor switches to it after this step. */

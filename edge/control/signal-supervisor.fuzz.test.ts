@@ -6,21 +6,10 @@
 import test from 'ava';
 import { modelProblems, type IntersectionModel } from './intersection-model.js';
 import { SignalSupervisor, type SignalAspect } from './signal-supervisor.js';
+import { mulberry32 as prng } from '../../common/random/seeded-random.js';
 
 const CASES = 100_000;
 const STEPS = 16;
-
-/** mulberry32: a small seeded PRNG, so a failure names a case that can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomModel(r: () => number): IntersectionModel {
   const n = 2 + Math.floor(r() * 5);

@@ -9,6 +9,7 @@
 // only the model and the seconds→ms rounding (sToMs) with the planner, never the planner's state.
 import { ModelIndex, modelProblems, sToMs, type IntersectionModel } from './intersection-model.js';
 import type { ProposedAspect } from './signal-plan.js';
+import { englishOf, part, type ReasonPart } from '../../common/reasons/reason.js';
 
 export { MIN_YELLOW_S } from './intersection-model.js';
 
@@ -16,7 +17,10 @@ export { MIN_YELLOW_S } from './intersection-model.js';
 export type SignalAspect = ProposedAspect | 'flash';
 
 export interface Latch {
+  /** Why, in English (rendered from cause). */
   readonly reason: string;
+  /** Why, coded (common/reasons/): a safety rule broken, a head lost, a proposal during a manual flash. */
+  readonly cause: ReasonPart;
   readonly atMs: number;
 }
 
@@ -89,7 +93,7 @@ export class SignalSupervisor {
   propose(next: Readonly<Record<string, string>>, nowMs: number): SupervisorResult {
     if (this.#latch) return { ok: false, aspects: this.#flash(), latch: this.#latch };
     // A planner still stepping during a manual flash is a bug: treat it as any other violation.
-    if (this.#manual) return this.trip('a state was proposed during a manual flash', nowMs);
+    if (this.#manual) return this.trip(part('signal.proposedInFlash'), nowMs);
     const violation = this.#check(next, nowMs);
     if (violation !== undefined) return this.trip(violation, nowMs);
     for (const g of this.#index.ids) {
@@ -103,9 +107,13 @@ export class SignalSupervisor {
     return { ok: true, aspects: { ...this.#aspects } };
   }
 
-  /** Latches flash for a reason found outside the proposal (a head that stopped answering). */
-  trip(reason: string, nowMs: number): SupervisorResult & { ok: false } {
-    this.#latch ??= { reason, atMs: nowMs };
+  /**
+   * Latches flash for a reason found outside the proposal (a head that stopped answering). A
+   * string is a safety rule in this file's words (coded signal.violation).
+   */
+  trip(reason: string | ReasonPart, nowMs: number): SupervisorResult & { ok: false } {
+    const cause = typeof reason === 'string' ? part('signal.violation', { detail: reason }) : reason;
+    this.#latch ??= { reason: englishOf([cause]), cause, atMs: nowMs };
     return { ok: false, aspects: this.#flash(), latch: this.#latch };
   }
 

@@ -8,11 +8,13 @@
 //   skipped; with no call anywhere else the stage rests in green. A group without detectors (and
 //   every pedestrian group, which has no push button here) is on recall: always called, and
 //   never gaps out, so it runs to its maximum.
-// - adaptive: actuated, with each stage's maximum set from Webster's cycle and split, re-computed
-//   every few cycles from the flows the detectors counted (REFERENCE §2; webster.ts).
+// - adaptive: stages chosen and ended by queue pressure (pressure-decider.ts).
+// Gaps fit the detector (detector-calls.ts): a presence zone gaps out when empty for
+// PRESENCE_GAP_S, a point loop a passage time after its last vehicle.
 import type { SignalMode } from '../config/edge-config.js';
-import type { DetectorCalls } from './detector-calls.js';
+import { PRESENCE_GAP_S, type DetectorCalls } from './detector-calls.js';
 import { sToMs, type ModelIndex } from './intersection-model.js';
+import { PressureDecider } from './pressure-decider.js';
 import type { PlanTiming } from './signal-plan.js';
 import { websterPlan } from './webster.js';
 
@@ -41,6 +43,13 @@ export interface StageContext {
   nominalEndMs(next: number, greenS: number): number;
   /** Latest decision time within the leaving groups' maximum greens (Infinity if none leave). */
   maxEndMs(next: number): number;
+  /**
+   * Vehicles waiting or passing on the group's detectors now: the halting count where a zone
+   * reports one, else 1 per occupied detector; a failed detector counts 1 (it calls).
+   */
+  demand(group: string): number;
+  /** The group runs permissive in stage `stage`: it yields to another group of that stage. */
+  yieldsIn(group: string, stage: number): boolean;
 }
 
 export interface StageDecider {
@@ -53,14 +62,14 @@ export interface StageDecider {
   setTiming?(timing: PlanTiming): void;
 }
 
-export function deciderFor(settings: { mode: SignalMode }, timing: PlanTiming): StageDecider {
+export function deciderFor(settings: { mode: SignalMode }, _timing: PlanTiming): StageDecider {
   switch (settings.mode) {
     case 'fixed-time':
       return fixedTime;
     case 'actuated':
       return new Actuated();
     case 'adaptive':
-      return new Adaptive(timing);
+      return new PressureDecider();
   }
 }
 
@@ -89,7 +98,12 @@ class Actuated implements StageDecider {
   }
 }
 
-class Adaptive extends Actuated {
+/**
+ * The previous adaptive mode (issue 7): actuated, each stage's maximum from Webster's cycle and
+ * split re-computed every few cycles from the counted flows. Kept for comparison; not selected by
+ * any mode now.
+ */
+export class WebsterAdaptive extends Actuated {
   override readonly mode: SignalMode = 'adaptive';
   #greens: number[];
 
@@ -161,29 +175,40 @@ export function transitionS(
   return t;
 }
 
-/** The first stage after the current one, in order, with a call on a group not already green. */
+/**
+ * The first stage after the current one, in order, with a call on a group it would serve anew: a
+ * group not already green, or one green only permissive now that the stage protects. (Without
+ * the second, a protected-left stage was never served while its lefts ran permissive in the
+ * through stage, issue 14.)
+ */
 function nextCalled(ctx: StageContext): number | undefined {
   const n = ctx.stages.length;
   for (let k = 1; k < n; k++) {
     const i = (ctx.stage + k) % n;
-    if (ctx.stages[i]!.groups.some((g) => !ctx.isGreen(g) && ctx.hasCall(g))) return i;
+    const fresh = (g: string): boolean =>
+      !ctx.isGreen(g) || (ctx.yieldsIn(g, ctx.stage) && !ctx.yieldsIn(g, i));
+    if (ctx.stages[i]!.groups.some((g) => fresh(g) && ctx.hasCall(g))) return i;
   }
   return undefined;
 }
 
-/** Every leaving vehicle group with detectors has gone a passage time without a vehicle. */
-function gappedOut(ctx: StageContext, next: number): boolean {
+/**
+ * Every leaving vehicle group with detectors has gone its gap without a vehicle: a presence zone
+ * empty for PRESENCE_GAP_S, a point loop a passage time since its last vehicle.
+ */
+export function gappedOut(ctx: StageContext, next: number): boolean {
   const stay = new Set(ctx.stages[next]!.groups);
   const watched = ctx.stages[ctx.stage]!.groups.filter(
     (g) => !stay.has(g) && ctx.index.group(g).kind === 'vehicle' && ctx.index.group(g).detectors.length > 0,
   );
   if (watched.length === 0) return false; // on recall: runs to its maximum
-  const passageMs = sToMs(ctx.passageS);
-  return watched.every((g) =>
-    ctx.index.group(g).detectors.every((d) => {
-      if (ctx.calls.failed(d)) return false;
-      const seen = Math.max(ctx.calls.lastSeenMs(d) ?? -Infinity, ctx.stageStartMs);
-      return ctx.nowMs - seen >= passageMs;
-    }),
-  );
+  return watched.every((g) => ctx.index.group(g).detectors.every((d) => detectorGapped(ctx, d)));
+}
+
+/** One detector's gap, by its kind; a failed detector never gaps (it calls, NEMA recall). */
+export function detectorGapped(ctx: StageContext, d: string): boolean {
+  if (ctx.calls.failed(d)) return false;
+  const gapMs = sToMs(ctx.calls.kind(d) === 'presence' ? PRESENCE_GAP_S : ctx.passageS);
+  const seen = Math.max(ctx.calls.lastSeenMs(d) ?? -Infinity, ctx.stageStartMs);
+  return ctx.nowMs - seen >= gapMs;
 }

@@ -97,7 +97,18 @@ test('planner fuzz — actuated, adaptive and fixed-time never trip the supervis
     const cfg = randomIntersection(r, k);
     t.deepEqual(modelProblems(modelFromConfig(cfg)), [], `case ${k}`);
     let now = 1_700_000_000_000;
-    const x = new IntersectionController(cfg, now);
+    // Permissive pairs, detector kinds and queues from their own generator too: some compatible
+    // groups sharing a stage run one yielding to the other (the adaptive decider's protected /
+    // permissive choice), detectors are presence zones or loops and zones report queues.
+    const p = prng(15_485_863 * (k + 1));
+    const permissive: [string, string][] = [];
+    for (const st of cfg.plan.stages)
+      for (const a of st.groups)
+        for (const b of st.groups) if (a < b && p() < 0.3) permissive.push(p() < 0.5 ? [a, b] : [b, a]);
+    const kinds = new Map(
+      cfg.detectors.map((d) => [d, p() < 0.5 ? ('presence' as const) : ('point' as const)]),
+    );
+    const x = new IntersectionController(cfg, now, { permissive });
     const counts = new Map(cfg.detectors.map((d) => [d, Math.floor(r() * 2 ** 32)]));
     const rate = new Map(cfg.detectors.map((d) => [d, r() * 0.6]));
     const greens = new Set<string>();
@@ -128,7 +139,14 @@ test('planner fuzz — actuated, adaptive and fixed-time never trip the supervis
         if (r() < 0.01) rate.set(d, r() * 0.6); // demand changes: bursts and lulls
         const arrivals = r() < rate.get(d)! ? 1 + Math.floor(r() * 2) : 0;
         counts.set(d, (counts.get(d)! + arrivals) % 2 ** 32);
-        readings.set(d, { available: r() > 0.003, count: counts.get(d)!, occupancy: arrivals > 0 ? 30 : 0 });
+        const kind = kinds.get(d)!;
+        readings.set(d, {
+          available: r() > 0.003,
+          count: counts.get(d)!,
+          occupancy: arrivals > 0 ? 30 : 0,
+          kind,
+          ...(kind === 'presence' ? { queue: Math.floor(p() * 8) } : {}),
+        });
       }
       const step = x.step(now, [], readings);
       served.ticks++;

@@ -20,11 +20,22 @@ import { DetectorCalls, type DetectorReadings } from './detector-calls.js';
 import { ModelIndex, modelProblems, sToMs, type IntersectionModel } from './intersection-model.js';
 import type { PlanStep, PlanTiming, ProposedAspect } from './signal-plan.js';
 import { deciderFor, type StageContext, type StageDecider } from './stage-decisions.js';
+import { part, type ReasonPart } from '../../common/reasons/reason.js';
+import { planText } from '../../common/reasons/reason-catalogue.js';
 
 export interface PlannerSettings {
   readonly mode: SignalMode;
   readonly passageS: number;
   readonly adaptEveryCycles: number;
+}
+
+/** What the model does not say but the decisions use. */
+export interface PlannerOptions {
+  /**
+   * [yielding, priority] pairs the model treats as compatible: the yielding group runs permissive
+   * (minor green) while the other is green (sumo-net-model.ts `permissive`).
+   */
+  readonly permissive?: readonly (readonly [string, string])[];
 }
 
 type Phase =
@@ -51,8 +62,18 @@ export class StagePlanner {
   readonly #sinceMs = new Map<string, number>();
   readonly #greenStartMs = new Map<string, number>();
   readonly #greenEndMs = new Map<string, number>();
+  /** Group → the groups it yields to when both are green. */
+  readonly #yieldsTo = new Map<string, Set<string>>();
 
-  constructor(model: IntersectionModel, timing: PlanTiming, settings: PlannerSettings, nowMs: number) {
+  constructor(
+    model: IntersectionModel,
+    timing: PlanTiming,
+    settings: PlannerSettings,
+    nowMs: number,
+    opts: PlannerOptions = {},
+  ) {
+    for (const [y, p] of opts.permissive ?? [])
+      (this.#yieldsTo.get(y) ?? this.#yieldsTo.set(y, new Set()).get(y)!).add(p);
     this.#index = checkedPlan(model, timing);
     this.#timing = timing;
     this.#settings = settings;
@@ -171,7 +192,7 @@ export class StagePlanner {
     }
     return {
       aspects: Object.fromEntries(this.#aspect),
-      label: this.#label(),
+      ...labelled(this.#label()),
       ...(applied ? { timingApplied: applied } : {}),
       ...(model ? { modelApplied: model } : {}),
     };
@@ -290,6 +311,18 @@ export class StagePlanner {
         return dets.some((d) => (this.#calls.lastSeenMs(d) ?? -Infinity) > since || this.#calls.failed(d));
       },
       earliestEndMs: (to) => this.#earliestEndMs(stage, to),
+      demand: (g) => {
+        let n = 0;
+        for (const d of this.#index.group(g).detectors) {
+          if (this.#calls.failed(d)) n += 1;
+          else n += Math.max(this.#calls.queue(d) ?? 0, this.#calls.occupied(d) ? 1 : 0);
+        }
+        return n;
+      },
+      yieldsIn: (g, s) => {
+        const to = this.#yieldsTo.get(g);
+        return to !== undefined && this.#timing.stages[s]!.groups.some((h) => to.has(h));
+      },
       nominalEndMs: (to, greenS) =>
         stageStartMs + sToMs(greenS + this.#index.model.yellowS) - lead(stage, to),
       maxEndMs: (to) => {
@@ -306,19 +339,26 @@ export class StagePlanner {
     };
   }
 
-  #label(): string {
+  /** What the plan does now, coded (common/reasons/); `label` is its English without "plan: ". */
+  #label(): ReasonPart {
     const ph = this.#phase;
     const n = this.#timing.stages.length;
-    const tag = this.#settings.mode === 'fixed-time' ? '' : `, ${this.#settings.mode}`;
-    if (ph.kind === 'startup') return 'start-up all-red';
-    if (ph.kind === 'held') return 'all red, held for a manual flash';
+    const mode = this.#settings.mode === 'fixed-time' ? '' : this.#settings.mode;
+    if (ph.kind === 'startup') return part('signal.startup');
+    if (ph.kind === 'held') return part('signal.held');
     const stage = ph.kind === 'green' ? ph.stage : ph.from;
     const groups = this.#timing.stages[stage]!.groups.join(', ');
-    if (ph.kind === 'green') return `stage ${stage + 1}/${n} green (${groups})${tag}`;
+    const at = { stage: stage + 1, of: n, groups, mode };
+    if (ph.kind === 'green') return part('signal.stage', { ...at, interval: 'green', why: '' });
     const leaving = [...ph.endGreenMs.keys()].map((g) => this.#aspect.get(g));
     const kind = leaving.includes('yellow') ? 'yellow' : leaving.includes('green') ? 'clearance' : 'all-red';
-    return `stage ${stage + 1}/${n} ${kind} (${groups})${tag}${kind === 'all-red' ? '' : `: ${ph.why}`}`;
+    return part('signal.stage', { ...at, interval: kind, why: kind === 'all-red' ? '' : ph.why });
   }
+}
+
+/** A plan step's label in English and coded. */
+function labelled(code: ReasonPart): { label: string; labelCode: ReasonPart } {
+  return { label: planText(code.code, code.params), labelCode: code };
 }
 
 /** The model must be usable and no stage may hold two conflicting groups. Throws a RangeError. */

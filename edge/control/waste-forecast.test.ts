@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mulberry32, normal } from '../../hil-tests/equipment/seeded-random.js';
+import { mulberry32, normal } from '../../common/random/seeded-random.js';
 import { WasteForecaster, type WasteForecast } from './waste-forecast.js';
 
 const H = 3_600_000;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mulberry32 } from '../../hil-tests/equipment/seeded-random.js';
+import { mulberry32 } from '../../common/random/seeded-random.js';
 import { IntervalCalibration, normalQuantile } from './waste-interval-calibration.js';
 
 const PARAMS = { capacity: 4000, minCount: 40, defaultSpread: 0.6 };

@@ -1,6 +1,8 @@
 // What the rest of the node (console, telemetry, sync) sees of one device: a read-only snapshot.
 // Control loops own the state; everything else reads these views.
 
+import type { Reason } from '../../common/reasons/reason.js';
+
 /** The role a device plays on the street. */
 export type DeviceKind = 'luminaire' | 'signal-head' | 'detector' | 'fill-sensor';
 
@@ -21,12 +23,16 @@ export interface DeviceView {
   readonly group?: string;
   /** False while its driver cannot reach it; the rest of the node carries on. */
   readonly available: boolean;
-  /** Last error its driver reported, while unavailable. */
+  /** Last error its driver reported, while unavailable (English of lastErrorCode). */
   readonly lastError?: string;
+  /** The same as coded parts (common/reasons/), for the console to show in its language. */
+  readonly lastErrorCode?: Reason;
   /** Current values by point name (for example { level: 60, power: 42.1 }). */
   readonly state: Readonly<Record<string, PointValue>>;
   /** Which rule decided the current commanded state (for example "schedule: sunset+0 → 100 %"). */
   readonly reason?: string;
+  /** The same as coded parts, made where the decision was made. */
+  readonly reasonCode?: Reason;
   /** When the state last changed, milliseconds since the Unix epoch. */
   readonly updatedMs: number;
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { testLogger } from '../test-support/temp-dir.js';
+import { testLogger } from '../../common/testing/temp-dir.js';
 import { BUILT_IN_TYPES } from './catalogue.js';
 import type { DriverDevice, DriverUpdate } from './driver.js';
 import { SimulatedDriver } from './simulated-driver.js';

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { pointValueProblem } from './definition.js';
 import type { PointValue } from './device-view.js';
 import type { DeviceDriver, DriverDevice, DriverListener, DriverUpdate, ParamValue } from './driver.js';
+import { mulberry32 } from '../../common/random/seeded-random.js';
 
 const DAY_MS = 86_400_000;
 /** Fraction of fill-sensor readings that are "no echo" and isolated spikes (Frankfurt data, REFERENCE §4). */
@@ -22,18 +23,6 @@ interface SimDevice {
   failure?: string;
   /** Fill sensors: centimetres of waste in the container. */
   wasteCm: number;
-}
-
-/** Mulberry32: small, fast, good enough for simulation; not for anything secret. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Simulated devices take numeric params only (the config loader checks it). */

@@ -4,8 +4,8 @@
 import test from 'ava';
 import { join } from 'node:path';
 import type { LightingGroupState } from '../control/lighting-energy.js';
-import { openDatabase } from '../store/edge-db.js';
-import { tempDir } from '../test-support/temp-dir.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { runLightingCommand } from '../../bin/lighting-command.js';
 import { ENERGY_MIGRATIONS, EnergyLedger, verifyEnergyChain } from './energy-ledger.js';
 import { mvReport, MvReportError } from './mv-report.js';
@@ -19,6 +19,7 @@ function state(id: string, hours: number, metered: boolean): LightingGroupState 
   return {
     id,
     reason: '',
+    reasonCode: [],
     lightingClass: 'M5',
     powerW: 200,
     energyWh: 200 * hours,

@@ -3,7 +3,7 @@
 // holds the period's actual energy (and how much of it was metered), the baseline the contract
 // compares it to, what constant light output saved and the burning hours; its hash covers the
 // previous record's, so an edited, dropped or reordered record breaks the chain, as the audit log
-// does (edge/audit/audit-chain.ts, whose limits apply: the chain shows tampering only against a
+// does (common/audit/audit-chain.ts, whose limits apply: the chain shows tampering only against a
 // head hash kept elsewhere).
 //
 // Its own SQLite file (energy.db beside the store) with its own migrations: billing evidence is
@@ -12,8 +12,8 @@
 // the node, so a crash loses at most the period in progress, and the report states coverage.
 import { createHash } from 'node:crypto';
 import type { LightingGroupState } from '../control/lighting-energy.js';
-import { openDatabase, type Db } from '../store/edge-db.js';
-import type { Migration } from '../store/migrations.js';
+import { openDatabase, type Db } from '../../common/sqlite/open-database.js';
+import type { Migration } from '../../common/sqlite/migrations.js';
 
 export const ENERGY_MIGRATIONS: readonly Migration[] = [
   {

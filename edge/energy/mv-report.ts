@@ -12,7 +12,7 @@
 //   - coverage: the hours the records span over the hours in the month (the node was off or
 //     not recording for the rest), so an incomplete month is visible, never extrapolated.
 // The month is Madrid's civil month.
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 import { madridOffsetMs } from '../control/madrid-time.js';
 import { readRecords, verifyEnergyChain } from './energy-ledger.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { makeCa } from '../../cloud/grpc/test-certificates.js';
-import { tempDir } from '../test-support/temp-dir.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { checkCertificates, readCertificateExpiry, watchCertificates } from './certificate-expiry.js';
 
 const DAY = 86_400_000;

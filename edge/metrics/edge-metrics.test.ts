@@ -6,8 +6,12 @@ import { fileURLToPath } from 'node:url';
 import type { EdgeConfig } from '../config/edge-config.js';
 import { loadEdgeConfig } from '../config/load-config.js';
 import { startEdgeNode } from '../edge-node.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
-import { parseExposition, sampleValue, type ParsedFamily } from './testing/exposition-parser.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import {
+  parseExposition,
+  sampleValue,
+  type ParsedFamily,
+} from '../../common/metrics/testing/exposition-parser.js';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/madrid-street.json', import.meta.url));
 

@@ -3,8 +3,8 @@
 // from its owner at scrape time, so the numbers are the ones the console and heartbeats show.
 import type { DeviceView } from '../devices/device-view.js';
 import type { OutboxStats } from '../store/outbox.js';
-import { registerProcessMetrics } from './process-metrics.js';
-import { Registry, type Histogram } from './prometheus-registry.js';
+import { registerProcessMetrics } from '../../common/metrics/process-metrics.js';
+import { Registry, type Histogram } from '../../common/metrics/prometheus-registry.js';
 
 /** Tick durations in seconds. The control period is 1 s; a tick near it is a problem. */
 export const TICK_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];

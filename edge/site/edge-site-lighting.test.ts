@@ -7,7 +7,7 @@ import { madridHHMM } from '../control/madrid-time.js';
 import { SimulatedDriver } from '../devices/simulated-driver.js';
 import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
 import { withDesignLighting } from '../test-support/design-lighting.js';
-import { testLogger } from '../test-support/temp-dir.js';
+import { testLogger } from '../../common/testing/temp-dir.js';
 import { EdgeSite } from './edge-site.js';
 
 const EXAMPLE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/madrid-street.json');
@@ -79,25 +79,45 @@ for (const engine of ['wasm', 'twin'] as const) {
   });
 }
 
+// Regression: the site clamped to the driver's minimum after the controller had written the
+// reason and counted the energy, so a luminaire ran at 1 % while its reason said 0.5 %.
+test('site lighting — below its driver minimum a luminaire is commanded the minimum, and its reason says so', async (t) => {
+  const { site: s, run, view } = await site(t, NIGHT);
+  run(2);
+  const result = s.overrideLighting('atocha-west', 0.5, 600, 'ana');
+  if (!result.ok) return t.fail(result.reason);
+  run(2);
+  const until = madridHHMM(result.expiresMs);
+  t.like(view('lum-01'), {
+    state: { level: 1 },
+    reason: `override by ana until ${until} → 0.5 %; driver minimum → 1 %`,
+  });
+  t.is(
+    s.lightingGroups().find((g) => g.id === 'atocha-west')?.reason,
+    `override by ana until ${until} → 0.5 %`,
+    "the group's rule is the override; the minimum is each luminaire's own",
+  );
+});
+
 test('site lighting — overrides are refused for an unknown group, a bad level, or an unset clock', async (t) => {
   const { site: s } = await site(t, NIGHT);
-  t.deepEqual(s.overrideLighting('nowhere', 50, undefined, 'ana'), {
+  t.like(s.overrideLighting('nowhere', 50, undefined, 'ana'), {
     ok: false,
     reason: 'unknown lighting group "nowhere"',
   });
-  t.deepEqual(s.overrideLighting('atocha-west', -1, undefined, 'ana'), {
+  t.like(s.overrideLighting('atocha-west', -1, undefined, 'ana'), {
     ok: false,
     reason: 'levelPct: -1 is outside 0..100',
   });
-  t.deepEqual(s.clearLightingOverride('atocha-west', 'ana'), {
+  t.like(s.clearLightingOverride('atocha-west', 'ana'), {
     ok: false,
     reason: 'no override on "atocha-west"',
   });
   t.true(s.overrideLighting('atocha-west', 0, undefined, 'ana').ok);
-  t.deepEqual(s.clearLightingOverride('atocha-west', 'luis'), { ok: true });
+  t.like(s.clearLightingOverride('atocha-west', 'luis'), { ok: true });
 
   const { site: unset } = await site(t, 5_000);
-  t.deepEqual(unset.overrideLighting('atocha-west', 50, undefined, 'ana'), {
+  t.like(unset.overrideLighting('atocha-west', 50, undefined, 'ana'), {
     ok: false,
     reason: 'clock not set: an override lease cannot be timed',
   });

@@ -9,7 +9,7 @@ import { loadEdgeConfig } from '../config/load-config.js';
 import type { PointValue } from '../devices/device-view.js';
 import type { DeviceDriver, DriverListener } from '../devices/driver.js';
 import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { EdgeSite } from './edge-site.js';
 
 const EXAMPLE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/madrid-street.json');

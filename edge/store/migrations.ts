@@ -1,12 +1,7 @@
 // The edge database's schema, as numbered migrations. Append only: a migration that has shipped
 // is never edited, because nodes in the street already ran it. The schema version is SQLite's
-// user_version.
-
-export interface Migration {
-  readonly version: number;
-  readonly description: string;
-  readonly sql: string;
-}
+// user_version; common/sqlite/migrations.ts runs them.
+import type { Migration } from '../../common/sqlite/migrations.js';
 
 export const EDGE_MIGRATIONS: readonly Migration[] = [
   {
@@ -58,7 +53,7 @@ export const EDGE_MIGRATIONS: readonly Migration[] = [
     description: 'hash-chained audit log',
     // Who did what to what, and the state before and after (IEC 62443-4-2 CR 2.8: auditable events
     // with fixed fields; CR 3.9: protected audit records). Each row carries the SHA-256 of the
-    // previous row, so an edit, a deletion or a reordering breaks the chain (edge/audit/audit-chain.ts
+    // previous row, so an edit, a deletion or a reordering breaks the chain (common/audit/audit-chain.ts
     // defines the hash). The triggers stop the node's own code from changing history; someone with
     // the file can drop them, and the chain is what catches that. meta.audit_last_seq records the
     // newest row, so a cut-off tail is caught too.

@@ -2,8 +2,9 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { v1 } from '../../proto/index.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
-import { openDatabase, SchemaTooNewError } from './edge-db.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import { SchemaTooNewError } from '../../common/sqlite/migrations.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { EDGE_MIGRATIONS } from './migrations.js';
 import { Outbox, PRIORITY_ALARM, PRIORITY_EVENT, PRIORITY_TELEMETRY } from './outbox.js';
 
@@ -16,14 +17,14 @@ const reading = (deviceId: string, value: number) => ({
 
 test('outbox — assigns contiguous sequence numbers that survive a reopen', (t) => {
   const file = join(tempDir(t), 'edge.db');
-  let db = openDatabase(file);
+  let db = openDatabase(file, EDGE_MIGRATIONS);
   let outbox = new Outbox({ db, edgeId: 'e1', log: testLogger() });
   outbox.record([reading('a', 1), reading('b', 2), reading('c', 3)]);
   outbox.record([reading('a', 4)]);
   t.is(outbox.stats().highestSeq, 4);
   db.close();
 
-  db = openDatabase(file);
+  db = openDatabase(file, EDGE_MIGRATIONS);
   outbox = new Outbox({ db, edgeId: 'e1', log: testLogger() });
   outbox.record([reading('a', 5), reading('b', 6)]);
   const rows = outbox.peek(10);
@@ -49,7 +50,7 @@ test('outbox — assigns contiguous sequence numbers that survive a reopen', (t)
 });
 
 test('outbox — alarms leave before events, events before older telemetry; one sequence counter', (t) => {
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger() });
   t.like(outbox.record([reading('a', 1), reading('b', 1)]), { firstSeq: 1, lastSeq: 2 });
@@ -91,7 +92,7 @@ test('outbox — alarms leave before events, events before older telemetry; one 
 });
 
 test('outbox — acknowledged rows are gone, the rest stay', (t) => {
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger() });
   outbox.record([reading('a', 1)]);
@@ -108,7 +109,7 @@ test('outbox — acknowledged rows are gone, the rest stay', (t) => {
 });
 
 test('outbox — when full, drops the oldest telemetry, never events, and counts it', (t) => {
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger(), maxRows: 3 });
   outbox.raise({ code: 'START', severity: 'info', message: 'started', timeMs: 1, active: false });
@@ -124,7 +125,7 @@ test('outbox — when full, drops the oldest telemetry, never events, and counts
 });
 
 test('outbox — alarms and events are kept past the bound when no telemetry is left to drop', (t) => {
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger(), maxRows: 2 });
   outbox.record([reading('a', 0)]);
@@ -162,7 +163,7 @@ test('edge db — migration 2 moves queued rows into the three priority classes'
   insert.run(1, 1, 1);
   insert.run(0, 2, 2);
   old.close();
-  const db = openDatabase(file);
+  const db = openDatabase(file, EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   t.is(db.pragma('user_version', { simple: true }), EDGE_MIGRATIONS.at(-1)!.version);
   const outbox = new Outbox({ db, edgeId: 'e1', log: testLogger() });
@@ -177,10 +178,10 @@ test('edge db — migration 2 moves queued rows into the three priority classes'
 
 test('edge db — refuses a file written by a newer schema, and leaves it untouched', (t) => {
   const file = join(tempDir(t), 'edge.db');
-  const db = openDatabase(file);
+  const db = openDatabase(file, EDGE_MIGRATIONS);
   db.pragma('user_version = 99');
   db.close();
-  const err = t.throws(() => openDatabase(file), { instanceOf: SchemaTooNewError });
+  const err = t.throws(() => openDatabase(file, EDGE_MIGRATIONS), { instanceOf: SchemaTooNewError });
   t.regex(err.message, /schema version 99 is newer/);
   const raw = new Database(file, { readonly: true });
   t.teardown(() => raw.close());
@@ -189,7 +190,7 @@ test('edge db — refuses a file written by a newer schema, and leaves it untouc
 });
 
 test('edge db — WAL with synchronous FULL', (t) => {
-  const db = openDatabase(join(tempDir(t), 'edge.db'));
+  const db = openDatabase(join(tempDir(t), 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   t.is(db.pragma('journal_mode', { simple: true }), 'wal');
   t.is(db.pragma('synchronous', { simple: true }), 2);

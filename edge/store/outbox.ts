@@ -19,7 +19,7 @@ import { v1 } from '../../proto/index.js';
 import { eventSubject, telemetrySubject } from '../../proto/nats-subjects.js';
 import type { EdgeEvent, TelemetryReading, TelemetrySink } from '../telemetry-sink.js';
 import type Database from 'better-sqlite3';
-import type { Db } from './edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 
 /** Priority classes: lower leaves first. Stored in outbox.priority (migration 2). */
 export const PRIORITY_ALARM = 0;

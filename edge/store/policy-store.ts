@@ -3,7 +3,7 @@
 // signature check (a later issue) can verify them again at boot.
 import type Database from 'better-sqlite3';
 import { v1, type calle } from '../../proto/index.js';
-import type { Db } from './edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 
 export class PolicyStore {
   readonly #latest: Database.Statement<[], { version: number; bundle: Buffer }>;

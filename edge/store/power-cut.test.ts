@@ -20,25 +20,15 @@ import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { verifyAuditChain } from '../audit/audit-chain.js';
-import { tempDir } from '../test-support/temp-dir.js';
+import { verifyAuditChain } from '../../common/audit/audit-chain.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { plainNodeScript, type NodeScript } from './testing/plain-node-script.js';
+import { mulberry32 as random } from '../../common/random/seeded-random.js';
 
 const WRITER = fileURLToPath(new URL('./testing/power-cut-writer.ts', import.meta.url));
 const CYCLES = Number(process.env.CALLE_POWER_CUT_CYCLES ?? 200);
 /** The cut lands this long after the writer said it started writing (REFERENCE.md §6: cuts must land during writes). */
 const KILL_AFTER_MS = { min: 5, max: 150 };
-
-/** mulberry32: small, seedable, good enough to spread kill times. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface Cycle {
   lines: string[];

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { tempDir } from '../test-support/temp-dir.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
 import { lockStore, StoreLockedError } from './store-lock.js';
 
 test('store lock — a held store refuses a second lock, naming the holder; a release frees it', (t) => {

@@ -18,7 +18,7 @@
 // nothing else in calle opens `<store>.lock`, and nothing may.
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, statfsSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statfsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
@@ -81,6 +81,9 @@ export function lockStore(store: string, version: string): StoreLock {
     );
   let db: Database.Database;
   try {
+    // Private like the store beside it (it names the holder's host and pid); an existing file
+    // keeps its mode. Opened for append only to create it: SQLite does the rest.
+    closeSync(openSync(file, 'a', 0o600));
     // timeout 0: a held lock is an answer, not something to wait for.
     db = new Database(file, { timeout: 0 });
   } catch (err) {

@@ -4,9 +4,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { FleetClient, PolicyClient, v1, type calle } from '../../proto/index.js';
-import type { EdgeKey } from '../identity/edge-identity.js';
-import { AUTH_METADATA_KEY, signCall, type EdgeRpc } from '../identity/call-proof.js';
-import { signRegister } from '../identity/register-proof.js';
+import type { EdgeKey } from '../../common/signing/edge-identity.js';
+import { AUTH_METADATA_KEY, signCall, type EdgeRpc } from '../../common/signing/call-proof.js';
+import { signRegister } from '../../common/signing/register-proof.js';
 
 export interface EdgeIdentity {
   readonly edgeId: string;
@@ -20,7 +20,7 @@ export interface CoordinatorLinkHost {
   heartbeat(): Omit<calle.v1.IHeartbeatRequest, 'edgeId' | 'timeMs'>;
   policyVersion(): number;
   /**
-   * Expiry of the applied policy (edge/trust/policy-expiry.ts), 0 with none: the Watch request
+   * Expiry of the applied policy (common/signing/policy-expiry.ts), 0 with none: the Watch request
    * carries it so that the coordinator starts the stream with a refresh of that version if it has one.
    */
   policyExpiresMs?(): number;
@@ -129,7 +129,7 @@ export class CoordinatorLink {
   }
 
   /**
-   * Metadata proving this edge makes the call (edge/identity/call-proof.ts); empty without a key,
+   * Metadata proving this edge makes the call (common/signing/call-proof.ts); empty without a key,
    * which only a coordinator with open enrolment accepts.
    */
   #auth(rpc: EdgeRpc): grpc.Metadata {
@@ -184,7 +184,7 @@ export class CoordinatorLink {
       const timeMs = Date.now();
       req.publicKey = key.publicKey;
       req.timeMs = timeMs;
-      // Over every field the coordinator stores (edge/identity/register-proof.ts).
+      // Over every field the coordinator stores (common/signing/register-proof.ts).
       req.signature = signRegister(key.privateKey, {
         edgeId,
         district,

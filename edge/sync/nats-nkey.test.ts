@@ -11,7 +11,7 @@ import { runFleetCommand } from '../../bin/fleet-command.js';
 import { SqliteStore } from '../../cloud/store/sqlite/sqlite-store.js';
 import { LocalNatsServer } from '../../deploy/nats/local-server.js';
 import { telemetrySubject } from '../../proto/nats-subjects.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { NatsLink, readNkeySeed } from './nats-link.js';
 
 const PASSWORD = 'coordinator-test-password';

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalNatsServer } from '../../deploy/nats/local-server.js';
 import { TELEMETRY_STREAM } from '../../proto/nats-subjects.js';
-import { openDatabase } from '../store/edge-db.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { Outbox } from '../store/outbox.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { NatsLink } from './nats-link.js';
 import { ByteBudget, wireBytes } from './byte-budget.js';
 import { OutboxPublisher } from './outbox-publisher.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 async function until(
   what: string,
@@ -43,7 +44,7 @@ test('outbox publisher — drains to JetStream, keeps queueing through a broker 
   const streamMessages = async (): Promise<number> =>
     (await jsm.streams.info(TELEMETRY_STREAM)).state.messages;
 
-  const db = openDatabase(join(dir, 'edge.db'));
+  const db = openDatabase(join(dir, 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log });
   const link = new NatsLink({ servers: [nats.url], edgeId: 'e1', log });
@@ -91,7 +92,7 @@ test('outbox publisher — with a bandwidth budget, alarms go at once and teleme
   await jsm.streams.add({ name: 'CALLE_EVENTS', subjects: ['calle.events.>'] });
   const count = async (stream: string): Promise<number> => (await jsm.streams.info(stream)).state.messages;
 
-  const db = openDatabase(join(dir, 'edge.db'));
+  const db = openDatabase(join(dir, 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => db.close());
   const outbox = new Outbox({ db, edgeId: 'e1', log });
   const link = new NatsLink({ servers: [nats.url], edgeId: 'e1', log });

@@ -2,7 +2,7 @@ import test from 'ava';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { startServiceNotifier } from './service-notifier.js';
 
 /** A stand-in for systemd-notify at the process boundary: it appends its arguments to a file. */

@@ -5,7 +5,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
-import { keyIdOf } from './policy-signature.js';
+import { keyIdOf } from '../../common/signing/policy-signature.js';
+import { part, refusal, type Refusal } from '../../common/reasons/reason.js';
 
 export interface PinnedKey {
   readonly key: KeyObject;
@@ -25,12 +26,16 @@ const FIELD = 'trust.coordinatorKey';
 export function pickPinnedKey(
   keys: readonly PinnedKey[],
   claimedKeyId: string | null | undefined,
-): PinnedKey | { reason: string } {
+): PinnedKey | Refusal {
   const key = keys.find((k) => k.keyId === claimedKeyId);
   return (
-    key ?? {
-      reason: `key_id: signed by key ${JSON.stringify(claimedKeyId ?? '')}, but this edge trusts only ${keys.map((k) => k.keyId).join(' or ')}`,
-    }
+    key ??
+    refusal(
+      part('policy.wrongKey', {
+        key: JSON.stringify(claimedKeyId ?? ''),
+        pinned: keys.map((k) => k.keyId).join(' or '),
+      }),
+    )
   );
 }
 

@@ -5,12 +5,13 @@ import test, { type ExecutionContext } from 'ava';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { v1, type calle } from '../../proto/index.js';
-import { openDatabase, type Db } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { openDatabase, type Db } from '../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import type { PinnedKey } from './pinned-key.js';
-import { contentDigest, expiryOf, LEGACY_VALIDITY_MS } from './policy-expiry.js';
-import { keyIdOf, signBundle, signingPayload } from './policy-signature.js';
+import { contentDigest, expiryOf, LEGACY_VALIDITY_MS } from '../../common/signing/policy-expiry.js';
+import { keyIdOf, signBundle, signingPayload } from '../../common/signing/policy-signature.js';
 import { PolicyTrust } from './policy-trust.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 const coordinator = generateKeyPairSync('ed25519');
 const pinned: PinnedKey = { key: coordinator.publicKey, keyId: keyIdOf(coordinator.publicKey), file: 'test' };
@@ -27,7 +28,11 @@ function bundle(version: number, expiresMs: number, fill = 0.8): calle.v1.Policy
   return v1.PolicyBundle.decode(v1.PolicyBundle.encode(signed).finish());
 }
 
-function trustOn(t: ExecutionContext, db: Db = openDatabase(':memory:'), nowMs = NOW): PolicyTrust {
+function trustOn(
+  t: ExecutionContext,
+  db: Db = openDatabase(':memory:', EDGE_MIGRATIONS),
+  nowMs = NOW,
+): PolicyTrust {
   t.teardown(() => {
     if (db.open) db.close();
   });
@@ -64,7 +69,7 @@ test('policy expiry — a bundle without expires_ms (an older coordinator) expir
   t.is(expiryOf(old), ISSUED + 7 * DAY);
   t.is(LEGACY_VALIDITY_MS, 7 * DAY);
   t.is(kindOf(trustOn(t).admit(old)), 'new', 'issued two days ago: still valid');
-  const trust = trustOn(t, openDatabase(':memory:'), ISSUED + 7 * DAY + 1);
+  const trust = trustOn(t, openDatabase(':memory:', EDGE_MIGRATIONS), ISSUED + 7 * DAY + 1);
   t.regex(reasonOf(trust.admit(old)), /^expires_ms: expired at /);
 });
 
@@ -113,14 +118,14 @@ test('policy expiry — the running version is refreshed even below the trusted 
 
 test('policy expiry — a refreshed stored policy passes the boot check (the trust row holds the content digest)', (t) => {
   const file = join(tempDir(t), 'edge.db');
-  const db = openDatabase(file);
+  const db = openDatabase(file, EDGE_MIGRATIONS);
   const trust = new PolicyTrust({ db, pinned, log: testLogger(), now: () => NOW });
   const running = bundle(5, NOW + DAY);
   trust.admit(running);
   const refreshed = bundle(5, NOW + 7 * DAY);
   t.is(kindOf(trust.admit(refreshed, running)), 'refresh');
   db.close();
-  const after = trustOn(t, openDatabase(file));
+  const after = trustOn(t, openDatabase(file, EDGE_MIGRATIONS));
   t.true(after.checkStored(refreshed).ok);
   t.like(after.trusted, { version: 5, digest: contentDigest(running), digestOf: 'content' });
 });
@@ -128,7 +133,7 @@ test('policy expiry — a refreshed stored policy passes the boot check (the tru
 test('policy expiry — a trust table from before expiry (trust_state_v1) is carried over: its policy boots and is refreshed', (t) => {
   const file = join(tempDir(t), 'edge.db');
   const legacy = bundle(3, 0); // signed by an older coordinator: no expires_ms
-  const db = openDatabase(file);
+  const db = openDatabase(file, EDGE_MIGRATIONS);
   // What the previous release left: the digest of the whole signed payload.
   db.exec(`CREATE TABLE trust_state_v1 (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,
     digest TEXT NOT NULL, key_id TEXT NOT NULL, updated_ms INTEGER NOT NULL) STRICT`);
@@ -136,7 +141,7 @@ test('policy expiry — a trust table from before expiry (trust_state_v1) is car
   db.prepare('INSERT INTO trust_state_v1 VALUES (1, 3, ?, ?, 1)').run(payload, pinned.keyId);
   db.close();
 
-  const trust = trustOn(t, openDatabase(file));
+  const trust = trustOn(t, openDatabase(file, EDGE_MIGRATIONS));
   t.like(trust.trusted, { version: 3, digest: payload, digestOf: 'payload' });
   t.regex(reasonOf(trust.admit(bundle(2, NOW + DAY))), /^version: 2 is older than 3/, 'the floor survived');
   t.true(trust.checkStored(legacy).ok, 'the stored policy still boots');

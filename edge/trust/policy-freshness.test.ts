@@ -17,11 +17,17 @@ import type { EdgeConfig } from '../config/edge-config.js';
 import { loadEdgeConfig } from '../config/load-config.js';
 import { signInWithSetupToken } from '../console/testing/console-fixture.js';
 import { startEdgeNode, type EdgeNodeHandle } from '../edge-node.js';
-import { openDatabase } from '../store/edge-db.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { PolicyStore } from '../store/policy-store.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { withDesignLighting } from '../test-support/design-lighting.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
-const SITE = loadEdgeConfig(new URL('../examples/madrid-street.json', import.meta.url).pathname);
+// At design class all night: the reasons asserted below are the schedule's alone (no constant
+// light output, no adaptive class in the example's groups).
+const SITE = withDesignLighting(
+  loadEdgeConfig(new URL('../examples/madrid-street.json', import.meta.url).pathname),
+);
 const DAY = 86_400_000;
 
 async function until<T>(
@@ -202,7 +208,7 @@ test('policy freshness — a restart with a stale stored policy keeps running it
     target: { allEdges: true },
     lighting: { steps: [{ at: 'sunset', levelPct: 40 }] },
   });
-  const db = openDatabase(join(dir, 'edge.db'));
+  const db = openDatabase(join(dir, 'edge.db'), EDGE_MIGRATIONS);
   new PolicyStore(db).save(stale, Date.now()); // what an earlier run applied, before the link froze
   db.close();
 

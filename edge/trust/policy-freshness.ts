@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
 import type { EdgeEvent } from '../telemetry-sink.js';
-import { describeExpiry, expiryOf } from './policy-expiry.js';
+import { describeExpiry, expiryOf } from '../../common/signing/policy-expiry.js';
 
 /** How often the expiry is compared with the clock: a minute late at most, for a validity of days. */
 export const CHECK_EVERY_MS = 60_000;

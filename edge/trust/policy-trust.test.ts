@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { v1, type calle } from '../../proto/index.js';
 import { ConfigError } from '../config/config-error.js';
 import { checkEdgeConfig, loadEdgeConfig } from '../config/load-config.js';
-import { openDatabase, type Db } from '../store/edge-db.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
+import { openDatabase, type Db } from '../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
 import { loadPinnedKey, type PinnedKey } from './pinned-key.js';
-import { keyIdOf, signBundle } from './policy-signature.js';
+import { keyIdOf, signBundle } from '../../common/signing/policy-signature.js';
 import { PolicyTrust } from './policy-trust.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 const coordinator = generateKeyPairSync('ed25519');
 const pinned: PinnedKey = { key: coordinator.publicKey, keyId: keyIdOf(coordinator.publicKey), file: 'test' };
@@ -38,7 +39,7 @@ function bundle(
 }
 
 function open(t: ExecutionContext, file: string): Db {
-  const db = openDatabase(file);
+  const db = openDatabase(file, EDGE_MIGRATIONS);
   t.teardown(() => {
     if (db.open) db.close();
   });

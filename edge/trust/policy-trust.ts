@@ -3,7 +3,8 @@
 //   1. a key is pinned at all (fail closed: an edge without one applies no remote policy);
 //   2. the bundle is signed, with Ed25519, by the pinned key, over exactly this content;
 //   3. its version is newer than the newest this edge has authenticated before (persisted, so a
-//      reboot does not reopen the door to a replayed old bundle: TUF's rollback attack);
+//      reboot does not reopen the door to a replayed old bundle: TUF's rollback attack), as
+//      judged by edge/policy/policy-version.ts, the one place versions are compared;
 //   4. it has not expired (TUF's freeze attack: policy-expiry.ts).
 // A bundle with the same content as the newest trusted one (same version) passes again: it is a
 // re-delivery after a lost ack or a reconnect, not a replay, and refusing it would turn a harmless
@@ -24,21 +25,22 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { calle } from '../../proto/index.js';
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 import { pickPinnedKey, type PinnedKey } from './pinned-key.js';
-import { contentDigest, describeExpiry, expiryOf } from './policy-expiry.js';
-import { signingPayload, verifyBundleSignature } from './policy-signature.js';
+import { contentDigest, expiryAge, expiryOf } from '../../common/signing/policy-expiry.js';
+import { signingPayload, verifyBundleSignature } from '../../common/signing/policy-signature.js';
 import { TrustState, type TrustedVersion } from './trust-state.js';
+import { part, refusal, type Refusal } from '../../common/reasons/reason.js';
+import { invalidVersion, replayedVersion, versionStanding } from '../policy/policy-version.js';
 
-export type TrustVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+export type TrustVerdict = { readonly ok: true } | ({ readonly ok: false } & Refusal);
 
 /**
  * admit()'s answer. 'new': a version to hand to the site. 'same': the version the edge runs, no
  * later expiry (a re-delivery). 'refresh': the version the edge runs, re-signed with a later expiry.
  */
 export type AdmitVerdict =
-  | { readonly ok: true; readonly kind: 'new' | 'same' | 'refresh' }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly kind: 'new' | 'same' | 'refresh' } | ({ readonly ok: false } & Refusal);
 
 interface Authentic {
   readonly ok: true;
@@ -63,8 +65,8 @@ export interface PolicyTrustOptions {
   readonly now?: () => number;
 }
 
-const NO_KEY =
-  'trust.coordinatorKey: no coordinator key is pinned; this edge applies no policy it cannot verify';
+/** A refusal in this file's words, coded as a policy problem. */
+const problem = (detail: string): Refusal => refusal(part('policy.problem', { detail }));
 
 export class PolicyTrust {
   readonly #pinned: PinnedKey | undefined;
@@ -118,24 +120,27 @@ export class PolicyTrust {
     if (!authentic.ok) return authentic;
     const { version } = authentic;
     const now = this.#now();
-    if (running && version === Number(running.version ?? 0))
-      return this.#again(bundle, authentic, running, now);
     const trusted = this.#state.current();
-    if (version < trusted.version) {
-      return {
-        ok: false,
-        reason:
-          `version: ${version} is older than ${trusted.version}, the newest this edge has trusted; ` +
-          'refused as a replay (a rollback is published as a new, higher version)',
-      };
-    }
-    if (version === trusted.version && !this.#matches(trusted, authentic)) {
-      return {
-        ok: false,
-        reason:
-          `version: ${version} was already trusted with different content; refused ` +
-          "(the coordinator's policy history may have been reset)",
-      };
+    const runningVersion = running ? Number(running.version ?? 0) : undefined;
+    switch (versionStanding(version, trusted.version, runningVersion)) {
+      case 'invalid':
+        return { ok: false, ...refusal(invalidVersion(version)) };
+      case 'running':
+        return this.#again(bundle, authentic, running!, now);
+      case 'older':
+        return { ok: false, ...refusal(replayedVersion(version, trusted.version)) };
+      case 'floor':
+        if (!this.#matches(trusted, authentic))
+          return {
+            ok: false,
+            ...problem(
+              `version: ${version} was already trusted with different content; refused ` +
+                "(the coordinator's policy history may have been reset)",
+            ),
+          };
+        break;
+      case 'newer':
+        break;
     }
     const expired = this.#expired(bundle, now);
     if (expired) return expired;
@@ -154,9 +159,10 @@ export class PolicyTrust {
     if (authentic.content !== contentDigest(running))
       return {
         ok: false,
-        reason:
+        ...problem(
           `version: ${version} is the policy this edge runs, but with different content; refused ` +
-          "(the coordinator's policy history may have been reset)",
+            "(the coordinator's policy history may have been reset)",
+        ),
       };
     if (expiryOf(bundle) <= expiryOf(running)) return { ok: true, kind: 'same' };
     const expired = this.#expired(bundle, now);
@@ -169,15 +175,11 @@ export class PolicyTrust {
     return { ok: true, kind: 'refresh' };
   }
 
-  #expired(bundle: calle.v1.IPolicyBundle, now: number): { ok: false; reason: string } | undefined {
+  #expired(bundle: calle.v1.IPolicyBundle, now: number): ({ ok: false } & Refusal) | undefined {
     const expires = expiryOf(bundle);
     if (expires > now) return undefined;
-    return {
-      ok: false,
-      reason:
-        `expires_ms: expired at ${describeExpiry(expires, now)}; refused, an expired policy may be ` +
-        'one an attacker held back (TUF freeze); this edge keeps the policy it runs',
-    };
+    const at = new Date(expires).toISOString();
+    return { ok: false, ...refusal(part('policy.expired', { at, age: expiryAge(expires, now) })) };
   }
 
   /** Whether an authentic bundle of the trusted version is the one trusted (content digest). */
@@ -200,33 +202,40 @@ export class PolicyTrust {
     if (!authentic.ok) return authentic;
     const { version } = authentic;
     const trusted = this.#state.current();
-    if (version === trusted.version && !this.#matches(trusted, authentic)) {
+    const standing = versionStanding(version, trusted.version, undefined);
+    if (standing === 'invalid') return { ok: false, ...refusal(invalidVersion(version)) };
+    if (standing === 'floor' && !this.#matches(trusted, authentic)) {
       return {
         ok: false,
-        reason: `version: the stored policy ${version} differs from the bundle trusted under that version`,
+        ...problem(
+          `version: the stored policy ${version} differs from the bundle trusted under that version`,
+        ),
       };
     }
     // A stored version above the trusted one: the trust table is new (an upgrade) or was lost. The
     // stored bundle is authentic, so it becomes the floor.
-    if (version > trusted.version)
-      this.#state.record(version, authentic.content, authentic.keyId, this.#now());
+    if (standing === 'newer') this.#state.record(version, authentic.content, authentic.keyId, this.#now());
     return { ok: true };
   }
 
-  #authenticate(bundle: calle.v1.IPolicyBundle): Authentic | { ok: false; reason: string } {
-    if (this.#keys.length === 0) return { ok: false, reason: NO_KEY };
+  #authenticate(bundle: calle.v1.IPolicyBundle): Authentic | ({ ok: false } & Refusal) {
+    if (this.#keys.length === 0) return { ok: false, ...refusal(part('policy.noKey')) };
     const picked = pickPinnedKey(this.#keys, bundle.keyId);
     // No pinned key claimed: check against the current one, whose refusal says what is wrong first
     // (unsigned, another algorithm), with the key id message naming every trusted key.
     const pinned = 'key' in picked ? picked : this.#keys[0]!;
     const signature = verifyBundleSignature(bundle, pinned.key, pinned.keyId);
-    if (!signature.ok)
-      return !('key' in picked) && signature.reason.startsWith('key_id:')
-        ? { ok: false, reason: picked.reason }
-        : signature;
+    if (!signature.ok) {
+      if (!('key' in picked) && signature.reasonCode?.[0]?.code === 'policy.wrongKey')
+        return { ok: false, ...picked };
+      return {
+        ok: false,
+        ...(signature.reasonCode
+          ? { reason: signature.reason, reasonCode: signature.reasonCode }
+          : problem(signature.reason)),
+      };
+    }
     const version = Number(bundle.version ?? 0);
-    if (!Number.isSafeInteger(version) || version <= 0)
-      return { ok: false, reason: `version: ${version} must be a positive integer` };
     const payload = createHash('sha256').update(signingPayload(bundle)).digest('hex');
     return { ok: true, version, content: contentDigest(bundle), payload, keyId: pinned.keyId };
   }

@@ -12,13 +12,13 @@
 // migration in edge/store: it belongs to trust, and a single row with a fixed key needs no
 // migration history. Version the name (trust_state_vN) if its shape ever changes.
 //
-// v2 (policy expiry): the digest names a version's content (edge/trust/policy-expiry.ts
+// v2 (policy expiry): the digest names a version's content (common/signing/policy-expiry.ts
 // contentDigest: everything but signature, key and expiry), so that the coordinator's re-signed
 // copy of a version with a later expiry is recognised as the same policy. A v1 row held the digest
 // of the whole signed payload; it is carried over as such (digest_of 'payload') and compared that
 // way until a bundle matches it, when the row learns the content digest. trust_state_v1 is left in
 // place: software rolled back to a v1 release then finds the floor it had, not none.
-import type { Db } from '../store/edge-db.js';
+import type { Db } from '../../common/sqlite/open-database.js';
 
 export interface TrustedVersion {
   /** Highest version authenticated by the pinned key (0: none yet). */
@@ -43,7 +43,7 @@ export class TrustState {
   readonly #learn;
 
   constructor(db: Db) {
-    // synchronous=FULL is set on the connection by openDatabase (edge/store/edge-db.ts): a
+    // synchronous=FULL is set on the connection by openDatabase (common/sqlite/open-database.ts): a
     // recorded version survives a power cut the moment record() returns.
     db.transaction(() => {
       db.exec(`

@@ -9,10 +9,11 @@ import { eventSubject } from '../../proto/nats-subjects.js';
 import type { EdgeConfig } from '../config/edge-config.js';
 import { loadEdgeConfig } from '../config/load-config.js';
 import { startEdgeNode } from '../edge-node.js';
-import { openDatabase } from '../store/edge-db.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { PolicyStore } from '../store/policy-store.js';
-import { tempDir, testLogger } from '../test-support/temp-dir.js';
-import { signBundle } from './policy-signature.js';
+import { tempDir, testLogger } from '../../common/testing/temp-dir.js';
+import { signBundle } from '../../common/signing/policy-signature.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 const SITE = fileURLToPath(new URL('../examples/madrid-street.json', import.meta.url));
 const keyA = generateKeyPairSync('ed25519');
@@ -24,7 +25,7 @@ function setup(t: ExecutionContext, stored: calle.v1.IPolicyBundle) {
   writeFileSync(pins.a, keyA.publicKey.export({ type: 'spki', format: 'pem' }));
   writeFileSync(pins.b, keyB.publicKey.export({ type: 'spki', format: 'pem' }));
   const store = join(dir, 'edge.db');
-  const db = openDatabase(store);
+  const db = openDatabase(store, EDGE_MIGRATIONS);
   new PolicyStore(db).save(stored, Date.now()); // what an earlier run applied
   db.close();
   const site = loadEdgeConfig(SITE);

@@ -1,12 +1,12 @@
 // The users module's one door for the console: users, sessions, the login guard and the setup
 // token, opened on the edge database.
 import type { Logger } from 'pino';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Db } from '../store/edge-db.js';
-import { LoginGuard } from './login-guard.js';
-import { SessionStore } from './session-store.js';
-import { SetupToken } from './setup-token.js';
-import { UserStore } from './user-store.js';
+import type { AuditLog } from '../../common/audit/audit-log.js';
+import type { Db } from '../../common/sqlite/open-database.js';
+import { LoginGuard } from '../../common/access/login-guard.js';
+import { SessionStore } from '../../common/access/session-store.js';
+import { SetupToken } from '../../common/access/setup-token.js';
+import { UserStore } from '../../common/access/user-store.js';
 
 export interface ConsoleAccess {
   readonly users: UserStore;

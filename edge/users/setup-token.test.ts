@@ -3,7 +3,7 @@
 // itself with the test's clock; cloud/dashboard/dashboard-setup.test.ts does the dashboard's.
 import test from 'ava';
 import { consoleFixture, PASSWORD } from '../console/testing/console-fixture.js';
-import { FAILURES_PER_ADDRESS, SetupToken, WINDOW_MS } from './setup-token.js';
+import { FAILURES_PER_ADDRESS, SetupToken, WINDOW_MS } from '../../common/access/setup-token.js';
 
 test("setup token — console: strangers' wrong tokens lock only their own addresses; the installer still sets up", async (t) => {
   const { app, access } = consoleFixture(t);

@@ -7,12 +7,14 @@
 // Exit codes: 0 done, 1 refused (a user error: exists, unknown, weak password), 2 usage.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { AuditLog } from '../audit/audit-log.js';
-import { openDatabase } from '../store/edge-db.js';
-import { isRole, ROLES } from './roles.js';
-import { SessionStore } from './session-store.js';
-import { UserError } from './user-error.js';
-import { UserStore } from './user-store.js';
+import { AuditLog } from '../../common/audit/audit-log.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
+import { isRole, ROLES } from '../../common/access/roles.js';
+import { SessionStore } from '../../common/access/session-store.js';
+import { UserError } from '../../common/access/user-error.js';
+import { UserStore } from '../../common/access/user-store.js';
+import { readHidden, type UserCommandIo } from '../../common/access/secret-input.js';
+import { EDGE_MIGRATIONS } from '../store/migrations.js';
 
 export const USER_USAGE = `Usage:
   calle user add NAME --role viewer|technician|engineer --store FILE
@@ -20,45 +22,6 @@ export const USER_USAGE = `Usage:
       The password is read from standard input (one line; at a terminal, typed without echo).
   calle user list --store FILE
       Prints each user's name, role and when it was created.`;
-
-export interface UserCommandIo {
-  out(line: string): void;
-  err(line: string): void;
-  /** One line of secret input; the terminal does not echo it. */
-  readSecret(prompt: string): Promise<string>;
-}
-
-async function readLine(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk as Buffer);
-    if (Buffer.concat(chunks).includes(10)) break;
-  }
-  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-}
-
-/** Reads a password: without echo at a terminal, the first line of standard input otherwise. */
-export async function readHidden(prompt: string): Promise<string> {
-  if (!process.stdin.isTTY) return readLine();
-  process.stderr.write(prompt);
-  process.stdin.setRawMode(true);
-  let line = '';
-  try {
-    for await (const chunk of process.stdin) {
-      for (const ch of (chunk as Buffer).toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return line;
-        if (ch === '\u0003') throw new Error('cancelled');
-        if (ch === '\u007f') line = line.slice(0, -1);
-        else line += ch;
-      }
-    }
-    return line;
-  } finally {
-    process.stdin.setRawMode(false);
-    process.stdin.pause();
-    process.stderr.write('\n');
-  }
-}
 
 const PROCESS_IO: UserCommandIo = {
   out: (line) => console.log(line),
@@ -105,7 +68,7 @@ export async function runUserCommand(
     return 2;
   }
 
-  const db = openDatabase(values.store);
+  const db = openDatabase(values.store, EDGE_MIGRATIONS);
   try {
     const audit = new AuditLog({ db, log: pino({ level: 'warn' }, process.stderr) });
     const users = new UserStore({ db, audit });

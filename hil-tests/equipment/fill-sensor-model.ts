@@ -4,7 +4,7 @@
 // container is emptied about every 9.5 days. The sensor converts time of flight at the speed of
 // sound for 20 °C, so it over-reads in the cold and under-reads in the heat: c = 331.3 + 0.606·T
 // m/s, about 1.8 mm per °C per metre.
-import { exponential, mulberry32, normal } from './seeded-random.js';
+import { exponential, mulberry32, normal } from '../../common/random/seeded-random.js';
 
 export const NO_ECHO_CM = 254;
 const NO_ECHO_P = 0.118;

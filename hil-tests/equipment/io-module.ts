@@ -3,7 +3,7 @@
 // on 3 input registers and a lamp-out flag on a discrete input; per loop detector, a 32-bit pulse
 // counter, the occupancy of the last second and the present/absent input.
 import { RegisterBank } from './modbus-server.js';
-import { mulberry32 } from './seeded-random.js';
+import { mulberry32 } from '../../common/random/seeded-random.js';
 
 export type Lamp = 'red' | 'yellow' | 'green';
 const LAMPS: readonly Lamp[] = ['red', 'yellow', 'green'];

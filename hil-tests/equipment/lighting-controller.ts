@@ -3,7 +3,7 @@
 // (IEEE 754 single, low word first), energy (Wh, 32 bits, high word first) and the level the
 // lamp actually shows during a fade (0.1 %).
 import { EXCEPTION, ModbusRefusal, RegisterBank } from './modbus-server.js';
-import { mulberry32 } from './seeded-random.js';
+import { mulberry32 } from '../../common/random/seeded-random.js';
 
 export const LIGHTING_LAYOUT = {
   holding: { level: 0, fade: 1 },

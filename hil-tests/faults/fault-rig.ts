@@ -11,12 +11,13 @@ import type { EdgeStatusJson } from '../../cloud/http/status-api.js';
 import { LightEdge } from '../../cloud/rollouts/light-edge.js';
 import { tempDir, testLogger, waitFor } from '../../cloud/testing/harness.js';
 import { LocalNatsServer } from '../../deploy/nats/local-server.js';
-import { openDatabase } from '../../edge/store/edge-db.js';
+import { openDatabase } from '../../common/sqlite/open-database.js';
 import { Outbox } from '../../edge/store/outbox.js';
 import { NatsLink } from '../../edge/sync/nats-link.js';
 import { OutboxPublisher } from '../../edge/sync/outbox-publisher.js';
 import { TELEMETRY_STREAM } from '../../proto/nats-subjects.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { EDGE_MIGRATIONS } from '../../edge/store/migrations.js';
 
 export const EDGE_ID = 'edge-fault';
 const lighting = (levelPct: number) => ({ steps: [{ at: 'sunset', levelPct }], presenceLevelPct: levelPct });
@@ -74,7 +75,7 @@ export async function faultRig(t: ExecutionContext): Promise<FaultRig> {
   t.teardown(async () => grpcProxy.close());
 
   const edgeLog = log.child({ side: 'edge' });
-  const edgeDb = openDatabase(join(dir, 'edge.db'));
+  const edgeDb = openDatabase(join(dir, 'edge.db'), EDGE_MIGRATIONS);
   t.teardown(() => edgeDb.close());
   const outbox = new Outbox({ db: edgeDb, edgeId: EDGE_ID, log: edgeLog });
   const link = new NatsLink({

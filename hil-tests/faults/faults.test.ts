@@ -38,7 +38,10 @@ test.serial('faults — coordinator restarted while the edge publishes and a pol
   const v2 = await rig.publishPolicy(60);
   await sleep(300);
   stop();
-  await rig.expectExactlyOnce(t);
+  // Messages the stopped coordinator had pulled but not yet acked come back after the consumer's
+  // ack_wait (30 s, cloud/ingest/jetstream-setup.ts): the designed recovery, so the budget covers
+  // it (under load a full-suite run once lost that race with 12 s).
+  await rig.expectExactlyOnce(t, 45_000);
   await rig.expectPolicy(t, v2);
 });
 

@@ -12,7 +12,7 @@
 // each. Under-lit minutes are judged by the replay against the traffic that actually passed
 // (edge/site/lighting-requirement.ts).
 //
-// Traffic: no licensed hourly counts for Madrid are in ../shared/data, so the hourly profile is
+// Traffic: no licensed hourly counts for Madrid are in hil-tests/data, so the hourly profile is
 // a typical urban one (weekday morning and evening peaks, Friday and Saturday nights busier, as
 // Madrid's night life makes them), scaled to each street's capacity; arrivals are Poisson per
 // minute. Seed 1 is the week the site's settings were written against; seeds 2–6 are held out:
@@ -23,6 +23,7 @@ import type { EdgeConfig } from '../../edge/config/edge-config.js';
 import { loadEdgeConfig } from '../../edge/config/load-config.js';
 import { replayLighting, type ReplayCounts, type ReplayResult } from '../../edge/site/lighting-replay.js';
 import { LIGHTING_TARGETS, type LightingKpi, type LightingStrategyResult } from './report-writer.js';
+import { mulberry32 } from '../../common/random/seeded-random.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../edge/examples/madrid-street.json', import.meta.url));
 
@@ -55,17 +56,6 @@ export function profileShare(ms: number): number {
   const frac = h - h0;
   // Crossing midnight uses the same day's name: close enough for one half-hour.
   return at((h0 + 24) % 24, day) * (1 - frac) + at((h0 + 25) % 24, day) * frac;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function poisson(rand: () => number, mean: number): number {
@@ -181,7 +171,7 @@ export function runLightingKpi(o: LightingKpiOptions = {}): LightingKpi {
           )
           .join('; ') +
         ' (below full / below midnight / under-lit minutes).',
-      'Hourly profile: a typical urban weekday shape with busier Friday and Saturday nights (no licensed Madrid hourly counts in ../shared/data); Poisson arrivals per minute, spread evenly over the minute by the replay.',
+      'Hourly profile: a typical urban weekday shape with busier Friday and Saturday nights (no licensed Madrid hourly counts in hil-tests/data); Poisson arrivals per minute, spread evenly over the minute by the replay.',
       'Required light: the class of the traffic counted in the trailing window (CEN/TR 13201-1 with the site’s weights, period weights and bands), as a share of the design’s maintained light; delivered light: level × the datasheet lumen maintenance at the luminaires’ burning hours × dirt factor / MF. A group-minute counts when any tick in it delivered more than 0.5 % below. Every strategy is scored against the same requirement.',
       'Baselines run without constant light output or adaptive classes (as the schedules cities run today); their energy does not depend on age. Energy is metered at the luminaire (standby + level × rated).',
       `Site settings: ${groups.map((g) => `${g.id} weights ${g.adaptive?.otherWeights}${g.adaptive?.periods ? ` (${g.adaptive.periods.map((p) => `${p.otherWeights} ${p.from}–${p.to}`).join(', ')})` : ''}, capacity ${g.adaptive?.capacityVehPerHour}/h, MF ${g.maintenance?.factor}${g.presence ? `, presence boost to ${g.presence.boostClass ?? g.lightingClass} for ${g.presence.holdS} s` : ''}`).join('; ')}.`,

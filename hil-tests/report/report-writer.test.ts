@@ -1,12 +1,13 @@
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../../edge/test-support/temp-dir.js';
-import type { TrafficResult } from '../sumo/traffic-run.js';
+import { tempDir } from '../../common/testing/temp-dir.js';
+import type { TrafficResult } from '../../sim/sumo/traffic-run.js';
 import { runLightingKpi } from './lighting-kpi.js';
 import { renderReport, writeReport, type ReportInput } from './report-writer.js';
 import { barChartSvg } from './svg-bars.js';
-import { actuatedNetXml, TRAFFIC_ROWS, type TrafficScenarioResult } from './traffic-kpi.js';
+import { actuatedNetXml } from '../sumo/baseline-nets.js';
+import { TRAFFIC_ROWS, type TrafficScenarioResult } from './traffic-kpi.js';
 
 const run = (meanDelay: number, safetyViolations = 0): TrafficResult => ({
   controller: 'adaptive',
@@ -36,9 +37,10 @@ const input: ReportInput = {
   command: 'npm run hil:report -- --quick',
   seeds: 1,
   traffic: [
-    scenario('x1', [25, 20, 28, 17, 15]), // 15 / 20 = 0.75: met
-    scenario('tight', [25, 20, 28, 17, 17]), // 0.85: missed
-    scenario('unsafe', [25, 20, 28, 17, 10], 2), // 0.5 but violations: missed
+    // static, stock actuated, fair, calle fixed, actuated, adaptive
+    scenario('x1', [25, 12, 20, 28, 17, 15]), // 15 / 20 = 0.75 of fair: met (1.25 of stock)
+    scenario('tight', [25, 12, 20, 28, 17, 17]), // 0.85: missed
+    scenario('unsafe', [25, 12, 20, 28, 17, 10], 2), // 0.5 but violations: missed
   ],
   lighting: {
     description: 'synthetic week',
@@ -72,11 +74,18 @@ const input: ReportInput = {
 
 const row = (md: string, first: string): string => md.split('\n').find((l) => l.startsWith(`| ${first} |`))!;
 
-test('report writer — traffic rows carry the mean delays, the ratio to SUMO actuated and the verdict', (t) => {
+test('report writer — traffic rows carry the mean delays, the ratios to the fair and stock baselines and the verdict', (t) => {
   const { markdown } = renderReport(input);
-  t.is(row(markdown, 'x1'), '| x1 | 3600 | 1 | 25.00 | 20.00 | 28.00 | 17.00 | 15.00 | 0 | 0.75 | **met** |');
-  t.regex(row(markdown, 'tight'), /\| 0\.85 \| \*\*missed\*\* \|$/);
-  t.regex(row(markdown, 'unsafe'), /\| 2 \| 0\.50 \| \*\*missed\*\* \|$/, 'violations miss the target');
+  t.is(
+    row(markdown, 'x1'),
+    '| x1 | 3600 | 1 | 25.00 | 12.00 | 20.00 | 28.00 | 17.00 | 15.00 | 0 | 0.75 | 1.25 | **met** |',
+  );
+  t.regex(row(markdown, 'tight'), /\| 0\.85 \| 1\.42 \| \*\*missed\*\* \|$/);
+  t.regex(
+    row(markdown, 'unsafe'),
+    /\| 2 \| 0\.50 \| 0\.83 \| \*\*missed\*\* \|$/,
+    'violations miss the target',
+  );
 });
 
 test('report writer — lighting and waste verdicts follow the issue 7 targets', (t) => {

@@ -3,15 +3,8 @@
 
 export { arenaAlloc, arenaBytesFree } from './arena';
 export { solarSunTimes, SOLAR_IN_STRIDE, SOLAR_OUT_STRIDE } from './solar';
-export {
-  filtersMedian,
-  filtersHampel,
-  filtersEma,
-  filtersSlew,
-  filtersHysteresis,
-  filtersTrend,
-  TREND_STATE,
-} from './filters';
+export { filtersMedian, filtersHampel } from './filters-windowed';
+export { filtersEma, filtersSlew, filtersHysteresis, filtersTrend, TREND_STATE } from './filters-recursive';
 export { wasteStep, WASTE_FIELDS } from './waste';
 export { lightingStep, LIGHTING_FIELDS } from './lighting';
 export {

@@ -24,6 +24,7 @@ import {
   coreVariant,
   type Engine,
 } from '../core.js';
+import { mulberry32 as rng } from '../../common/random/seeded-random.js';
 
 interface Kernel {
   name: string;
@@ -35,18 +36,6 @@ interface Kernel {
   data: Float64Array;
   /** A runner for one engine: a fresh pass over the data, returning a checksum. */
   make(engine: Engine): () => number;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pipelineKernel(): Kernel {

@@ -98,7 +98,7 @@ static double window_mad(const double *p, size_t s, int size, double m) {
   return D(p[0]);
 }
 
-/* ---- filters: Hampel → EMA → trend (wasm/assembly/filters.ts) ---- */
+/* ---- filters: Hampel → EMA → trend (wasm/assembly/filters-*.ts) ---- */
 #define HAMPEL_SIZE 5
 #define HAMPEL_K 3.0
 #define HAMPEL_FLOOR 0.5

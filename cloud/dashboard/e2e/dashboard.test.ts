@@ -7,8 +7,8 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { keyIdOfRaw, loadOrCreateEdgeKey } from '../../../edge/identity/edge-identity.js';
-import { LAPTOP, openPage, PHONE, screenshot, signInPage } from '../../../edge/console/e2e/browser.js';
+import { keyIdOfRaw, loadOrCreateEdgeKey } from '../../../common/signing/edge-identity.js';
+import { LAPTOP, openPage, PHONE, screenshot, signInPage } from '../../../common/testing/browser.js';
 import { encodeMessage, v1 } from '../../../proto/index.js';
 import { eventSubject, messageId, telemetrySubject } from '../../../proto/nats-subjects.js';
 import { startCoordinator } from '../../coordinator.js';

@@ -4,7 +4,7 @@
 import type { ExecutionContext } from 'ava';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
-import type { Role } from '../../../edge/users/roles.js';
+import type { Role } from '../../../common/access/roles.js';
 import { EnrolmentStore } from '../../enrolment/enrolment-store.js';
 import type { RolloutManager } from '../../rollouts/rollout-manager.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';

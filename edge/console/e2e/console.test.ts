@@ -2,7 +2,8 @@
 // street the test drives. Serial: one browser at a time on a small CI machine.
 import test, { type ExecutionContext } from 'ava';
 import { consoleFixture, PASSWORD } from '../testing/console-fixture.js';
-import { LAPTOP, openPage, PHONE, screenshot, signInPage } from './browser.js';
+import { LAPTOP, openPage, PHONE, screenshot, signInPage } from '../../../common/testing/browser.js';
+import { englishOf, part, refusal as refused } from '../../../common/reasons/reason.js';
 
 const VIEWS = [
   'overview',
@@ -20,7 +21,10 @@ async function serve(t: ExecutionContext, now?: () => number) {
     actor: 'coordinator',
     action: 'policy.refused',
     target: 'policy:9',
-    after: { reason: 'lighting.steps[1].level_pct: 120 is outside 0..100' },
+    // As the pipeline stores a refusal: its English and the codes it was rendered from.
+    after: refused(
+      part('policy.outside', { field: 'lighting.steps[1].level_pct', value: '120', range: '0..100' }),
+    ),
   });
   // Version 8 applied, its signal timing waiting for int-sol's cycle end.
   fixture.source.staged = { version: 8, waitingFor: ['int-sol'] };
@@ -55,13 +59,22 @@ for (const [label, viewport] of [
         'last error shown',
       );
 
+      // A new reason arrives coded, as the site makes it, and is shown in Spanish from its code.
+      const presence = [
+        part('light.presence', { detector: 'det-n', hold: 60, level: 85 }),
+        part('light.step', { rule: 'schedule', at: 'sunset', offset: '+0', level: 60 }),
+      ];
       source.change({
         ...source.views.get('lum-001')!,
         state: { level: 85, power: 51 },
-        reason: 'presence: 85 %',
+        reason: englishOf(presence),
+        reasonCode: presence,
       });
       await page.locator('tr[data-device="lum-001"]', { hasText: '85 %' }).waitFor({ timeout: 3000 });
-      t.regex(await page.locator('tr[data-device="lum-001"]').innerText(), /presence: 85 %/);
+      t.regex(
+        await page.locator('tr[data-device="lum-001"]').innerText(),
+        /presencia: det-n \(mantiene 60 s\) → 85 %; horario: ocaso\+0 → 60 %/,
+      );
 
       for (const view of VIEWS) {
         await page.goto(`${url}/#${view}`);
@@ -316,7 +329,9 @@ test.serial(
     await group.locator('select[name=duration]').selectOption(String(15 * 60));
     await group.locator('form.override button[type=submit]').click();
     await page.locator('#toast', { hasText: 'calle-mayor held at 90 %' }).waitFor();
-    await group.locator('p.reason', { hasText: 'override by tom: 90 %' }).waitFor({ timeout: 3000 });
+    await group
+      .locator('p.reason', { hasText: /override by tom until \d\d:\d\d → 90 %/ })
+      .waitFor({ timeout: 3000 });
     t.like(source.overrides.get('calle-mayor'), { levelPct: 90, actor: 'tom' });
     const lease = source.overrides.get('calle-mayor')!;
     t.true(Math.abs(lease.expiresMs - (Date.now() + 15 * 60_000)) < 10_000, 'a 15-minute lease');

@@ -210,6 +210,7 @@ const STRINGS = {
     'reason.light.clo':
       'flujo luminoso constante: {pct} % (factor de mantenimiento {mf}, flujo {output} tras {hours} h de uso) de',
     'reason.light.ramp': '(en rampa hacia {level} %)',
+    'reason.light.driverMin': 'mínimo del driver → {level} %',
     'reason.signal.startup': 'plan: todo rojo de arranque',
     'reason.signal.held': 'plan: todo rojo, retenido para el intermitente manual',
     'reason.signal.stage': 'plan: fase {stage}/{of} {interval} ({groups}){mode}{why}',
@@ -218,9 +219,11 @@ const STRINGS = {
     'reason.signal.latched': 'intermitente por avería:',
     'reason.signal.headUnavailable': 'semáforo {heads} no disponible',
     'reason.signal.proposedInFlash': 'se propuso un estado durante el intermitente manual',
+    'reason.signal.violation': 'regla de seguridad: {detail}',
     'reason.device.noReading': 'sin lecturas todavía',
     'reason.device.driverStart': 'el driver {driver} no arrancó: {detail}',
     'reason.device.writeFailed': 'falló la escritura {point}={value}: {detail}',
+    'reason.device.error': 'el driver informa: {detail}',
     'reason.action.notLatched': 'no está bloqueado',
     'reason.action.localOnly': 'un intermitente por avería solo se desbloquea en local, en el armario',
     'reason.action.unknownIntersection': 'cruce desconocido «{id}»',
@@ -233,6 +236,7 @@ const STRINGS = {
     'reason.action.notFlashing': 'no está en intermitente manual',
     'reason.action.latchedFirst': 'bloqueado ({fault}): desbloquee antes la avería',
     'reason.action.latchedLocal': 'bloqueado ({fault}): desbloquee la avería en local',
+    'reason.action.invalid': 'petición no válida: {detail}',
     'reason.policy.unsigned': 'firma: la política no está firmada',
     'reason.policy.tampered':
       'firma: no coincide con el contenido; la política se cambió después de firmarla',
@@ -248,6 +252,7 @@ const STRINGS = {
     'reason.policy.positive': '{field}: {value} debe ser un entero positivo',
     'reason.policy.noSteps': '{field}: necesita al menos un paso',
     'reason.policy.badAt': '{field}: {value} debe ser "sunset", "sunrise" o "HH:MM"',
+    'reason.policy.problem': 'política rechazada: {detail}',
   },
   en: {
     title: 'Node console',
@@ -453,6 +458,7 @@ const STRINGS = {
       'class {label} for {band} traffic ({flow} veh/h of {capacity}; design {design}, weights {weights} {from}–{to}) → {pct} % of',
     'reason.light.clo': 'constant light: {pct} % (MF {mf}, output {output} at {hours} h) of',
     'reason.light.ramp': '(ramping to {level} %)',
+    'reason.light.driverMin': 'driver minimum → {level} %',
     'reason.signal.startup': 'plan: start-up all-red',
     'reason.signal.held': 'plan: all red, held for a manual flash',
     'reason.signal.stage': 'plan: stage {stage}/{of} {interval} ({groups}){mode}{why}',
@@ -461,9 +467,11 @@ const STRINGS = {
     'reason.signal.latched': 'flash:',
     'reason.signal.headUnavailable': 'head {heads} unavailable',
     'reason.signal.proposedInFlash': 'a state was proposed during a manual flash',
+    'reason.signal.violation': '{detail}',
     'reason.device.noReading': 'no reading yet',
     'reason.device.driverStart': 'driver {driver} failed to start: {detail}',
     'reason.device.writeFailed': 'write {point}={value} failed: {detail}',
+    'reason.device.error': '{detail}',
     'reason.action.notLatched': 'not latched',
     'reason.action.localOnly': 'a latched flash can only be cleared locally, at the cabinet',
     'reason.action.unknownIntersection': 'unknown intersection "{id}"',
@@ -476,6 +484,7 @@ const STRINGS = {
     'reason.action.notFlashing': 'not in manual flash',
     'reason.action.latchedFirst': 'latched ({fault}): clear the fault first',
     'reason.action.latchedLocal': 'latched ({fault}): clear the fault locally instead',
+    'reason.action.invalid': '{detail}',
     'reason.policy.unsigned': 'signature: the bundle is unsigned',
     'reason.policy.tampered':
       'signature: does not match the content; the bundle was changed after it was signed',
@@ -491,6 +500,7 @@ const STRINGS = {
     'reason.policy.positive': '{field}: {value} must be a positive integer',
     'reason.policy.noSteps': '{field}: needs at least one step',
     'reason.policy.badAt': '{field}: {value} must be "sunset", "sunrise" or "HH:MM"',
+    'reason.policy.problem': '{detail}',
   },
 };
 
@@ -528,7 +538,7 @@ export function setLang(next) {
   }
 }
 
-// Reasons arrive as coded parts (edge/console/reason-codes.ts); each has a template above
+// Reasons arrive as coded parts made where the node decided (common/reasons/); each has a template above
 // ('reason.<code>'). Parts join with "; " as in the English text, except around the clauses that
 // lead into the next one ("… → 60 % of <schedule>", "flash: <why>") or trail it (a ramp).
 const JOIN_AFTER = new Set(['light.class', 'light.classPeriod', 'light.clo', 'signal.latched']);

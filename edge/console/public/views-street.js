@@ -238,10 +238,10 @@ export function renderLighting(root, state, actions) {
   }
 }
 
-/** How an intersection runs, read from its heads' coded reasons (reason-codes.ts). */
+/** How an intersection runs, read from its heads' coded reasons (common/reasons/). */
 function operationOf(head) {
   const codes = (head.reasonCode ?? []).map((p) => p.code);
-  if (codes[0] === 'signal.latched' || head.reason?.startsWith('flash:')) return 'latched';
+  if (codes[0] === 'signal.latched') return 'latched';
   if (codes[0] === 'signal.manualFlash') return 'manual-flash';
   if (codes.includes('signal.enteringFlash')) return 'entering-flash';
   return 'plan';

@@ -4,12 +4,12 @@
 import type { ExecutionContext } from 'ava';
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
-import { AuditLog } from '../../audit/audit-log.js';
+import { AuditLog } from '../../../common/audit/audit-log.js';
 import type { DeviceView } from '../../devices/device-view.js';
-import { openDatabase } from '../../store/edge-db.js';
-import { tempDir, testLogger } from '../../test-support/temp-dir.js';
+import { openDatabase } from '../../../common/sqlite/open-database.js';
+import { tempDir, testLogger } from '../../../common/testing/temp-dir.js';
 import { openConsoleAccess, type ConsoleAccess } from '../../users/console-access.js';
-import type { Role } from '../../users/roles.js';
+import type { Role } from '../../../common/access/roles.js';
 import type {
   CollectionEntryView,
   ConsoleActions,
@@ -18,6 +18,27 @@ import type {
   StagedPolicyView,
 } from '../console-api.js';
 import { createConsole, type ConsoleSource, type ConsoleStatus } from '../console-server.js';
+import { EDGE_MIGRATIONS } from '../../store/migrations.js';
+import { madridHHMM } from '../../control/madrid-time.js';
+import { englishOf, part, refusal, type Reason, type Refusal } from '../../../common/reasons/reason.js';
+
+/** A reason as the site gives it: coded, and its English (common/reasons/). */
+const coded = (reason: Reason): { reason: string; reasonCode: Reason } => ({
+  reason: englishOf(reason),
+  reasonCode: reason,
+});
+const codedError = (error: Reason): { lastError: string; lastErrorCode: Reason } => ({
+  lastError: englishOf(error),
+  lastErrorCode: error,
+});
+const SOL_GREEN = part('signal.stage', {
+  stage: 1,
+  of: 2,
+  interval: 'green',
+  groups: 'veh-ew, walk-ew',
+  mode: '',
+  why: '',
+});
 
 export const DEVICES: DeviceView[] = [
   {
@@ -28,7 +49,7 @@ export const DEVICES: DeviceView[] = [
     group: 'calle-mayor',
     available: true,
     state: { level: 60, power: 36.4 },
-    reason: 'schedule: sunset+0 → 60 %',
+    ...coded([part('light.step', { rule: 'schedule', at: 'sunset', offset: '+0', level: 60 })]),
     updatedMs: 1_700_000_000_000,
   },
   {
@@ -38,7 +59,7 @@ export const DEVICES: DeviceView[] = [
     driver: 'simulated',
     group: 'cont-017',
     available: false,
-    lastError: 'timeout after 3 s',
+    ...codedError([part('device.error', { detail: 'timeout after 3 s' })]),
     state: { fill: 72, lidOpen: false },
     updatedMs: 1_700_000_000_500,
   },
@@ -50,7 +71,10 @@ export const DEVICES: DeviceView[] = [
     group: 'int-atocha',
     available: true,
     state: { aspect: 'flash' },
-    reason: 'flash: head sh-atocha-2 stopped answering',
+    ...coded([
+      part('signal.latched'),
+      part('signal.violation', { detail: 'head sh-atocha-2 stopped answering' }),
+    ]),
     updatedMs: 1_700_000_000_000,
   },
   {
@@ -61,7 +85,10 @@ export const DEVICES: DeviceView[] = [
     group: 'int-atocha',
     available: true,
     state: { aspect: 'flash' },
-    reason: 'flash: head sh-atocha-2 stopped answering',
+    ...coded([
+      part('signal.latched'),
+      part('signal.violation', { detail: 'head sh-atocha-2 stopped answering' }),
+    ]),
     updatedMs: 1_700_000_000_000,
   },
   {
@@ -72,7 +99,7 @@ export const DEVICES: DeviceView[] = [
     group: 'int-sol',
     available: true,
     state: { aspect: 'green' },
-    reason: 'plan: stage 1/2 green (veh-ew, walk-ew)',
+    ...coded([SOL_GREEN]),
     updatedMs: 1_700_000_000_000,
   },
   {
@@ -83,7 +110,7 @@ export const DEVICES: DeviceView[] = [
     group: 'int-sol',
     available: true,
     state: { aspect: 'red' },
-    reason: 'plan: stage 1/2 green (veh-ew, walk-ew)',
+    ...coded([SOL_GREEN]),
     updatedMs: 1_700_000_000_000,
   },
   {
@@ -152,9 +179,11 @@ export class FakeSource implements ConsoleSource, ConsoleActions {
     return [
       {
         id: 'calle-mayor',
-        reason: o
-          ? `override by ${o.actor}: ${o.levelPct} % until ${new Date(o.expiresMs).toISOString()}`
-          : 'schedule: sunset+0 → 60 %',
+        ...coded(
+          o
+            ? [part('light.override', { actor: o.actor, until: madridHHMM(o.expiresMs), level: o.levelPct })]
+            : [part('light.step', { rule: 'schedule', at: 'sunset', offset: '+0', level: 60 })],
+        ),
         lightingClass: 'M4',
         powerW: 36.4,
         energyWh: 120.5,
@@ -166,19 +195,20 @@ export class FakeSource implements ConsoleSource, ConsoleActions {
     levelPct: number,
     durationS: number | undefined,
     actor: string,
-  ): { ok: true; expiresMs: number } | { ok: false; reason: string } {
-    if (group !== 'calle-mayor') return { ok: false, reason: `unknown lighting group "${group}"` };
+  ): { ok: true; expiresMs: number } | ({ ok: false } & Refusal) {
+    if (group !== 'calle-mayor') return { ok: false, ...refusal(part('action.unknownGroup', { id: group })) };
     const expiresMs = Date.now() + (durationS ?? 1800) * 1000;
     this.overrides.set(group, { levelPct, expiresMs, actor });
     this.change({
       ...this.views.get('lum-001')!,
       state: { level: levelPct, power: 0.6 * levelPct },
-      reason: this.lightingGroups()[0]!.reason,
+      ...coded(this.lightingGroups()[0]!.reasonCode!),
     });
     return { ok: true, expiresMs };
   }
-  clearLightingOverride(group: string): { ok: boolean; reason?: string } {
-    if (!this.overrides.delete(group)) return { ok: false, reason: `no override on "${group}"` };
+  clearLightingOverride(group: string): { ok: boolean } & Partial<Refusal> {
+    if (!this.overrides.delete(group))
+      return { ok: false, ...refusal(part('action.noOverride', { id: group })) };
     this.change(DEVICES[0]!);
     return { ok: true };
   }
@@ -194,24 +224,35 @@ export class FakeSource implements ConsoleSource, ConsoleActions {
   #heads(id: string): DeviceView[] {
     return this.devices().filter((d) => d.group === id && d.kind === 'signal-head');
   }
-  flashIntersection(id: string, actor: string): { ok: boolean; reason?: string } {
+  flashIntersection(id: string, actor: string): { ok: boolean } & Partial<Refusal> {
     const heads = this.#heads(id);
-    if (heads.length === 0) return { ok: false, reason: `unknown intersection "${id}"` };
+    if (heads.length === 0) return { ok: false, ...refusal(part('action.unknownIntersection', { id })) };
     const op = this.#operation(heads);
     if (op === 'latched')
-      return { ok: false, reason: `latched (${heads[0]!.reason!.slice(7)}): clear the fault first` };
+      return {
+        ok: false,
+        ...refusal(part('action.latchedFirst', { fault: englishOf(heads[0]!.reasonCode!.slice(1)) })),
+      };
     if (op !== 'plan')
       return {
         ok: false,
-        reason: op === 'manual-flash' ? 'already in manual flash' : 'already entering flash',
+        ...refusal(part(op === 'manual-flash' ? 'action.alreadyFlashing' : 'action.alreadyEntering')),
       };
     this.flashes.push(`flash:${id}:${actor}`);
     // As the site does: the stage drains through yellow and all red, then the heads flash.
+    const draining = part('signal.stage', {
+      stage: 1,
+      of: 2,
+      interval: 'yellow',
+      groups: 'veh-ew, walk-ew',
+      mode: '',
+      why: 'manual flash',
+    });
     this.change(
       ...heads.map((h) => ({
         ...h,
         state: { aspect: h.state.aspect === 'green' ? 'yellow' : 'red' },
-        reason: `plan: stage 1/2 yellow (veh-ew, walk-ew): manual flash → entering manual flash (by ${actor})`,
+        ...coded([draining, part('signal.enteringFlash', { actor })]),
       })),
     );
     const drained = () =>
@@ -219,7 +260,7 @@ export class FakeSource implements ConsoleSource, ConsoleActions {
         ...this.#heads(id).map((h) => ({
           ...h,
           state: { aspect: 'flash' },
-          reason: `manual flash: by ${actor}`,
+          ...coded([part('signal.manualFlash', { actor })]),
         })),
       );
     if (Number.isFinite(this.drainMs)) setTimeout(drained, this.drainMs).unref();
@@ -231,36 +272,38 @@ export class FakeSource implements ConsoleSource, ConsoleActions {
   finishDrains(): void {
     for (const drained of this.#draining.splice(0)) drained();
   }
-  restoreIntersection(id: string, actor: string): { ok: boolean; reason?: string } {
+  restoreIntersection(id: string, actor: string): { ok: boolean } & Partial<Refusal> {
     const heads = this.#heads(id);
-    if (heads.length === 0) return { ok: false, reason: `unknown intersection "${id}"` };
+    if (heads.length === 0) return { ok: false, ...refusal(part('action.unknownIntersection', { id })) };
     const op = this.#operation(heads);
-    if (op === 'entering-flash')
-      return { ok: false, reason: 'still entering flash: restore once the heads flash' };
-    if (op !== 'manual-flash') return { ok: false, reason: 'not in manual flash' };
+    if (op === 'entering-flash') return { ok: false, ...refusal(part('action.stillEntering')) };
+    if (op !== 'manual-flash') return { ok: false, ...refusal(part('action.notFlashing')) };
     this.flashes.push(`restore:${id}:${actor}`);
-    this.change(...heads.map((h) => ({ ...h, state: { aspect: 'red' }, reason: 'plan: start-up all-red' })));
+    this.change(
+      ...heads.map((h) => ({ ...h, state: { aspect: 'red' }, ...coded([part('signal.startup')]) })),
+    );
     return { ok: true };
   }
+  /** As the console reads it: from the heads' codes, never their English. */
   #operation(heads: readonly DeviceView[]): SignalStateView['operation'] {
-    const reason = heads[0]?.reason ?? '';
-    if (reason.startsWith('flash:')) return 'latched';
-    if (reason.startsWith('manual flash:')) return 'manual-flash';
-    return reason.includes('→ entering manual flash') ? 'entering-flash' : 'plan';
+    const codes = (heads[0]?.reasonCode ?? []).map((p) => p.code);
+    if (codes[0] === 'signal.latched') return 'latched';
+    if (codes[0] === 'signal.manualFlash') return 'manual-flash';
+    return codes.includes('signal.enteringFlash') ? 'entering-flash' : 'plan';
   }
   signals(): SignalStateView[] {
     return ['int-atocha', 'int-sol'].map((id) => {
       const heads = this.#heads(id);
       const operation = this.#operation(heads);
-      const actor = /by (\w+)/.exec(heads[0]?.reason ?? '')?.[1];
+      const actor = heads[0]?.reasonCode?.find((p) => p.params?.actor !== undefined)?.params?.actor;
       return {
         id,
         operation,
         mode: 'fixed-time',
         plan: 'stage 1/2 green (veh-ew, walk-ew)',
         ...(operation === 'latched' ? { latchReason: 'head sh-atocha-2 stopped answering' } : {}),
-        ...(actor && operation !== 'plan' && operation !== 'latched'
-          ? { manualFlash: { actor, requestedMs: 1_700_000_000_000 } }
+        ...(actor !== undefined && operation !== 'plan' && operation !== 'latched'
+          ? { manualFlash: { actor: String(actor), requestedMs: 1_700_000_000_000 } }
           : {}),
         timingPending: id === 'int-sol' && this.staged !== undefined,
       };
@@ -271,11 +314,14 @@ export class FakeSource implements ConsoleSource, ConsoleActions {
   collectionList(): CollectionEntryView[] {
     return COLLECTION;
   }
-  clearSignalLatch(id: string, origin: 'local'): { cleared: boolean; reason?: string } {
+  clearSignalLatch(id: string, origin: 'local'): { cleared: boolean } & Partial<Refusal> {
     this.clears.push(`${id}:${origin}`);
     const heads = this.devices().filter((d) => d.group === id && d.kind === 'signal-head');
-    if (!heads.some((h) => h.reason?.startsWith('flash:'))) return { cleared: false, reason: 'not latched' };
-    this.change(...heads.map((h) => ({ ...h, state: { aspect: 'red' }, reason: 'plan: all red (restart)' })));
+    if (!heads.some((h) => h.reasonCode?.[0]?.code === 'signal.latched'))
+      return { cleared: false, ...refusal(part('action.notLatched')) };
+    this.change(
+      ...heads.map((h) => ({ ...h, state: { aspect: 'red' }, ...coded([part('signal.startup')]) })),
+    );
     return { cleared: true };
   }
 }
@@ -297,7 +343,7 @@ export function consoleFixture(
   sessionCheckMs?: number,
 ): ConsoleFixture {
   const dir = tempDir(t);
-  const db = openDatabase(join(dir, 'edge.db'));
+  const db = openDatabase(join(dir, 'edge.db'), EDGE_MIGRATIONS);
   const log = testLogger();
   const audit = new AuditLog({ db, log });
   const access = openConsoleAccess({ db, audit, log, ...(now ? { now } : {}) });

@@ -4,7 +4,7 @@
 // one: an equipment simulator process over TCP, a mosquitto broker; fakes only at the wire.
 import test, { type ExecutionContext } from 'ava';
 import type { Logger } from 'pino';
-import { testLogger } from '../../test-support/temp-dir.js';
+import { testLogger } from '../../../common/testing/temp-dir.js';
 import { pointValueProblem, type PointDefinition } from '../definition.js';
 import type { PointValue } from '../device-view.js';
 import type { DeviceDriver, DriverDevice, DriverUpdate } from '../driver.js';

@@ -12,7 +12,7 @@ import { ConfigError } from '../../config/config-error.js';
 import { checkEdgeConfig, loadEdgeConfig } from '../../config/load-config.js';
 import { EdgeSite, SITE_EVENTS } from '../../site/edge-site.js';
 import type { EdgeEvent } from '../../telemetry-sink.js';
-import { testLogger } from '../../test-support/temp-dir.js';
+import { testLogger } from '../../../common/testing/temp-dir.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/field-street.json', import.meta.url));
 type Raw = { devices: { id: string; type: string; driver: string; params: Record<string, unknown> }[] };
@@ -42,7 +42,7 @@ test('driver params — each problem names the device field and the reason', (t)
     'devices[0].params.host: "bad host!" is not a host name or IP address',
     'devices[0].params.port: 70000 is outside [1, 65535]',
     'devices[0].params.unitID: unknown param (known: host, port, unitId, channel, pollMs, timeoutMs, maxInFlight)',
-    'devices[1].driver: "modbus-rtu" must be one of: simulated, modbus-tcp, mqtt',
+    'devices[1].driver: "modbus-rtu" must be one of "simulated", "modbus-tcp", "mqtt"',
     'devices[5].params.broker: "http://x" is not an mqtt:// or mqtts:// URL',
     'devices[5].params.devEui: "70b3" is not an EUI-64 of 16 hex digits',
     'devices[6].type: type "ultrasonic-fill" has no uplink payload layout',

@@ -13,10 +13,11 @@
 // SIGKILL that follows, so the parent never misses a report for a commit it was told about.
 import { writeSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { AuditLog } from '../../audit/audit-log.js';
+import { AuditLog } from '../../../common/audit/audit-log.js';
 import type { TelemetryReading } from '../../telemetry-sink.js';
-import { openDatabase } from '../edge-db.js';
+import { openDatabase } from '../../../common/sqlite/open-database.js';
 import { Outbox, type OutboxAppend } from '../outbox.js';
+import { EDGE_MIGRATIONS } from '../migrations.js';
 
 const file = process.argv[2];
 if (!file) {
@@ -35,7 +36,7 @@ const sayRow = (r: OutboxAppend | undefined): void => {
   if (r) say(`o ${r.id} ${r.firstSeq} ${r.lastSeq}`);
 };
 
-const db = openDatabase(file);
+const db = openDatabase(file, EDGE_MIGRATIONS);
 // Far above what the test writes: a drop would look like a lost row (drops have their own test).
 const outbox = new Outbox({ db, edgeId: 'power-cut', log: quiet, maxRows: 10_000_000 });
 const audit = new AuditLog({ db, log: quiet });

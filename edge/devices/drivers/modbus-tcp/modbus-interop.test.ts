@@ -5,9 +5,10 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { testLogger } from '../../../test-support/temp-dir.js';
+import { testLogger } from '../../../../common/testing/temp-dir.js';
 import { BUILT_IN_TYPES } from '../../catalogue.js';
 import type { DriverUpdate } from '../../driver.js';
+import { transportUnderTest } from './evaluation/transport-under-test.js';
 import { ModbusTcpDriver } from './modbus-tcp-driver.js';
 
 const SERVER = 'hil-tests/equipment/pymodbus-server.py';
@@ -46,6 +47,7 @@ test('modbus-tcp driver — reads and writes an independent server (pymodbus) wi
   const driver = new ModbusTcpDriver({
     log: testLogger(),
     connection: { backoffMs: { initial: 50, max: 200 } },
+    transport: transportUnderTest(),
   });
   const updates: DriverUpdate[] = [];
   driver.subscribe((u) => updates.push(u));

@@ -5,11 +5,12 @@ import { createServer } from 'node:net';
 import { IoModule } from '../../../../hil-tests/equipment/io-module.js';
 import { LightingController } from '../../../../hil-tests/equipment/lighting-controller.js';
 import { ModbusServer, RegisterBank } from '../../../../hil-tests/equipment/modbus-server.js';
-import { testLogger } from '../../../test-support/temp-dir.js';
+import { testLogger } from '../../../../common/testing/temp-dir.js';
 import { BUILT_IN_TYPES } from '../../catalogue.js';
 import type { DriverDevice, DriverUpdate } from '../../driver.js';
-import { ModbusConnection } from './modbus-connection.js';
+import { connectionUnderTest, transportUnderTest } from './evaluation/transport-under-test.js';
 import { ModbusTcpDriver } from './modbus-tcp-driver.js';
+import type { ModbusTransportFactory } from './modbus-transport.js';
 
 const def = (name: string) => BUILT_IN_TYPES.find((d) => d.name === name)!;
 
@@ -38,6 +39,7 @@ async function driverFor(t: ExecutionContext, devices: DriverDevice[]) {
   const driver = new ModbusTcpDriver({
     log: testLogger(),
     connection: { backoffMs: { initial: 50, max: 200 } },
+    transport: transportUnderTest(),
   });
   const updates: DriverUpdate[] = [];
   driver.subscribe((u) => updates.push(u));
@@ -127,7 +129,7 @@ test('modbus connection — pipelined requests (when allowed) are matched by tra
   server.setFaults(1, { delayMs: 200 });
   const port = await server.listen(0);
   const orderOf = async (maxInFlight?: number): Promise<number[]> => {
-    const conn = new ModbusConnection({
+    const conn = connectionUnderTest({
       host: '127.0.0.1',
       port,
       log: testLogger(),
@@ -157,7 +159,7 @@ test('modbus connection — reconnects back off exponentially against a server t
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
-  const conn = new ModbusConnection({
+  const conn = connectionUnderTest({
     host: '127.0.0.1',
     port,
     log: testLogger(),
@@ -175,4 +177,86 @@ test('modbus connection — reconnects back off exponentially against a server t
   // Without backoff (or with the attempt count reset by a bare accept) it would be dozens.
   t.true(accepted >= 3 && accepted <= 8, `${accepted} connections in 1 s`);
   t.regex(downs.at(-1)!, /connection lost: closed by the server/);
+});
+
+test('modbus connection — a link silent for several requests in a row is taken for half-open and replaced', async (t) => {
+  const server = new ModbusServer(new Map([[1, new RegisterBank({ holding: 1 })]]));
+  const port = await server.listen(0);
+  const conn = connectionUnderTest({
+    host: '127.0.0.1',
+    port,
+    log: testLogger(),
+    backoffMs: { initial: 20, max: 100 },
+    deadAfterTimeouts: 3,
+  });
+  const states: string[] = [];
+  conn.onState((up, err) => void states.push(up ? 'up' : `down: ${err}`));
+  t.teardown(async () => {
+    await conn.close();
+    await server.close();
+  });
+  conn.open();
+  await until('connected', () => conn.up);
+  const read = async () => conn.request(1, { fc: 0x03, address: 0, quantity: 1 }, 150);
+  t.deepEqual(await read(), [0]);
+  // A cable cut mid-path leaves the socket open with nobody behind it: only silence tells.
+  server.setFaults(1, { mute: true });
+  for (let i = 0; i < 2; i++) await t.throwsAsync(read(), { message: /no response within 150 ms/ });
+  t.deepEqual(states, ['up'], 'two timeouts are not yet a dead link');
+  await t.throwsAsync(read(), { message: /no response within 150 ms/ });
+  await until('replaced', () => states.length >= 3 && conn.up);
+  t.regex(states[1]!, /connection lost: no response to 3 requests in a row/);
+  server.setFaults(1, { mute: false });
+  t.deepEqual(await read(), [0]);
+});
+
+test('modbus connection — a late answer to a timed-out request is dropped; the next request gets its own', async (t) => {
+  const bank = new RegisterBank({ holding: 1 });
+  bank.holding[0] = 7;
+  const server = new ModbusServer(new Map([[1, bank]]));
+  const port = await server.listen(0);
+  const conn = connectionUnderTest({ host: '127.0.0.1', port, log: testLogger() });
+  t.teardown(async () => {
+    await conn.close();
+    await server.close();
+  });
+  conn.open();
+  await until('connected', () => conn.up);
+  const read = async (timeoutMs: number) => conn.request(1, { fc: 0x03, address: 0, quantity: 1 }, timeoutMs);
+  // A busy gateway: the first answer comes at 300 ms, after its 150 ms timeout, while the second
+  // request (answered at 150 + 200 ms) is on the wire.
+  server.setFaults(1, { delayMs: 300 });
+  await t.throwsAsync(read(150), { message: /no response within 150 ms/ });
+  server.setFaults(1, { delayMs: 200 });
+  t.deepEqual(await read(1000), [7]);
+  t.true(conn.up);
+});
+
+test('modbus-tcp driver — a device is not reported unavailable while its connection’s first attempt is under way', async (t) => {
+  const { port } = await equipment(t);
+  // A first connect that takes 400 ms (a client library loading on a busy cabinet, a slow network).
+  const slowToOpen: ModbusTransportFactory = (o) => {
+    const conn = transportUnderTest()(o);
+    const open = conn.open.bind(conn);
+    let timer: NodeJS.Timeout | undefined;
+    conn.open = () => void (timer = setTimeout(open, 400));
+    t.teardown(() => clearTimeout(timer));
+    return conn;
+  };
+  const driver = new ModbusTcpDriver({ log: testLogger(), transport: slowToOpen });
+  const updates: DriverUpdate[] = [];
+  driver.subscribe((u) => updates.push(u));
+  t.teardown(async () => driver.stop());
+  await driver.start([
+    {
+      id: 'lum',
+      definition: def('modbus-led-luminaire'),
+      params: { host: '127.0.0.1', port, unitId: 2, pollMs: 50 },
+    },
+  ]);
+  await until('first values', () => updates.some((u) => 'values' in u));
+  t.deepEqual(
+    updates.filter((u) => 'error' in u),
+    [],
+  );
 });

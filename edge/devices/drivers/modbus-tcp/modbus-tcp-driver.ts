@@ -8,10 +8,11 @@ import { pointValueProblem } from '../../definition.js';
 import type { PointValue } from '../../device-view.js';
 import type { DeviceDriver, DriverDevice, DriverListener, DriverUpdate } from '../../driver.js';
 import { parseOrThrow } from '../param-reader.js';
-import { ModbusConnection, type ModbusConnectionOptions } from './modbus-connection.js';
+import { ModbusConnection } from './modbus-connection.js';
 import { ModbusError } from './modbus-errors.js';
 import { parseModbusParams, type ModbusTcpParams } from './modbus-params.js';
-import type { ModbusRequest } from './modbus-pdu.js';
+import type { ModbusRequest } from './modbus-request.js';
+import type { ModbusTransport, ModbusTransportFactory, ModbusTransportOptions } from './modbus-transport.js';
 import {
   decodePoint,
   encodePoint,
@@ -24,13 +25,19 @@ import {
 export interface ModbusTcpDriverOptions {
   log: Logger;
   /** Connection tuning shared by every endpoint (tests shorten the backoff). */
-  connection?: Pick<ModbusConnectionOptions, 'backoffMs' | 'connectTimeoutMs' | 'deadAfterTimeouts'>;
+  connection?: Pick<ModbusTransportOptions, 'backoffMs' | 'connectTimeoutMs' | 'deadAfterTimeouts'>;
+  /** The Modbus TCP client; default calle's ModbusConnection. */
+  transport?: ModbusTransportFactory;
 }
 
+const ownTransport: ModbusTransportFactory = (opts) => new ModbusConnection(opts);
+
 interface Endpoint {
-  readonly conn: ModbusConnection;
+  readonly conn: ModbusTransport;
   readonly devices: ModbusDevice[];
   timer?: NodeJS.Timeout;
+  /** The connection has said up or down once: until then a device is not yet unavailable. */
+  heard: boolean;
 }
 
 interface ModbusDevice {
@@ -57,6 +64,7 @@ export class ModbusTcpDriver implements DeviceDriver {
   readonly name = 'modbus-tcp';
   readonly #log: Logger;
   readonly #connOpts: ModbusTcpDriverOptions['connection'];
+  readonly #transport: ModbusTransportFactory;
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #devices = new Map<string, ModbusDevice>();
   readonly #listeners = new Set<DriverListener>();
@@ -68,6 +76,7 @@ export class ModbusTcpDriver implements DeviceDriver {
   constructor(opts: ModbusTcpDriverOptions) {
     this.#log = opts.log;
     this.#connOpts = opts.connection;
+    this.#transport = opts.transport ?? ownTransport;
   }
 
   // Connections open in the background; start() never waits on the network.
@@ -143,16 +152,17 @@ export class ModbusTcpDriver implements DeviceDriver {
     const key = `${params.host}:${params.port}`;
     let endpoint = this.#endpoints.get(key);
     if (!endpoint) {
-      const conn = new ModbusConnection({
+      const conn = this.#transport({
         ...this.#connOpts,
         host: params.host,
         port: params.port,
         maxInFlight: params.maxInFlight,
         log: this.#log.child({ endpoint: key }),
       });
-      endpoint = { conn, devices: [] };
+      endpoint = { conn, devices: [], heard: false };
       const ep = endpoint;
       conn.onState((up, error) => {
+        ep.heard = true;
         // A lost link is every device's news at once, not at each device's next poll.
         if (!up) for (const d of ep.devices) this.#fail(d, error ?? 'connection down');
         else for (const d of ep.devices) d.lastPollMs = 0;
@@ -189,6 +199,9 @@ export class ModbusTcpDriver implements DeviceDriver {
     for (const d of ep.devices) {
       if (d.polling || now - d.lastPollMs < d.params.pollMs) continue;
       if (!ep.conn.up) {
+        // The first attempt has not ended (the client library loading, a slow connect, bounded by
+        // connectTimeoutMs): "not connected yet" is no reason to alarm a device.
+        if (!ep.heard) continue;
         // Nothing to ask; restate the connection's reason (the site ignores repeats).
         d.lastPollMs = now;
         this.#fail(d, ep.conn.lastError);

@@ -4,6 +4,7 @@
 import { EquipmentProcess } from '../../../../hil-tests/equipment/equipment-process.js';
 import { BUILT_IN_TYPES } from '../../catalogue.js';
 import { driverConformance } from '../conformance.js';
+import { transportUnderTest } from './evaluation/transport-under-test.js';
 import { ModbusTcpDriver } from './modbus-tcp-driver.js';
 
 const def = (name: string) => BUILT_IN_TYPES.find((d) => d.name === name)!;
@@ -24,7 +25,11 @@ driverConformance<EquipmentProcess, ModbusTcpDriver>({
   create: (eq, log) => {
     const at = { host: '127.0.0.1', port: eq.port, pollMs: 100, timeoutMs: 500 };
     return {
-      driver: new ModbusTcpDriver({ log, connection: { backoffMs: { initial: 50, max: 400 } } }),
+      driver: new ModbusTcpDriver({
+        log,
+        connection: { backoffMs: { initial: 50, max: 400 } },
+        transport: transportUnderTest(),
+      }),
       devices: [
         { id: 'sig-1', definition: def('modbus-vehicle-signal-3'), params: { ...at, unitId: 1, channel: 1 } },
         { id: 'det-0', definition: def('modbus-loop-detector'), params: { ...at, unitId: 1, channel: 0 } },

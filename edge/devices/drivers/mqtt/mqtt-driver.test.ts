@@ -3,7 +3,7 @@
 import test from 'ava';
 import { LocalMqttBroker } from '../../../../deploy/mqtt/local-broker.js';
 import { EquipmentProcess } from '../../../../hil-tests/equipment/equipment-process.js';
-import { testLogger } from '../../../test-support/temp-dir.js';
+import { testLogger } from '../../../../common/testing/temp-dir.js';
 import { BUILT_IN_TYPES } from '../../catalogue.js';
 import type { DriverUpdate } from '../../driver.js';
 import { MqttDriver } from './mqtt-driver.js';
