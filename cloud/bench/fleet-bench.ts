@@ -14,12 +14,15 @@
 //     the coordinator process's CPU time per message over the drain (from /proc): on this shared
 //     machine the rate swings with the neighbours' load, the CPU per message much less.
 // CALLE_BENCH_PROF=DIR also writes a V8 CPU profile of every coordinator process into DIR.
-// Ingest rounds are repeated and the median printed. --json FILE writes
-// { rollouts: [{ edges, p50Ms, p99Ms, allMs, setupMs }], ingestPerSec, ingestBacklogPerSec,
-//   ingestBacklogCpuUsPerMsg, natsRawPerSec, jetstreamPublishPerSec }.
+// Ingest rounds are repeated and the median printed. --backend sqlite|postgres|both runs it all
+// on the coordinator's SQLite file, on a private PostgreSQL 15 (cloud/testing/postgres.ts), or on
+// each in turn. --json FILE writes the first backend's figures at the top level, as before
+// ({ rollouts: [{ edges, p50Ms, p99Ms, allMs, setupMs }], ingestPerSec, ingestBacklogPerSec,
+// ingestBacklogCpuUsPerMsg, natsRawPerSec, jetstreamPublishPerSec }), and every backend's under
+// `backends`.
 //
 // Usage: tsx cloud/bench/fleet-bench.ts [--edges 1000,10000] [--messages 20000] [--rounds 3]
-//        [--channels 16] [--json FILE]
+//        [--channels 16] [--backend sqlite|postgres|both] [--json FILE]
 import * as grpc from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -36,6 +39,7 @@ import { messageId, telemetrySubject, TELEMETRY_STREAM } from '../../proto/nats-
 import { TELEMETRY_SPEC } from '../ingest/jetstream-setup.js';
 import { coordinatorConnectionOptions } from '../nats/coordinator-nats.js';
 import { LightEdge } from '../rollouts/light-edge.js';
+import { LocalPostgres } from '../testing/postgres.js';
 
 interface RolloutFigure {
   edges: number;
@@ -53,8 +57,14 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     channels: { type: 'string', default: '16' },
     json: { type: 'string' },
+    backend: { type: 'string', default: 'sqlite' },
   },
 });
+const backends = args.backend === 'both' ? ['sqlite', 'postgres'] : [args.backend];
+if (!backends.every((b) => b === 'sqlite' || b === 'postgres')) {
+  console.error(`--backend: sqlite, postgres or both, not ${JSON.stringify(args.backend)}`);
+  process.exit(2);
+}
 const sizes = args.edges.split(',').map(Number);
 const messages = Number(args.messages);
 const rounds = Number(args.rounds);
@@ -85,7 +95,7 @@ async function until(
 
 /** Starts the coordinator in a child process; resolves with its ports. */
 async function startCoordinatorProcess(
-  dir: string,
+  db: string,
   natsUrl: string,
 ): Promise<{ child: ChildProcess; grpcPort: number; httpUrl: string }> {
   const script = fileURLToPath(new URL('./bench-coordinator.ts', import.meta.url));
@@ -93,11 +103,9 @@ async function startCoordinatorProcess(
   // Chrome DevTools); the figures of a profiled run are slower and not comparable.
   const prof = process.env.CALLE_BENCH_PROF;
   const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  const child = spawn(
-    process.execPath,
-    [...flags, '--import', 'tsx', script, join(dir, 'coordinator.db'), natsUrl],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', script, db, natsUrl], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
@@ -295,16 +303,19 @@ async function backlogRate(
 
 const dir = mkdtempSync(join(tmpdir(), 'calle-bench-'));
 const nats = await LocalNatsServer.start({ storeDir: join(dir, 'nats') });
-const figures: RolloutFigure[] = [];
-const raw: number[] = [];
-const jsPub: number[] = [];
-const ingest: number[] = [];
-const backlog: number[] = [];
-const backlogCpu: number[] = [];
-try {
+const pg = backends.includes('postgres') ? await LocalPostgres.start() : undefined;
+
+/** Every figure on one backend; `fresh()` names a new, empty store for each fleet size. */
+async function runBackend(backend: string, fresh: (n: number) => Promise<string>) {
+  const figures: RolloutFigure[] = [];
+  const raw: number[] = [];
+  const jsPub: number[] = [];
+  const ingest: number[] = [];
+  const backlog: number[] = [];
+  const backlogCpu: number[] = [];
   for (const [i, n] of sizes.entries()) {
-    const runDir = mkdtempSync(join(dir, `run-${n}-`));
-    let coordinator = await startCoordinatorProcess(runDir, nats.url);
+    const db = await fresh(n);
+    let coordinator = await startCoordinatorProcess(db, nats.url);
     try {
       figures.push(await rollout(n, coordinator.grpcPort, coordinator.httpUrl));
       if (i === 0) {
@@ -318,13 +329,13 @@ try {
             ingest.push(rates.ingestPerSec);
             await stopProcess(coordinator.child);
             const drain = await backlogRate(nc, r, async () => {
-              coordinator = await startCoordinatorProcess(runDir, nats.url);
+              coordinator = await startCoordinatorProcess(db, nats.url);
               return coordinator.child.pid;
             });
             backlog.push(drain.perSec);
             backlogCpu.push(drain.cpuUsPerMsg);
             console.log(
-              `ingest round ${r + 1}: core NATS ${Math.round(raw.at(-1)!)} msg/s, JetStream publish ` +
+              `[${backend}] ingest round ${r + 1}: core NATS ${Math.round(raw.at(-1)!)} msg/s, JetStream publish ` +
                 `${Math.round(rates.jsPerSec)} msg/s, coordinator ingest while publishing ` +
                 `${Math.round(rates.ingestPerSec)} msg/s, backlog drain ${Math.round(backlog.at(-1)!)} msg/s ` +
                 `(coordinator CPU ${backlogCpu.at(-1)!.toFixed(1)} µs/msg)`,
@@ -349,18 +360,37 @@ try {
     rounds,
   };
   console.log(
-    `\nmedians over ${rounds} rounds of ${messages} messages (5 readings each): coordinator ingest ` +
+    `\n[${backend}] medians over ${rounds} rounds of ${messages} messages (5 readings each): coordinator ingest ` +
       `${result.ingestPerSec} msg/s while publishing, ${result.ingestBacklogPerSec} msg/s draining a ` +
       `backlog (coordinator CPU ${result.ingestBacklogCpuUsPerMsg} µs/msg); raw core NATS publish ${result.natsRawPerSec} msg/s; ` +
       `acked JetStream publish ${result.jetstreamPublishPerSec} msg/s`,
   );
   for (const f of figures)
     console.log(
-      `policy acked by all ${f.edges} edges in ${f.allMs} ms (p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms); ` +
+      `[${backend}] policy acked by all ${f.edges} edges in ${f.allMs} ms (p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms); ` +
         `registered and watching in ${f.setupMs} ms`,
     );
-  if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+try {
+  const results: Record<string, Awaited<ReturnType<typeof runBackend>>> = {};
+  for (const backend of backends) {
+    // Each backend starts from an empty stream: what one left unconsumed must not feed the other.
+    const admin = await connect({ servers: [nats.url] });
+    await (await jetstreamManager(admin)).streams.delete(TELEMETRY_STREAM).catch(() => undefined);
+    await admin.close();
+    results[backend] = await runBackend(backend, async (n) =>
+      backend === 'postgres' ? pg!.database() : join(mkdtempSync(join(dir, `run-${n}-`)), 'coordinator.db'),
+    );
+  }
+  if (args.json)
+    writeFileSync(
+      args.json,
+      `${JSON.stringify({ ...results[backends[0]!]!, backends: results }, null, 2)}\n`,
+    );
 } finally {
   await nats.close();
+  await pg?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
